@@ -1,0 +1,46 @@
+# Makefile for github.com/netkit/websocket. Every target works on a fresh clone with Go 1.26.
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 500ms
+BENCHCOUNT ?= 6
+STATICCHECK_VERSION ?= v0.8.2
+BENCHSTAT_VERSION   ?= v0.0.0-20260908200009-22c9c6c9d4da
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all run test lint fuzz fuzz-long bench bench-engine tools
+
+all: lint test
+
+## run: the main job (an engine demo until the client lands: our client talks to our server on loopback)
+run:
+	$(GO) run ./cmd/wsdemo
+
+## test: vet, then every test with the race detector (the README's test command)
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 -run . -bench=^$$ ./...
+
+## lint: gofmt, go vet and staticcheck must be clean
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+	cd bench && $(GOBIN)/staticcheck ./...
+
+## fuzz: every native fuzzer for FUZZTIME (default 10s) each
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+## fuzz-long: every fuzzer for 5 minutes each
+fuzz-long:
+	FUZZTIME=5m ./scripts/fuzz.sh
+
+## bench: engine benchmarks side by side with gobwas/ws (bench/ module), summarized by benchstat
+bench: tools
+	BENCHTIME=$(BENCHTIME) BENCHCOUNT=$(BENCHCOUNT) ./scripts/bench.sh
+
+tools:
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@test -x $(GOBIN)/benchstat || $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
