@@ -34,13 +34,17 @@ var opcodeNames = [16]string{
 	OpPong:         "pong",
 }
 
-// String returns the opcode's name, or "reserved(0xN)" for an opcode RFC 6455 reserves.
+// String returns the opcode's name, "reserved(0xN)" for an opcode RFC 6455 reserves, or
+// "invalid(0xNN)" for a value that does not fit in four bits.
 func (o Opcode) String() string {
 	if o < 16 && opcodeNames[o] != "" {
 		return opcodeNames[o]
 	}
 	const hex = "0123456789ABCDEF"
-	return "reserved(0x" + string(hex[o&0xF]) + ")"
+	if o >= 16 {
+		return "invalid(0x" + string(hex[o>>4]) + string(hex[o&0xF]) + ")"
+	}
+	return "reserved(0x" + string(hex[o]) + ")"
 }
 
 // IsControl reports whether o is a control opcode (most significant bit set, §5.5).
@@ -121,9 +125,10 @@ func (h *Header) Size() int {
 
 // Encode writes h into b with the minimal length encoding and returns the number of bytes
 // written. b must hold at least h.Size() bytes (MaxHeaderSize always suffices). It allocates
-// nothing. A negative Length is encoded as 0; callers validate lengths.
+// nothing. A negative Length is encoded as 0; callers validate lengths. Only the low three bits
+// of Rsv and the low four bits of Op are encoded.
 func (h *Header) Encode(b []byte) int {
-	b0 := h.Rsv<<4 | byte(h.Op&0xF)
+	b0 := (h.Rsv&0x7)<<4 | byte(h.Op&0xF)
 	if h.Fin {
 		b0 |= 0x80
 	}
