@@ -1,0 +1,276 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// CloseError is how a connection ended, returned by every read once it has (RFC 6455 §7).
+//
+// Code and Reason come from the peer's close frame when Remote is true: the peer closed, or
+// answered our Close. Otherwise they describe what this end did or saw: the code of the close
+// frame sent when failing the connection (1002, 1007, 1009, 1011), or CloseAbnormal (1006) when
+// the connection ended without a closing handshake (the TCP connection dropped, the peer did not
+// answer a close in time, CloseNow). A close frame without a code is reported as CloseNoStatus
+// (1005). Err, when not nil, is the cause (a *frame.ProtocolError, io.EOF, a network error).
+type CloseError struct {
+	Code   frame.CloseCode
+	Reason string
+	Remote bool
+	Err    error
+}
+
+// Error returns a description such as
+// "websocket: closed by peer: 1000 (normal closure): bye".
+func (e *CloseError) Error() string {
+	s := "websocket: closed: "
+	if e.Remote {
+		s = "websocket: closed by peer: "
+	}
+	s += e.Code.String()
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Unwrap returns Err.
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// Close performs the closing handshake (RFC 6455 §7.1.2): it sends a close frame with code and
+// reason, waits for the peer's close frame, then closes the TCP connection. code and reason
+// are checked first (frame.AppendClose: a code valid on the wire, or frame.CloseNoStatus for an
+// empty close payload; a reason of at most 123 bytes of UTF-8); a bad one is returned as an
+// error and the connection is untouched.
+//
+// The whole handshake is bounded by Config.CloseTimeout. While it waits, a goroutine that is
+// reading the connection goes on receiving the messages the peer sent before its close, and
+// then the close; with no reader active, Close reads (and discards messages) itself. A message
+// being streamed by a message writer is cut short: its later writes return ErrClosed.
+//
+// Close returns nil when the peer's close frame arrived, ErrCloseTimeout (wrapped) when it did
+// not in time, and ErrClosed when the connection was already closing or closed. Afterwards,
+// reads return a *CloseError with the peer's code and reason (Remote), or 1006 on timeout.
+func (c *Conn) Close(code frame.CloseCode, reason string) error {
+	var pb [frame.MaxControlPayload]byte
+	payload, err := frame.AppendClose(pb[:0], code, reason)
+	if err != nil {
+		return fmt.Errorf("websocket: close: %w", err)
+	}
+	c.mu.Lock()
+	if c.closeSent || c.tcpClosed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.closeSent = true
+	c.mu.Unlock()
+
+	deadline := time.Now().Add(c.closeTimeout)
+	timer := time.NewTimer(c.closeTimeout)
+	defer timer.Stop()
+	if err := c.writeClose(payload, deadline, timer.C); err != nil {
+		c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "sending the close frame failed", Err: err})
+		return fmt.Errorf("websocket: close: sending the close frame: %w", err)
+	}
+	for {
+		select {
+		case <-c.peerClosed:
+			c.closeTCP()
+			return nil
+		case <-c.done:
+			select {
+			case <-c.peerClosed:
+				return nil
+			default:
+			}
+			return fmt.Errorf("websocket: close: connection ended before the peer's close: %w", c.terminal())
+		case c.readLock <- struct{}{}:
+			err := c.readUntilPeerClose(deadline)
+			<-c.readLock
+			if err == nil {
+				c.closeTCP()
+				return nil
+			}
+			if isTimeout(err) {
+				err = ErrCloseTimeout
+			}
+			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "no close frame from the peer", Err: err})
+			return fmt.Errorf("websocket: close: %w", err)
+		case <-timer.C:
+			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "the peer did not answer the close frame in time", Err: ErrCloseTimeout})
+			return fmt.Errorf("websocket: close: %w (after %v)", ErrCloseTimeout, c.closeTimeout)
+		}
+	}
+}
+
+// CloseNow closes the TCP connection at once, without a closing handshake. Reads then return a
+// *CloseError with code 1006. It returns ErrClosed if the connection was already closed.
+func (c *Conn) CloseNow() error {
+	c.mu.Lock()
+	if c.tcpClosed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.mu.Unlock()
+	c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "closed without a closing handshake", Err: ErrClosed})
+	return nil
+}
+
+// writeClose writes a close frame with payload, waiting for the frame lock until expiry fires.
+// It owns the write deadline from then on. The caller has set closeSent.
+func (c *Conn) writeClose(payload []byte, deadline time.Time, expiry <-chan time.Time) error {
+	select {
+	case c.frameLock <- struct{}{}:
+	case <-expiry:
+		return ErrCloseTimeout
+	case <-c.done:
+		return ErrClosed
+	}
+	defer func() { <-c.frameLock }()
+	c.dmu.Lock()
+	c.closeDeadline = true
+	c.nc.SetWriteDeadline(deadline)
+	c.dmu.Unlock()
+	return c.fw.WriteFrame(true, frame.OpClose, 0, payload)
+}
+
+// sendClose writes a close frame with code and reason within the close timeout, for a reply or
+// a failing connection; errors are ignored, as the TCP connection is closed next.
+func (c *Conn) sendClose(code frame.CloseCode, reason string) {
+	var pb [frame.MaxControlPayload]byte
+	payload, err := frame.AppendClose(pb[:0], code, reason)
+	if err != nil {
+		payload, _ = frame.AppendClose(pb[:0], code, "")
+	}
+	timer := time.NewTimer(c.closeTimeout)
+	defer timer.Stop()
+	c.writeClose(payload, time.Now().Add(c.closeTimeout), timer.C)
+}
+
+// readUntilPeerClose reads and discards frames until the peer's close frame, for Close with no
+// reader active. The caller holds readLock.
+func (c *Conn) readUntilPeerClose(deadline time.Time) error {
+	c.dmu.Lock()
+	c.closeDeadline = true
+	c.nc.SetReadDeadline(deadline)
+	c.dmu.Unlock()
+	for {
+		c.mu.Lock()
+		seen := c.peerSeen
+		c.mu.Unlock()
+		if seen {
+			return nil
+		}
+		if c.inFrame && c.fr.Remaining() == 0 {
+			c.inFrame = false
+		}
+		err := c.nextDataFrame(context.Background(), true)
+		if err == nil {
+			continue // data frame: NextFrame skips its payload
+		}
+		if ce, ok := err.(*CloseError); ok && ce.Remote {
+			return nil
+		}
+		if pe, ok := err.(*frame.ProtocolError); ok {
+			c.fail(pe)
+		}
+		return err
+	}
+}
+
+// peerClose handles the peer's close frame (§7.1.5): it records the code and reason, replies
+// with the same code (1000 for a close without one) unless this end had sent its close first,
+// and then closes the TCP connection; when this end had sent its close, Close closes it. It
+// returns the *CloseError for reads.
+func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
+	ce := &CloseError{Code: code, Reason: string(reason), Remote: true}
+	c.mu.Lock()
+	if c.termErr == nil {
+		c.termErr = ce
+	}
+	reply := !c.closeSent
+	c.closeSent = true
+	if !c.peerSeen {
+		c.peerSeen = true
+		close(c.peerClosed)
+	}
+	term := c.termErr
+	c.mu.Unlock()
+	if reply {
+		if code == frame.CloseNoStatus {
+			code = frame.CloseNormal
+		}
+		c.sendClose(code, "")
+		c.closeTCP()
+	}
+	return term
+}
+
+// fail fails the connection for a protocol violation (§7.1.7): it sends a close frame with the
+// violation's code and reason, unless one was sent already, and closes the TCP connection.
+func (c *Conn) fail(pe *frame.ProtocolError) error {
+	return c.failWith(pe.Code, pe.Reason, pe)
+}
+
+// failWith fails the connection with a close frame of code and reason; cause is the
+// CloseError's Err.
+func (c *Conn) failWith(code frame.CloseCode, reason string, cause error) error {
+	ce := &CloseError{Code: code, Reason: reason, Err: cause}
+	c.mu.Lock()
+	if c.termErr != nil {
+		t := c.termErr
+		c.mu.Unlock()
+		c.closeTCP()
+		return t
+	}
+	c.termErr = ce
+	send := !c.closeSent
+	c.closeSent = true
+	c.mu.Unlock()
+	if send {
+		c.sendClose(code, reason)
+	}
+	c.closeTCP()
+	return ce
+}
+
+// abort ends the connection without (further) close frames: it records ce unless the end was
+// recorded already, and closes the TCP connection. It returns the recorded error.
+func (c *Conn) abort(ce *CloseError) error {
+	c.mu.Lock()
+	if c.termErr == nil {
+		c.termErr = ce
+	}
+	c.closeSent = true
+	t := c.termErr
+	c.mu.Unlock()
+	c.closeTCP()
+	return t
+}
+
+// closeTCP closes the net.Conn once.
+func (c *Conn) closeTCP() {
+	c.mu.Lock()
+	if c.tcpClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.tcpClosed = true
+	c.mu.Unlock()
+	c.nc.Close()
+	close(c.done)
+}
+
+// lostConnection is the CloseError of a connection that ended without a close frame.
+func lostConnection(err error) *CloseError {
+	reason := "connection lost: " + err.Error()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		reason = "connection closed without a close frame"
+	}
+	return &CloseError{Code: frame.CloseAbnormal, Reason: reason, Err: err}
+}

@@ -1,0 +1,377 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// MessageType is the opcode of a data message: Text or Binary.
+type MessageType = frame.Opcode
+
+// The two message types (RFC 6455 §5.6).
+const (
+	Text   MessageType = frame.OpText
+	Binary MessageType = frame.OpBinary
+)
+
+// Defaults of Config.
+const (
+	// DefaultBufferSize is the default size of the read and the write buffer.
+	DefaultBufferSize = 4096
+	// DefaultMaxMessageSize is the default limit on a received message: 32 MiB.
+	DefaultMaxMessageSize = 32 << 20
+	// DefaultCloseTimeout is the default bound on the closing handshake.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// Config holds the options of a Conn. A nil *Config and zero fields mean the defaults.
+type Config struct {
+	// Role is this end of the connection: frame.RoleClient (the zero value) masks what it
+	// sends and rejects masked frames; frame.RoleServer does the opposite (§5.1).
+	Role frame.Role
+	// ReadBufferSize and WriteBufferSize size the frame reader's and writer's buffers
+	// (default DefaultBufferSize, 4096; see frame.NewReader for the rounding). Frames whose
+	// header and payload fit the write buffer leave in one write.
+	ReadBufferSize, WriteBufferSize int
+	// MaxMessageSize bounds the size of a received message, all fragments together (default
+	// DefaultMaxMessageSize, 32 MiB; negative means no limit). A message over it fails the
+	// connection with 1009 as soon as a frame header announces it.
+	MaxMessageSize int64
+	// CloseTimeout bounds the closing handshake: how long Close waits to send its close frame
+	// and then for the peer's, and how long a close reply or a failing close may take
+	// (default DefaultCloseTimeout, 5s).
+	CloseTimeout time.Duration
+	// Subprotocol is the subprotocol the opening handshake selected; Conn only reports it.
+	Subprotocol string
+	// AllowedRsv holds the RSV bits a negotiated extension defines (frame.Rsv1 for
+	// permessage-deflate); 0, the default, rejects every RSV bit. Conn itself implements no
+	// extension: with a bit allowed, messages are delivered as received.
+	AllowedRsv byte
+	// OnPing and OnPong, when set, are called from the goroutine reading the connection for
+	// each ping and pong received, with the payload, which is valid only during the call. A
+	// ping is answered with a pong of the same payload whether or not OnPing is set. The
+	// callbacks may write to the Conn (WriteMessage, Ping, Pong) but must not read from it,
+	// nor call Close, which would wait for the reading goroutine, theirs, until CloseTimeout.
+	OnPing, OnPong func(payload []byte)
+}
+
+// Errors returned by Conn and its message readers and writers.
+var (
+	// ErrClosed is returned by writes once the closing handshake has started or the
+	// connection is closed, and by a second Close or CloseNow.
+	ErrClosed = errors.New("websocket: connection closed")
+	// ErrCloseTimeout is returned by Close when the peer's close frame did not arrive within
+	// Config.CloseTimeout.
+	ErrCloseTimeout = errors.New("websocket: peer did not answer the close frame in time")
+	// ErrMessageType is returned for a message type other than Text or Binary.
+	ErrMessageType = errors.New("websocket: message type must be Text or Binary")
+	// ErrControlTooLong is returned by Ping and Pong for a payload over 125 bytes (§5.5).
+	ErrControlTooLong = errors.New("websocket: control frame payload over 125 bytes")
+	// ErrWriterClosed is returned by a message writer used after its Close.
+	ErrWriterClosed = errors.New("websocket: message writer already closed")
+	// ErrReaderDone is returned by a message reader used after the next message was asked
+	// for (NextReader or ReadMessage); the message it read was discarded.
+	ErrReaderDone = errors.New("websocket: message reader used after the next message was requested")
+	// ErrMessageAbandoned is wrapped in the error of a message writer whose message could not
+	// be completed after some of its frames were sent (its context was cancelled, say). The
+	// peer would wait for the rest forever, so the connection is failed with 1011.
+	ErrMessageAbandoned = errors.New("websocket: message abandoned after some of its frames were sent; connection closed")
+)
+
+// Conn is a WebSocket connection over a net.Conn, for the client or the server end, after the
+// opening handshake.
+//
+// Concurrency: all methods are safe to call from any goroutine. Reads are serialized: one
+// ReadMessage, NextReader or message-reader Read runs at a time, and concurrent ones wait
+// (respecting their contexts); use one reading goroutine. Writes from many goroutines are
+// serialized per message: WriteMessage and the message writer of NextWriter hold the message
+// lock for the whole message, so the frames of two messages never interleave; Ping, Pong and
+// the automatic pong and close replies wait only for the frame being written, so they can go
+// out between the fragments of a streamed message. A message reader or writer itself belongs to
+// one goroutine.
+//
+// Contexts: a context passed to a call bounds that call. When it is cancelled, the call returns
+// ctx.Err() and the connection stays usable: a read keeps what it had read (a partly received
+// message is kept inside the Conn and the next ReadMessage continues it), and a write that had
+// not written any byte of its frame leaves nothing behind. A frame that was written in part
+// cannot be taken back; the connection is then closed and the error says so, wrapping
+// frame.ErrIncompleteWrite. Cancellation is done with read and write deadlines on the net.Conn,
+// which SetReadDeadline and SetWriteDeadline also set; a deadline that passes is reported as
+// os.ErrDeadlineExceeded and likewise leaves the connection usable. (A tls.Conn is an
+// exception: after a write timeout it refuses all further writes.)
+//
+// End of the connection: once the peer's close frame has been received, the connection was
+// failed, or it was closed, every read returns a *CloseError saying how it ended, and every
+// write returns ErrClosed.
+//
+// Allocation: ReadMessage into a buffer large enough and WriteMessage allocate nothing with a
+// context that cannot be cancelled (such as context.Background()); a cancellable context costs
+// the registration of a context.AfterFunc per call.
+type Conn struct {
+	nc           net.Conn
+	role         frame.Role
+	maxSize      int64
+	closeTimeout time.Duration
+	subprotocol  string
+	onPing       func([]byte)
+	onPong       func([]byte)
+
+	readLock  chan struct{} // held during each read call
+	msgLock   chan struct{} // held by a data message being written, from start to end
+	frameLock chan struct{} // held while a frame is written (and by message-writer Writes)
+
+	// Reading state, owned by the holder of readLock.
+	fr         *frame.Reader
+	ctlOp      frame.Opcode // control frame whose payload is still to be read, if ctlPending
+	ctlPending bool
+	inFrame    bool // the current frame is a data frame of c's message
+	msgFin     bool // the current data frame is the message's last
+	inMsg      bool // a message has started and not ended
+	msgType    MessageType
+	msgSize    int64
+	streamed   bool // the current message was handed to a message reader
+	readGen    uint64
+	partial    []byte // bytes of the current message kept by an interrupted ReadMessage
+	utf8       frame.UTF8Validator
+	scratch    [512]byte
+
+	// Writing state, owned by the holder of frameLock.
+	fw      *frame.Writer
+	pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
+
+	// The pong to send for the last ping, guarded by mu: the reader queues it and whoever
+	// holds or next takes the frame lock sends it, so the reader never waits for writers.
+	pongBuf    [frame.MaxControlPayload]byte
+	pongN      int
+	pongWanted bool
+
+	mu         sync.Mutex
+	closeSent  bool  // a close frame was sent or is being sent: no frame may follow
+	termErr    error // *CloseError every read returns once the connection is over
+	peerSeen   bool  // the peer's close frame was received
+	peerClosed chan struct{}
+	tcpClosed  bool
+	done       chan struct{} // closed when the net.Conn is closed
+
+	dmu           sync.Mutex // guards the deadline fields
+	rdl, wdl      time.Time  // deadlines set by the user
+	rgen, wgen    uint64     // generation of the current context watcher
+	rCancel       bool       // a context forced the read deadline into the past
+	wCancel       bool       // a context forced the write deadline into the past
+	closeDeadline bool       // a closing handshake owns the deadlines now
+}
+
+// New returns a Conn over nc, on which the opening handshake has taken place. prefix holds the
+// bytes read from nc past the handshake, which belong to the frame stream; they are copied. cfg
+// may be nil for the defaults (client role).
+func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
+	var cf Config
+	if cfg != nil {
+		cf = *cfg
+	}
+	if cf.ReadBufferSize <= 0 {
+		cf.ReadBufferSize = DefaultBufferSize
+	}
+	if cf.WriteBufferSize <= 0 {
+		cf.WriteBufferSize = DefaultBufferSize
+	}
+	if cf.MaxMessageSize == 0 {
+		cf.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if cf.CloseTimeout <= 0 {
+		cf.CloseTimeout = DefaultCloseTimeout
+	}
+	c := &Conn{
+		nc:           nc,
+		role:         cf.Role,
+		maxSize:      cf.MaxMessageSize,
+		closeTimeout: cf.CloseTimeout,
+		subprotocol:  cf.Subprotocol,
+		onPing:       cf.OnPing,
+		onPong:       cf.OnPong,
+		readLock:     make(chan struct{}, 1),
+		msgLock:      make(chan struct{}, 1),
+		frameLock:    make(chan struct{}, 1),
+		peerClosed:   make(chan struct{}),
+		done:         make(chan struct{}),
+	}
+	c.fr = frame.NewReader(nc, cf.Role, cf.ReadBufferSize)
+	c.fr.Reset(nc, prefix)
+	c.fr.SetAllowedRsv(cf.AllowedRsv)
+	c.fw = frame.NewWriter(nc, cf.Role, cf.WriteBufferSize)
+	return c
+}
+
+// NetConn returns the underlying connection. Reading or writing it directly corrupts the
+// frame stream.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Subprotocol returns Config.Subprotocol, the subprotocol of the opening handshake.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Role returns the end of the connection c is.
+func (c *Conn) Role() frame.Role { return c.role }
+
+// SetReadDeadline sets the deadline of reads on the underlying connection (see
+// net.Conn.SetReadDeadline). A read that passes it returns an error wrapping
+// os.ErrDeadlineExceeded and the connection stays usable; a zero t means no deadline. It
+// combines with contexts: a read stops at the deadline or the context's end, whichever comes
+// first.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.rdl = t
+	if c.rCancel || c.closeDeadline {
+		return nil
+	}
+	return c.nc.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the deadline of writes on the underlying connection, like
+// SetReadDeadline. A write that passes it before writing any byte of its frame returns an error
+// wrapping os.ErrDeadlineExceeded and the connection stays usable.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.wdl = t
+	if c.wCancel || c.closeDeadline {
+		return nil
+	}
+	return c.nc.SetWriteDeadline(t)
+}
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	return errors.Join(c.SetReadDeadline(t), c.SetWriteDeadline(t))
+}
+
+// aLongTimeAgo is a deadline that has passed: setting it interrupts blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// watchRead makes the cancellation of ctx interrupt the caller's reads on nc, until
+// unwatchRead. It returns nil, allocating nothing, for a context that cannot be cancelled.
+// The caller holds readLock.
+func (c *Conn) watchRead(ctx context.Context) func() bool {
+	if ctx.Done() == nil {
+		return nil
+	}
+	c.dmu.Lock()
+	gen := c.rgen
+	c.dmu.Unlock()
+	return context.AfterFunc(ctx, func() {
+		c.dmu.Lock()
+		if c.rgen == gen && !c.closeDeadline {
+			c.rCancel = true
+			c.nc.SetReadDeadline(aLongTimeAgo)
+		}
+		c.dmu.Unlock()
+	})
+}
+
+// unwatchRead ends what watchRead started and restores the user's read deadline if the
+// context had forced it.
+func (c *Conn) unwatchRead(stop func() bool) {
+	if stop == nil || stop() {
+		return // the callback never ran and never will
+	}
+	c.dmu.Lock()
+	c.rgen++
+	if c.rCancel {
+		c.rCancel = false
+		if !c.closeDeadline {
+			c.nc.SetReadDeadline(c.rdl)
+		}
+	}
+	c.dmu.Unlock()
+}
+
+// watchWrite is watchRead for writes; the caller holds frameLock.
+func (c *Conn) watchWrite(ctx context.Context) func() bool {
+	if ctx.Done() == nil {
+		return nil
+	}
+	c.dmu.Lock()
+	gen := c.wgen
+	c.dmu.Unlock()
+	return context.AfterFunc(ctx, func() {
+		c.dmu.Lock()
+		if c.wgen == gen && !c.closeDeadline {
+			c.wCancel = true
+			c.nc.SetWriteDeadline(aLongTimeAgo)
+		}
+		c.dmu.Unlock()
+	})
+}
+
+// unwatchWrite is unwatchRead for writes.
+func (c *Conn) unwatchWrite(stop func() bool) {
+	if stop == nil || stop() {
+		return
+	}
+	c.dmu.Lock()
+	c.wgen++
+	if c.wCancel {
+		c.wCancel = false
+		if !c.closeDeadline {
+			c.nc.SetWriteDeadline(c.wdl)
+		}
+	}
+	c.dmu.Unlock()
+}
+
+// isTimeout reports whether err is a deadline passing on the net.Conn.
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// lock takes a 1-slot channel lock, giving up when ctx ends or, if done is not nil, when the
+// connection closes.
+func lock(ctx context.Context, l chan struct{}, done chan struct{}) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-done:
+		return ErrClosed
+	}
+}
+
+// closing reports whether a close frame has been or is being sent, after which no frame may be
+// written.
+func (c *Conn) closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeSent
+}
+
+// terminal returns the error every read returns once the connection is over, or nil.
+func (c *Conn) terminal() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.termErr
+}

@@ -1,0 +1,24 @@
+// Package conn is a message-level WebSocket connection over a net.Conn, for either end: RFC 6455
+// data framing and fragmentation (§5.4), control frames (§5.5: ping answered with a pong of the
+// same payload, pongs reported, close handled), and the closing handshake and the failing of a
+// connection (§7, with the close codes of §7.4).
+//
+// The opening handshake is not done here: New takes a net.Conn on which it has already taken
+// place (by package handshake or anything else), and the bytes read past it.
+//
+// Reading delivers whole messages into a caller's reusable buffer (ReadMessage) or streams one
+// message at a time (NextReader). Text is checked to be UTF-8 as it arrives, across fragments,
+// and the connection is failed with 1007 at the first byte that can never be valid; messages
+// over Config.MaxMessageSize fail it with 1009, and any framing violation with 1002.
+//
+// Writing sends whole messages (WriteMessage), streams a message as fragments (NextWriter), and
+// sends pings and pongs. Writes are safe from many goroutines at once: the frames of two
+// messages never interleave, and control frames may go out between the fragments of a message.
+//
+// Every blocking call takes a context.Context. A cancelled context ends that call, not the
+// connection: the connection stays usable (see Conn for the one exception, a frame cut in the
+// middle).
+//
+// From this module, conn imports only package frame (which brings package mask); it must not
+// import handshake or anything above it.
+package conn

@@ -1,0 +1,325 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// ReadMessage reads the next message whole and returns its type and payload, appended to
+// buf[:0] (grown only when its capacity does not suffice, so a buffer reused across calls makes
+// ReadMessage allocate nothing in steady state). Control frames that arrive before or between
+// the message's fragments are handled on the way (§5.5): pings answered, pongs reported to
+// Config.OnPong, and a close frame answered and reported as a *CloseError.
+//
+// If ctx is cancelled or a read deadline passes, ReadMessage returns ctx.Err() (or the
+// deadline error) and keeps what it had received of the message; the next ReadMessage continues
+// it, and returns it whole. If a message reader from NextReader left a message unfinished, the
+// rest of it is discarded first.
+//
+// A protocol violation fails the connection (a close frame with 1002, 1007 or 1009 is sent
+// and the TCP connection closed) and is returned as a *CloseError wrapping the
+// *frame.ProtocolError; after the end of the connection every call returns the same
+// *CloseError.
+func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	buf = buf[:0]
+	if err := lock(ctx, c.readLock, nil); err != nil {
+		return 0, buf, err
+	}
+	defer func() { <-c.readLock }()
+	if err := c.terminal(); err != nil {
+		return 0, buf, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, buf, err
+	}
+	stop := c.watchRead(ctx)
+	defer c.unwatchRead(stop)
+
+	c.readGen++
+	if c.inMsg {
+		if c.streamed {
+			if err := c.discardMessage(ctx); err != nil {
+				return 0, buf, c.readError(ctx, err)
+			}
+		} else {
+			buf = append(buf, c.partial...)
+			c.partial = c.partial[:0]
+		}
+	}
+	for {
+		if err := c.advance(ctx); err != nil {
+			if err == errMessageEnd {
+				return c.msgType, buf, nil
+			}
+			return 0, buf[:0], c.interrupted(ctx, err, buf)
+		}
+		rem := c.fr.Remaining()
+		if free := cap(buf) - len(buf); int64(free) < rem {
+			buf = slices.Grow(buf, int(min(rem, int64(max(len(buf), 32<<10)))))
+		}
+		p := buf[len(buf):cap(buf)]
+		if int64(len(p)) > rem {
+			p = p[:rem]
+		}
+		n, err := c.fr.Read(p)
+		buf = buf[:len(buf)+n]
+		if n > 0 && c.msgType == Text && !c.utf8.Write(p[:n]) {
+			return 0, buf[:0], c.readError(ctx, frame.ErrInvalidUTF8)
+		}
+		if err != nil && err != io.EOF {
+			return 0, buf[:0], c.interrupted(ctx, err, buf)
+		}
+	}
+}
+
+// interrupted returns the error of a read that failed with err. When the read can be resumed
+// (a cancelled context, a deadline) and a message was being received, the part of it in buf is
+// kept for the next ReadMessage.
+func (c *Conn) interrupted(ctx context.Context, err error, buf []byte) error {
+	err = c.readError(ctx, err)
+	if c.inMsg && (err == ctx.Err() || isTimeout(err)) {
+		c.partial = append(c.partial[:0], buf...)
+		c.streamed = false
+	}
+	return err
+}
+
+// readError turns an error of the frame reader into what a read returns: the end of the
+// connection as a *CloseError (failing it first for a protocol violation, or recording a lost
+// connection), or, for a deadline, ctx.Err() when the context caused it and the deadline error
+// otherwise; those leave the connection usable.
+func (c *Conn) readError(ctx context.Context, err error) error {
+	if t := c.terminal(); t != nil {
+		return t
+	}
+	switch e := err.(type) {
+	case *CloseError:
+		return e
+	case *frame.ProtocolError:
+		return c.fail(e)
+	}
+	if isTimeout(err) {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return err
+	}
+	return c.abort(lostConnection(err))
+}
+
+// errMessageEnd is advance's report that the current message is complete.
+var errMessageEnd = errors.New("end of message")
+
+// advance moves to payload to read: it returns nil when the current data frame has payload
+// left, and errMessageEnd when the current message is complete (checking that text ended on a code
+// point boundary). Otherwise it reads the next data frame of the message (or the first frame
+// of the next one), handling control frames on the way.
+func (c *Conn) advance(ctx context.Context) error {
+	for {
+		if c.inFrame {
+			if c.fr.Remaining() > 0 {
+				return nil
+			}
+			c.inFrame = false
+			if c.msgFin {
+				c.inMsg = false
+				if c.msgType == Text && !c.utf8.Done() {
+					return frame.ErrInvalidUTF8
+				}
+				return errMessageEnd
+			}
+		}
+		if err := c.nextDataFrame(ctx, false); err != nil {
+			return err
+		}
+	}
+}
+
+// nextDataFrame reads frames until a data frame, handling control frames on the way, and
+// makes it the current frame. discard skips the message size limit (for a closing connection,
+// whose data is dropped). The caller holds readLock.
+func (c *Conn) nextDataFrame(ctx context.Context, discard bool) error {
+	for {
+		if c.pongQueued() {
+			c.flushPong(ctx)
+		}
+		if c.ctlPending {
+			p, err := c.fr.Payload()
+			if err != nil {
+				return err
+			}
+			c.ctlPending = false
+			if err := c.handleControl(ctx, c.ctlOp, p); err != nil {
+				return err
+			}
+			continue
+		}
+		h, err := c.fr.NextFrame()
+		if err != nil {
+			return err
+		}
+		if h.Op.IsControl() {
+			c.ctlOp, c.ctlPending = h.Op, true
+			continue
+		}
+		if h.Op != frame.OpContinuation {
+			c.inMsg, c.msgType, c.msgSize, c.streamed = true, h.Op, 0, false
+			c.utf8.Reset()
+			c.partial = c.partial[:0]
+		}
+		c.msgSize += h.Length
+		if !discard && c.maxSize >= 0 && c.msgSize > c.maxSize {
+			return frame.ErrMessageTooBig
+		}
+		c.inFrame, c.msgFin = true, h.Fin
+		return nil
+	}
+}
+
+// handleControl acts on a received control frame (§5.5).
+func (c *Conn) handleControl(ctx context.Context, op frame.Opcode, p []byte) error {
+	switch op {
+	case frame.OpPing:
+		if c.onPing != nil {
+			c.onPing(p)
+		}
+		c.queuePong(p)
+		c.flushPong(ctx)
+	case frame.OpPong:
+		if c.onPong != nil {
+			c.onPong(p)
+		}
+	case frame.OpClose:
+		code, reason, err := frame.ParseClose(p)
+		if err != nil {
+			return err
+		}
+		return c.peerClose(code, reason)
+	}
+	return nil
+}
+
+// discardMessage reads and drops the rest of the current message.
+func (c *Conn) discardMessage(ctx context.Context) error {
+	c.partial = c.partial[:0]
+	for {
+		if err := c.advance(ctx); err != nil {
+			if err == errMessageEnd {
+				return nil
+			}
+			return err
+		}
+		n, err := c.fr.Read(c.scratch[:])
+		if n > 0 && c.msgType == Text && !c.utf8.Write(c.scratch[:n]) {
+			return frame.ErrInvalidUTF8
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+	}
+}
+
+// NextReader waits for the next message and returns its type and a reader of its payload,
+// which returns io.EOF at the end of the message. Control frames are handled as by
+// ReadMessage. ctx bounds NextReader and every Read of the returned reader. If the previous
+// message was not read to its end, its rest is discarded first; if a ReadMessage was
+// interrupted in the middle of a message, the reader delivers that message from its start.
+//
+// The reader is valid until the next NextReader or ReadMessage; after that its Read returns
+// ErrReaderDone. Its Read returns what ReadMessage would as errors: ctx.Err() or a deadline
+// error, after which Read may be called again, or a *CloseError. NextReader allocates the
+// small reader.
+func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	if err := lock(ctx, c.readLock, nil); err != nil {
+		return 0, nil, err
+	}
+	defer func() { <-c.readLock }()
+	if err := c.terminal(); err != nil {
+		return 0, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	stop := c.watchRead(ctx)
+	defer c.unwatchRead(stop)
+
+	c.readGen++
+	if c.inMsg && c.streamed {
+		if err := c.discardMessage(ctx); err != nil {
+			return 0, nil, c.readError(ctx, err)
+		}
+	}
+	if !c.inMsg {
+		if err := c.nextDataFrame(ctx, false); err != nil {
+			return 0, nil, c.readError(ctx, err)
+		}
+	}
+	c.streamed = true
+	return c.msgType, &messageReader{c: c, ctx: ctx, gen: c.readGen}, nil
+}
+
+// messageReader streams one message; see NextReader.
+type messageReader struct {
+	c   *Conn
+	ctx context.Context
+	gen uint64
+	eof bool
+}
+
+// Read reads payload of the message into p, unmasked and (for text) checked to be UTF-8 so
+// far.
+func (r *messageReader) Read(p []byte) (int, error) {
+	if r.eof {
+		return 0, io.EOF
+	}
+	c := r.c
+	if err := lock(r.ctx, c.readLock, nil); err != nil {
+		return 0, err
+	}
+	defer func() { <-c.readLock }()
+	if r.gen != c.readGen {
+		return 0, ErrReaderDone
+	}
+	if err := c.terminal(); err != nil {
+		return 0, err
+	}
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(c.partial) > 0 {
+		n := copy(p, c.partial)
+		c.partial = c.partial[n:]
+		return n, nil
+	}
+	stop := c.watchRead(r.ctx)
+	defer c.unwatchRead(stop)
+	for {
+		if err := c.advance(r.ctx); err != nil {
+			if err == errMessageEnd {
+				r.eof = true
+				return 0, io.EOF
+			}
+			return 0, c.readError(r.ctx, err)
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		n, err := c.fr.Read(p)
+		if n > 0 && c.msgType == Text && !c.utf8.Write(p[:n]) {
+			return 0, c.readError(r.ctx, frame.ErrInvalidUTF8)
+		}
+		if err != nil && err != io.EOF {
+			if n > 0 {
+				return n, nil // the error comes back on the next Read
+			}
+			return 0, c.readError(r.ctx, err)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}

@@ -1,0 +1,304 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// WriteMessage sends p as one message of type typ (Text or Binary) in a single frame. It waits
+// for any message being written by another goroutine to finish, so messages never interleave.
+// p is neither modified nor retained; a client masks while copying (frame.Writer).
+//
+// If ctx is cancelled, or a write deadline passes, before any byte of the frame is written,
+// WriteMessage returns ctx.Err() (or the deadline error), nothing was sent, and the connection
+// stays usable. If the frame was cut after some of its bytes, the connection is closed and the
+// error wraps frame.ErrIncompleteWrite. After the closing handshake has started it returns
+// ErrClosed. WriteMessage does not check that text is UTF-8.
+//
+// WriteMessage allocates nothing (with a context that cannot be cancelled).
+func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	if typ != Text && typ != Binary {
+		return ErrMessageType
+	}
+	if err := lock(ctx, c.msgLock, c.done); err != nil {
+		return err
+	}
+	defer func() { <-c.msgLock }()
+	return c.writeFrame(ctx, true, typ, p)
+}
+
+// Ping sends a ping with payload p (at most 125 bytes, §5.5.2); the peer's pong is reported to
+// Config.OnPong by the reading goroutine. It may be sent between the fragments of a message
+// being streamed. Errors are as for WriteMessage.
+func (c *Conn) Ping(ctx context.Context, p []byte) error {
+	if len(p) > frame.MaxControlPayload {
+		return ErrControlTooLong
+	}
+	return c.writeFrame(ctx, true, frame.OpPing, p)
+}
+
+// Pong sends an unsolicited pong with payload p (at most 125 bytes, §5.5.3), a one-way
+// heartbeat. Pings are answered automatically; there is no need to call Pong for them.
+func (c *Conn) Pong(ctx context.Context, p []byte) error {
+	if len(p) > frame.MaxControlPayload {
+		return ErrControlTooLong
+	}
+	return c.writeFrame(ctx, true, frame.OpPong, p)
+}
+
+// writeFrame writes one whole frame under the frame lock.
+func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
+	if err := lock(ctx, c.frameLock, c.done); err != nil {
+		return err
+	}
+	defer c.unlockFrame(ctx)
+	if c.closing() {
+		return ErrClosed
+	}
+	stop := c.watchWrite(ctx)
+	err := c.fw.WriteFrame(fin, op, 0, p)
+	c.unwatchWrite(stop)
+	if err != nil {
+		return c.writeError(ctx, err)
+	}
+	return nil
+}
+
+// writeError turns an error of the frame writer into what a write returns. A frame cut in the
+// middle, or a broken connection, ends the connection; a deadline (the context's or the
+// user's) that passed before any byte of the frame leaves it usable.
+func (c *Conn) writeError(ctx context.Context, err error) error {
+	if errors.Is(err, frame.ErrIncompleteWrite) {
+		c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "a frame was written only in part", Err: err})
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("websocket: write interrupted in the middle of a frame, connection closed: %w: %w", ctxErr, err)
+		}
+		return fmt.Errorf("websocket: write failed in the middle of a frame, connection closed: %w", err)
+	}
+	if c.terminal() != nil {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	if isTimeout(err) {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return err
+	}
+	c.abort(lostConnection(err))
+	return fmt.Errorf("websocket: write: %w", err)
+}
+
+// NextWriter starts a message of type typ (Text or Binary) and returns a writer for its
+// payload. The writer fragments: each Write fills the write buffer and sends a frame each time
+// it is full (a Write of at least a buffer's worth with nothing buffered goes out as a frame of
+// its own, without a copy on the server side), and Close sends the final frame, with what is
+// left (possibly nothing). The message holds the message lock from NextWriter to Close: other
+// messages wait, so Close must be called; control frames (Ping, automatic pongs, Close of the
+// Conn) still go out between the fragments.
+//
+// ctx bounds NextWriter's wait for the lock and every Write and Close of the writer. A Write
+// that fails with ctx.Err() or a deadline error has buffered the bytes it reports and sent
+// nothing of the frame it was writing. If the message then cannot be completed, Close of the
+// writer drops it: when none of its frames had been sent the connection stays usable and
+// Close returns the error; otherwise the connection is failed with 1011 and the error wraps
+// ErrMessageAbandoned. NextWriter allocates the small writer.
+func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != Text && typ != Binary {
+		return nil, ErrMessageType
+	}
+	if err := lock(ctx, c.msgLock, c.done); err != nil {
+		return nil, err
+	}
+	if c.closing() {
+		<-c.msgLock
+		return nil, ErrClosed
+	}
+	return &messageWriter{c: c, ctx: ctx, op: typ}, nil
+}
+
+// messageWriter streams one message; see NextWriter.
+type messageWriter struct {
+	c      *Conn
+	ctx    context.Context
+	op     frame.Opcode // opcode of the next frame: the type, then continuation
+	sent   bool         // a frame of the message has been written
+	closed bool
+	err    error // the connection ended under the writer
+}
+
+// Write buffers p and sends full frames; see NextWriter.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, ErrWriterClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	c := w.c
+	if err := lock(w.ctx, c.frameLock, c.done); err != nil {
+		return 0, err
+	}
+	defer c.unlockFrame(w.ctx)
+	if c.closing() {
+		w.err = ErrClosed
+		return 0, ErrClosed
+	}
+	n := 0
+	for n < len(p) {
+		if c.fw.Buffered() == 0 && len(p)-n >= c.fw.Available() {
+			stop := c.watchWrite(w.ctx)
+			err := c.fw.WriteFrame(false, w.op, 0, p[n:])
+			c.unwatchWrite(stop)
+			if err != nil {
+				return n, w.writeError(err)
+			}
+			w.sent, w.op = true, frame.OpContinuation
+			return len(p), nil
+		}
+		n += c.fw.Append(p[n:])
+		if c.fw.Available() == 0 {
+			if err := w.flush(false); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// flush sends the buffered payload as a frame. The caller holds the frame lock.
+func (w *messageWriter) flush(fin bool) error {
+	c := w.c
+	stop := c.watchWrite(w.ctx)
+	err := c.fw.Flush(fin, w.op, 0)
+	c.unwatchWrite(stop)
+	if err != nil {
+		return w.writeError(err)
+	}
+	w.sent, w.op = true, frame.OpContinuation
+	return nil
+}
+
+func (w *messageWriter) writeError(err error) error {
+	err = w.c.writeError(w.ctx, err)
+	if w.c.terminal() != nil {
+		w.err = err
+	}
+	return err
+}
+
+// Close sends the final frame of the message and releases the message lock; see NextWriter.
+func (w *messageWriter) Close() error {
+	if w.closed {
+		return ErrWriterClosed
+	}
+	w.closed = true
+	c := w.c
+	defer func() { <-c.msgLock }()
+	if w.err != nil {
+		c.discardPending()
+		return w.err
+	}
+	err := w.ctx.Err()
+	if err == nil {
+		err = lock(w.ctx, c.frameLock, c.done)
+	}
+	if err == nil {
+		if c.closing() {
+			err = ErrClosed
+		} else {
+			err = w.flush(true)
+		}
+		if err != nil {
+			c.fw.DiscardPending()
+		}
+		c.unlockFrame(w.ctx)
+	} else {
+		c.discardPending()
+	}
+	if err == nil || !w.sent || c.closing() {
+		return err // nothing sent, or the connection is ending anyway
+	}
+	// Frames of the message went out and the rest cannot: fail the connection.
+	c.failWith(frame.CloseInternalError, "message abandoned in the middle", ErrMessageAbandoned)
+	return fmt.Errorf("%w: %w", ErrMessageAbandoned, err)
+}
+
+// discardPending drops buffered payload of an abandoned message.
+func (c *Conn) discardPending() {
+	select {
+	case c.frameLock <- struct{}{}:
+		c.fw.DiscardPending()
+		c.unlockFrame(context.Background())
+	case <-c.done:
+	}
+}
+
+// queuePong records the pong that answers a ping with payload p (§5.5.3), replacing one not yet
+// sent: only the last ping needs an answer.
+func (c *Conn) queuePong(p []byte) {
+	c.mu.Lock()
+	c.pongN = copy(c.pongBuf[:], p)
+	c.pongWanted = true
+	c.mu.Unlock()
+}
+
+// pongQueued reports whether a pong waits to be sent.
+func (c *Conn) pongQueued() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pongWanted
+}
+
+// flushPong sends the queued pong if the frame lock is free. If it is not, the holder sends the
+// pong when it releases the lock, so the reader goes on reading instead of waiting behind a
+// writer (which could be waiting for the peer to read, while the peer waits for us).
+func (c *Conn) flushPong(ctx context.Context) {
+	select {
+	case c.frameLock <- struct{}{}:
+		c.unlockFrame(ctx)
+	default:
+	}
+}
+
+// unlockFrame releases the frame lock, sending first the pong the reader queued, if any. The
+// pong is bounded by ctx; if ctx or a deadline stops it before any byte, it stays queued.
+func (c *Conn) unlockFrame(ctx context.Context) {
+	for {
+		c.mu.Lock()
+		if !c.pongWanted || c.closeSent {
+			c.pongWanted = c.pongWanted && !c.closeSent
+			<-c.frameLock
+			c.mu.Unlock()
+			return
+		}
+		n := copy(c.pongOut[:], c.pongBuf[:c.pongN])
+		c.pongWanted = false
+		c.mu.Unlock()
+		stop := c.watchWrite(ctx)
+		err := c.fw.WriteFrame(true, frame.OpPong, 0, c.pongOut[:n])
+		c.unwatchWrite(stop)
+		if err == nil {
+			continue
+		}
+		if isTimeout(err) && !errors.Is(err, frame.ErrIncompleteWrite) {
+			c.mu.Lock()
+			if !c.pongWanted {
+				c.pongN = copy(c.pongBuf[:], c.pongOut[:n])
+				c.pongWanted = true
+			}
+			<-c.frameLock
+			c.mu.Unlock()
+			return
+		}
+		c.abort(lostConnection(err))
+		<-c.frameLock
+		return
+	}
+}

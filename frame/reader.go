@@ -1,0 +1,395 @@
+package frame
+
+import (
+	"errors"
+	"io"
+	"math/bits"
+	"sync"
+
+	"github.com/netkit/websocket/mask"
+)
+
+// Buffer sizes of Reader and Writer. Sizes are rounded up to a power of two so that buffers of
+// one size class share a sync.Pool.
+const (
+	// DefaultBufferSize is the buffer size NewReader and NewWriter use when given 0.
+	DefaultBufferSize = 4096
+	// MinBufferSize is the smallest buffer: a whole control frame (header and 125-byte payload)
+	// always fits, so control payloads are always handed out by Payload.
+	MinBufferSize = 256
+	// MaxBufferSize is the largest buffer; larger requests are clamped to it.
+	MaxBufferSize = 1 << 20
+)
+
+const (
+	minBufShift = 8  // log2(MinBufferSize)
+	maxBufShift = 20 // log2(MaxBufferSize)
+)
+
+// bufPools holds one pool per power-of-two size class, MinBufferSize to MaxBufferSize. Pools
+// store *[]byte so that Put does not allocate.
+var bufPools [maxBufShift - minBufShift + 1]sync.Pool
+
+// bufSize returns the size class for a requested buffer size.
+func bufSize(size int) int {
+	switch {
+	case size <= 0:
+		size = DefaultBufferSize
+	case size < MinBufferSize:
+		size = MinBufferSize
+	case size > MaxBufferSize:
+		size = MaxBufferSize
+	}
+	return 1 << bits.Len(uint(size-1))
+}
+
+// getBuf takes a buffer of exactly size bytes (a value bufSize returned) from its pool.
+func getBuf(size int) *[]byte {
+	p := &bufPools[bits.Len(uint(size))-1-minBufShift]
+	if b, _ := p.Get().(*[]byte); b != nil {
+		return b
+	}
+	b := make([]byte, size)
+	return &b
+}
+
+// putBuf returns a buffer taken with getBuf to its pool.
+func putBuf(b *[]byte) {
+	bufPools[bits.Len(uint(len(*b)))-1-minBufShift].Put(b)
+}
+
+// ErrPayloadTooBig is returned by Reader.Payload when the rest of the current frame's payload
+// does not fit the Reader's buffer; Read streams it instead.
+var ErrPayloadTooBig = errors.New("frame: payload does not fit the read buffer; use Read")
+
+var errInvalidRead = errors.New("frame: source returned an invalid byte count")
+
+// Reader reads frames from a byte stream: NextFrame decodes and validates each header (§5.2,
+// §5.4, §5.5), and Payload or Read deliver the payload, unmasked (§5.3).
+//
+// The Reader buffers its input in a buffer taken from a sync.Pool on first use and handed back
+// by Release when it holds no unread bytes, so an idle connection need not keep one.
+//
+// Every method is resumable: an error from the underlying reader (a read deadline, a cancelled
+// context turned into a deadline, io.EOF) loses nothing. Bytes read before the error stay
+// buffered, a header is consumed only once it is complete, and the payload position is kept, so
+// calling the same method again after the cause is gone continues where the failed call stopped.
+// Protocol violations (*ProtocolError) are sticky: every later call returns the same error.
+//
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	src    io.Reader
+	role   Role
+	rsv    byte    // RSV bits a negotiated extension allows
+	size   int     // buffer size when taken
+	bufp   *[]byte // pooled buffer; nil while released
+	buf    []byte  // *bufp or nil
+	r, w   int     // unread bytes are buf[r:w]
+	prefix []byte  // bytes to deliver before src, beyond what fitted in buf at Reset
+	hdr    Header  // current frame
+	remain int64   // unread payload bytes of the current frame
+	pos    int     // mask key position of the next payload byte
+	seq    Sequencer
+	err    error  // sticky protocol error
+	handed []byte // payload last handed out by Payload (poisoned in wsdebug builds)
+}
+
+// NewReader returns a Reader of frames from src for an endpoint of the given role (a client
+// rejects masked frames, a server unmasked ones). bufSize is the buffer size: 0 means
+// DefaultBufferSize, and it is rounded up to a power of two within MinBufferSize and
+// MaxBufferSize. The buffer is taken from a pool on the first read. No RSV bit is allowed until
+// SetAllowedRsv says otherwise.
+func NewReader(src io.Reader, role Role, bufSize int) *Reader {
+	r := &Reader{}
+	r.init(src, role, bufSize)
+	return r
+}
+
+func (r *Reader) init(src io.Reader, role Role, size int) {
+	r.src, r.role, r.size = src, role, bufSize(size)
+}
+
+// Reset makes r read from src from the start of a frame stream, as if new, keeping its role,
+// buffer size and allowed RSV bits. prefix holds bytes that belong to the stream before src
+// (those read past the opening handshake); they are copied, so the caller may reuse prefix.
+// Any unread input and the current frame are dropped.
+func (r *Reader) Reset(src io.Reader, prefix []byte) {
+	r.poison()
+	r.src = src
+	r.r, r.w = 0, 0
+	r.prefix = nil
+	r.hdr, r.remain, r.pos = Header{}, 0, 0
+	r.seq.Reset()
+	r.err = nil
+	if len(prefix) > 0 {
+		r.acquire()
+		n := copy(r.buf, prefix)
+		r.w = n
+		if n < len(prefix) {
+			r.prefix = append([]byte(nil), prefix[n:]...)
+		}
+	}
+}
+
+// SetAllowedRsv sets the RSV bits (Rsv1, Rsv2, Rsv3) that a negotiated extension defines;
+// frames with other RSV bits set are rejected with ErrReservedBits.
+func (r *Reader) SetAllowedRsv(rsv byte) { r.rsv = rsv & 7 }
+
+// BufferSize returns the size of r's buffer: payloads up to this length are returned whole by
+// Payload.
+func (r *Reader) BufferSize() int { return r.size }
+
+// Buffered returns the number of input bytes read from the source and not yet consumed.
+func (r *Reader) Buffered() int { return r.w - r.r + len(r.prefix) }
+
+// Header returns the header of the current frame, the one NextFrame returned last.
+func (r *Reader) Header() Header { return r.hdr }
+
+// Remaining returns the number of payload bytes of the current frame not yet delivered.
+func (r *Reader) Remaining() int64 { return r.remain }
+
+// Release hands r's buffer back to the pool if it holds no unread input, and reports whether
+// the Reader is now without a buffer. The next read takes a buffer again. A payload slice
+// returned by Payload is invalid after Release, as after any call on r.
+func (r *Reader) Release() bool {
+	r.poison()
+	if r.bufp == nil {
+		return true
+	}
+	if r.r != r.w {
+		return false
+	}
+	putBuf(r.bufp)
+	r.bufp, r.buf = nil, nil
+	r.r, r.w = 0, 0
+	return true
+}
+
+// NextFrame reads the next frame header, skipping what is left of the current frame's payload,
+// and validates it: DecodeHeader's encoding rules, Check's per-frame rules for r's role and
+// allowed RSV bits, and Sequencer's fragmentation rules (§5.4). A violation is returned as a
+// *ProtocolError and is sticky. At a clean end of input (no byte of a next header) it returns
+// io.EOF; input ending inside a frame is io.ErrUnexpectedEOF.
+//
+// NextFrame allocates nothing.
+func (r *Reader) NextFrame() (Header, error) {
+	r.poison()
+	if r.err != nil {
+		return Header{}, r.err
+	}
+	if r.remain > 0 {
+		if err := r.discard(); err != nil {
+			return Header{}, err
+		}
+	}
+	var (
+		h   Header
+		n   int
+		err error
+	)
+	for {
+		h, n, err = DecodeHeader(r.buf[r.r:r.w])
+		if err == nil {
+			break
+		}
+		if err != ErrShortHeader {
+			r.err = err
+			return Header{}, err
+		}
+		if err = r.fill(n); err != nil {
+			if err == io.EOF && r.r != r.w {
+				err = io.ErrUnexpectedEOF
+			}
+			return Header{}, err
+		}
+	}
+	if err = Check(&h, r.role, r.rsv); err == nil {
+		err = r.seq.Next(&h)
+	}
+	if err != nil {
+		r.err = err
+		return Header{}, err
+	}
+	r.r += n
+	r.hdr, r.remain, r.pos = h, h.Length, 0
+	return h, nil
+}
+
+// Payload returns the rest of the current frame's payload, unmasked, as a slice of r's buffer,
+// reading it whole first. When it does not fit the buffer (Remaining() > BufferSize()) it
+// returns ErrPayloadTooBig and the payload is left for Read. Control payloads (at most 125
+// bytes) always fit.
+//
+// The slice is valid until the next call of any method on r; do not retain it. Builds with the
+// tag wsdebug overwrite it on that next call, so a use after it shows up as garbage in tests.
+// Payload allocates nothing.
+func (r *Reader) Payload() ([]byte, error) {
+	r.poison()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.remain > int64(r.size) {
+		return nil, ErrPayloadTooBig
+	}
+	n := int(r.remain)
+	if n == 0 {
+		return nil, nil
+	}
+	if err := r.fill(n); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	p := r.buf[r.r : r.r+n : r.r+n]
+	if r.hdr.Masked {
+		r.pos = mask.Mask(p, r.hdr.Key, r.pos)
+	}
+	r.r += n
+	r.remain = 0
+	if debugPoison {
+		r.handed = p
+	}
+	return p, nil
+}
+
+// Read reads up to len(p) bytes of the current frame's payload into p, unmasked, and returns
+// io.EOF once the frame's payload has been read whole. When r's buffer is empty and p is at
+// least as large as the buffer, it reads from the source straight into p, without a copy.
+// Input ending inside the payload is io.ErrUnexpectedEOF. As io.Reader allows, n may be > 0
+// when err != nil (such as a deadline during a direct read); those n bytes are valid.
+//
+// Read allocates nothing.
+func (r *Reader) Read(p []byte) (n int, err error) {
+	r.poison()
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.remain == 0 {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p)) > r.remain {
+		p = p[:r.remain]
+	}
+	switch {
+	case r.r < r.w:
+		n = copy(p, r.buf[r.r:r.w])
+		r.r += n
+	case len(r.prefix) > 0:
+		n = copy(p, r.prefix)
+		r.prefix = r.prefix[n:]
+		if len(r.prefix) == 0 {
+			r.prefix = nil
+		}
+	case len(p) >= r.size:
+		n, err = r.src.Read(p)
+	default:
+		if err = r.fill(1); err == nil {
+			n = copy(p, r.buf[r.r:r.w])
+			r.r += n
+		}
+	}
+	if n > 0 {
+		if r.hdr.Masked {
+			r.pos = mask.Mask(p[:n], r.hdr.Key, r.pos)
+		}
+		r.remain -= int64(n)
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// discard skips the rest of the current frame's payload.
+func (r *Reader) discard() error {
+	for r.remain > 0 {
+		if r.r == r.w {
+			if len(r.prefix) > 0 {
+				k := int64(len(r.prefix))
+				if k > r.remain {
+					k = r.remain
+				}
+				r.prefix = r.prefix[k:]
+				r.remain -= k
+				continue
+			}
+			if err := r.fill(1); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		k := int64(r.w - r.r)
+		if k > r.remain {
+			k = r.remain
+		}
+		r.r += int(k)
+		r.remain -= k
+	}
+	return nil
+}
+
+// acquire takes a buffer from the pool if r has none.
+func (r *Reader) acquire() {
+	if r.bufp == nil {
+		r.bufp = getBuf(r.size)
+		r.buf = *r.bufp
+		r.r, r.w = 0, 0
+	}
+}
+
+// fill reads until at least need (<= r.size) unread bytes are buffered. It reads as much as the
+// source returns, which may be more. Bytes read before an error are kept.
+func (r *Reader) fill(need int) error {
+	r.acquire()
+	if r.r+need > len(r.buf) {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	} else if r.r == r.w {
+		r.r, r.w = 0, 0
+	}
+	for empty := 0; r.w-r.r < need; {
+		if len(r.prefix) > 0 {
+			n := copy(r.buf[r.w:], r.prefix)
+			r.w += n
+			r.prefix = r.prefix[n:]
+			if len(r.prefix) == 0 {
+				r.prefix = nil
+			}
+			continue
+		}
+		n, err := r.src.Read(r.buf[r.w:])
+		if n < 0 || n > len(r.buf)-r.w {
+			return errInvalidRead
+		}
+		r.w += n
+		if err != nil {
+			if r.w-r.r >= need {
+				return nil // the error will come back on the next read
+			}
+			return err
+		}
+		if n == 0 {
+			if empty++; empty >= 100 {
+				return io.ErrNoProgress
+			}
+		}
+	}
+	return nil
+}
+
+// poison overwrites the payload last handed out by Payload in wsdebug builds; it compiles to
+// nothing otherwise.
+func (r *Reader) poison() {
+	if debugPoison && r.handed != nil {
+		for i := range r.handed {
+			r.handed[i] = 0xDB
+		}
+		r.handed = nil
+	}
+}

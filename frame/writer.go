@@ -1,0 +1,292 @@
+package frame
+
+import (
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+
+	"github.com/netkit/websocket/mask"
+)
+
+// Errors of Writer. Those about the frame asked for are the caller's mistakes and leave the
+// Writer usable; ErrIncompleteWrite is sticky.
+var (
+	// ErrWriteReservedOpcode is returned for an opcode RFC 6455 reserves (§5.2).
+	ErrWriteReservedOpcode = errors.New("frame: cannot write a frame with a reserved opcode")
+	// ErrWriteControlTooLong is returned for a control payload over 125 bytes (§5.5).
+	ErrWriteControlTooLong = errors.New("frame: cannot write a control frame with over 125 bytes of payload")
+	// ErrWriteControlFragmented is returned for a control frame without FIN (§5.5).
+	ErrWriteControlFragmented = errors.New("frame: cannot write a control frame without FIN")
+	// ErrWriteRsv is returned for rsv bits outside Rsv1|Rsv2|Rsv3.
+	ErrWriteRsv = errors.New("frame: rsv holds bits other than RSV1-RSV3")
+	// ErrWritePending is returned by WriteFrame for a data frame while payload appended with
+	// Append waits for Flush: the two frames would be out of order.
+	ErrWritePending = errors.New("frame: data frame written while appended payload is pending")
+	// ErrFlushControl is returned by Flush for a control opcode: appended payload is always
+	// data; control frames are written whole with WriteFrame.
+	ErrFlushControl = errors.New("frame: Flush writes data frames only")
+	// ErrIncompleteWrite is wrapped by the error of a write that sent part of a frame and
+	// then failed. The peer now sees a truncated frame: the stream is corrupt and the
+	// connection must be closed. Every later write on the Writer returns the same error.
+	ErrIncompleteWrite = errors.New("frame: frame partially written, the stream is corrupt")
+)
+
+// Writer writes frames to a byte stream (§5.2): header and payload leave in one Write when
+// they fit the Writer's buffer, the header being encoded into room reserved in front of the
+// payload. A client's Writer masks every frame (§5.3) with a fresh key from its own ChaCha8
+// generator (math/rand/v2, cryptographically strong, seeded from crypto/rand), masking while it
+// copies into the buffer so the caller's bytes are never modified. A server's frame too large
+// for the buffer goes out as net.Buffers{header, payload}, a single writev on a *net.TCPConn,
+// without copying the payload; a client's large frame is masked and written in buffer-sized
+// chunks.
+//
+// Control frames use a small buffer of their own, so they can be written between the data
+// frames of a message whose payload is being gathered with Append.
+//
+// After a write error with no byte of the frame written (say, a write deadline), the Writer is
+// unchanged and the write may be retried. After a partial write the error wraps
+// ErrIncompleteWrite and the Writer is dead.
+//
+// A Writer is not safe for concurrent use. It allocates nothing per frame.
+type Writer struct {
+	dst     io.Writer
+	role    Role
+	size    int     // buffer size when taken
+	bufp    *[]byte // pooled buffer; nil while released
+	buf     []byte  // *bufp or nil; buf[:MaxHeaderSize] is room for the header
+	n       int     // pending payload bytes at buf[MaxHeaderSize:MaxHeaderSize+n]
+	key     [4]byte // masking key of the pending payload
+	haveKey bool
+	err     error // sticky, wraps ErrIncompleteWrite
+	ctl     [MaxHeaderSize + MaxControlPayload]byte
+	vec     [2][]byte
+	bufs    net.Buffers
+	rng     rand.ChaCha8
+}
+
+// NewWriter returns a Writer of frames to dst for an endpoint of the given role: a client
+// masks its frames, a server does not (§5.1). bufSize is the buffer size: 0 means
+// DefaultBufferSize, and it is rounded up to a power of two within MinBufferSize and
+// MaxBufferSize; frames of up to bufSize-MaxHeaderSize payload bytes are written with a single
+// Write. The buffer is taken from a pool on the first data frame.
+func NewWriter(dst io.Writer, role Role, bufSize int) *Writer {
+	w := &Writer{}
+	w.init(dst, role, bufSize)
+	return w
+}
+
+func (w *Writer) init(dst io.Writer, role Role, size int) {
+	w.dst, w.role, w.size = dst, role, bufSize(size)
+	if role == RoleClient {
+		var seed [32]byte
+		crand.Read(seed[:]) // never fails (crypto/rand crashes the program instead)
+		w.rng.Seed(seed)
+	}
+}
+
+// Reset makes w write to dst, dropping pending payload and a sticky error, and keeping its
+// role, buffer size and generator.
+func (w *Writer) Reset(dst io.Writer) {
+	w.dst = dst
+	w.n, w.haveKey, w.err = 0, false, nil
+}
+
+// BufferSize returns the size of w's buffer.
+func (w *Writer) BufferSize() int { return w.size }
+
+// Release hands w's buffer back to the pool when no payload is pending and reports whether w
+// is now without a buffer. The next data frame takes one again.
+func (w *Writer) Release() bool {
+	if w.bufp == nil {
+		return true
+	}
+	if w.n != 0 {
+		return false
+	}
+	putBuf(w.bufp)
+	w.bufp, w.buf = nil, nil
+	return true
+}
+
+func (w *Writer) acquire() {
+	if w.bufp == nil {
+		w.bufp = getBuf(w.size)
+		w.buf = *w.bufp
+	}
+}
+
+// newKey draws a masking key.
+func (w *Writer) newKey() (k [4]byte) {
+	v := w.rng.Uint64()
+	k[0], k[1], k[2], k[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	return k
+}
+
+func checkWrite(fin bool, op Opcode, rsv byte, n int) error {
+	switch {
+	case op.IsReserved():
+		return ErrWriteReservedOpcode
+	case rsv&^7 != 0:
+		return ErrWriteRsv
+	case op.IsControl() && n > MaxControlPayload:
+		return ErrWriteControlTooLong
+	case op.IsControl() && !fin:
+		return ErrWriteControlFragmented
+	}
+	return nil
+}
+
+// WriteFrame writes one frame with the given FIN bit, opcode, RSV bits and payload. The frame
+// is written with one Write when header and payload fit the buffer (always, for a control
+// frame); otherwise as described on Writer. payload is not modified nor retained.
+//
+// It returns the caller's mistakes (ErrWriteReservedOpcode, ErrWriteRsv,
+// ErrWriteControlTooLong, ErrWriteControlFragmented, ErrWritePending) before writing anything.
+// An error of the destination is returned as is when no byte of the frame was written, and
+// wrapped with ErrIncompleteWrite otherwise.
+//
+// WriteFrame allocates nothing.
+func (w *Writer) WriteFrame(fin bool, op Opcode, rsv byte, payload []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := checkWrite(fin, op, rsv, len(payload)); err != nil {
+		return err
+	}
+	h := Header{Fin: fin, Rsv: rsv, Op: op, Length: int64(len(payload))}
+	if w.role == RoleClient {
+		h.Masked = true
+		h.Key = w.newKey()
+	}
+	if op.IsControl() {
+		hs := h.Encode(w.ctl[:])
+		if h.Masked {
+			mask.Copy(w.ctl[hs:], payload, h.Key, 0)
+		} else {
+			copy(w.ctl[hs:], payload)
+		}
+		_, err := w.write(w.ctl[:hs+len(payload)], 0)
+		return err
+	}
+	if w.n != 0 {
+		return ErrWritePending
+	}
+	w.acquire()
+	hs := h.Size()
+	start := MaxHeaderSize - hs
+	h.Encode(w.buf[start:])
+	if room := len(w.buf) - MaxHeaderSize; len(payload) <= room {
+		if h.Masked {
+			mask.Copy(w.buf[MaxHeaderSize:], payload, h.Key, 0)
+		} else {
+			copy(w.buf[MaxHeaderSize:], payload)
+		}
+		_, err := w.write(w.buf[start:MaxHeaderSize+len(payload)], 0)
+		return err
+	}
+	if !h.Masked {
+		// Header from the buffer, payload from the caller's slice: writev, no copy.
+		w.vec[0], w.vec[1] = w.buf[start:MaxHeaderSize], payload
+		w.bufs = w.vec[:]
+		n, err := w.bufs.WriteTo(w.dst)
+		w.vec[0], w.vec[1], w.bufs = nil, nil, nil
+		if err == nil && n < int64(hs+len(payload)) {
+			err = io.ErrShortWrite
+		}
+		return w.fail(err, n)
+	}
+	// Masked and larger than the buffer: the header and the first chunk, then whole chunks.
+	k := len(w.buf) - MaxHeaderSize
+	pos := mask.Copy(w.buf[MaxHeaderSize:], payload[:k], h.Key, 0)
+	written, err := w.write(w.buf[start:], 0)
+	for off := k; err == nil && off < len(payload); off += k {
+		k = min(len(w.buf), len(payload)-off)
+		pos = mask.Copy(w.buf, payload[off:off+k], h.Key, pos)
+		written, err = w.write(w.buf[:k], written)
+	}
+	return err
+}
+
+// write writes b, the part of a frame that follows written bytes already sent, and returns the
+// new count of bytes of the frame written.
+func (w *Writer) write(b []byte, written int64) (int64, error) {
+	n, err := w.dst.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	written += int64(n)
+	return written, w.fail(err, written)
+}
+
+// fail turns a write error after written bytes of a frame into the error to return.
+func (w *Writer) fail(err error, written int64) error {
+	if err == nil || written == 0 {
+		return err
+	}
+	w.err = fmt.Errorf("%w after %d bytes: %w", ErrIncompleteWrite, written, err)
+	return w.err
+}
+
+// Buffered returns the number of payload bytes appended with Append and not yet flushed.
+func (w *Writer) Buffered() int { return w.n }
+
+// Available returns how many more payload bytes Append can take before the buffer is full.
+func (w *Writer) Available() int {
+	return w.size - MaxHeaderSize - w.n
+}
+
+// Append copies as much of p as fits into the payload of the pending data frame, masking it
+// for a client, and returns the number of bytes taken. Flush writes the pending frame. p is not
+// modified nor retained. Append allocates nothing.
+func (w *Writer) Append(p []byte) int {
+	w.acquire()
+	if !w.haveKey && w.role == RoleClient {
+		w.key, w.haveKey = w.newKey(), true
+	}
+	dst := w.buf[MaxHeaderSize+w.n:]
+	if len(p) > len(dst) {
+		p = p[:len(dst)]
+	}
+	if w.role == RoleClient {
+		mask.Copy(dst, p, w.key, w.n)
+	} else {
+		copy(dst, p)
+	}
+	w.n += len(p)
+	return len(p)
+}
+
+// Flush writes the payload gathered by Append (possibly none) as one data frame with the given
+// FIN bit, opcode and RSV bits, in a single Write. On an error with no byte written the payload
+// stays pending, and Flush may be retried.
+//
+// Flush allocates nothing.
+func (w *Writer) Flush(fin bool, op Opcode, rsv byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := checkWrite(fin, op, rsv, w.n); err != nil {
+		return err
+	}
+	if op.IsControl() {
+		return ErrFlushControl
+	}
+	w.acquire()
+	if !w.haveKey && w.role == RoleClient {
+		w.key, w.haveKey = w.newKey(), true
+	}
+	h := Header{Fin: fin, Rsv: rsv, Op: op, Length: int64(w.n), Masked: w.role == RoleClient, Key: w.key}
+	start := MaxHeaderSize - h.Size()
+	h.Encode(w.buf[start:])
+	if _, err := w.write(w.buf[start:MaxHeaderSize+w.n], 0); err != nil {
+		return err
+	}
+	w.n, w.haveKey = 0, false
+	return nil
+}
+
+// DiscardPending drops the payload gathered by Append.
+func (w *Writer) DiscardPending() { w.n, w.haveKey = 0, false }
