@@ -1,0 +1,265 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/handshake"
+)
+
+// DefaultHandshakeTimeout bounds Dial (TCP, proxy, TLS and the opening handshake) when
+// DialOptions.HandshakeTimeout is zero.
+const DefaultHandshakeTimeout = 30 * time.Second
+
+// DialOptions configures Dial. A nil *DialOptions, and every zero field, means the default.
+type DialOptions struct {
+	// Header holds extra request header fields. The names the handshake writes itself (Host,
+	// Upgrade, Connection, Sec-WebSocket-*, Content-Length, Transfer-Encoding) are refused.
+	Header http.Header
+	// Subprotocols are offered in Sec-WebSocket-Protocol, most preferred first.
+	Subprotocols []string
+	// Origin is sent as the Origin header when not "".
+	Origin string
+	// HandshakeTimeout bounds the whole of Dial; default DefaultHandshakeTimeout, negative
+	// means only ctx bounds it.
+	HandshakeTimeout time.Duration
+	// MaxMessageSize limits received messages (bytes); 0 means the conn default (32 MiB),
+	// negative means no limit. A larger message closes the connection with 1009.
+	MaxMessageSize int64
+	// ReadBufferSize and WriteBufferSize size the frame buffers; 0 means the conn defaults.
+	ReadBufferSize, WriteBufferSize int
+	// CloseTimeout bounds the wait for the server's close reply; 0 means the conn default.
+	CloseTimeout time.Duration
+	// TLSConfig configures wss connections; nil means the system roots with full
+	// verification. ServerName defaults to the URL's host.
+	TLSConfig *tls.Config
+	// NetDialContext opens the byte stream to addr ("host:port"), directly or through a
+	// proxy (the hook proxies plug into: an HTTP CONNECT tunnel or SOCKS5 returns the
+	// tunnelled connection). TLS, for wss, runs on top of what it returns. Nil dials directly.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// PingInterval is the idle time after which a ping is sent: 0 means 30 s (the platform
+	// default), negative disables keepalive. The server's pongs are seen only while a
+	// goroutine reads the connection: a connection that is never read would time out.
+	PingInterval time.Duration
+	// PongTimeout is how long to wait for any frame after a ping before the connection is
+	// considered lost (it is then closed and reads return ErrPongTimeout): 0 means 30 s,
+	// negative waits forever.
+	PongTimeout time.Duration
+}
+
+// Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
+// with the server's handshake response. ctx bounds the dial only; once Dial returns, the
+// connection lives until it is closed.
+//
+// A non-101 response is a *handshake.StatusError (status, headers, body) in the error chain;
+// the other handshake failures are the handshake package's errors. Errors never show the URL's
+// user information.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *handshake.Response, error) {
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	var o DialOptions
+	if opts != nil {
+		o = *opts
+	}
+	c, resp, err := dial(ctx, u, &o)
+	if err != nil {
+		return nil, resp, fmt.Errorf("websocket: dial %s: %w", u.Redacted(), err)
+	}
+	return c, resp, nil
+}
+
+func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Response, error) {
+	timeout := o.HandshakeTimeout
+	if timeout == 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+
+	host := u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+	}
+	addr := net.JoinHostPort(host, port)
+
+	netDial := o.NetDialContext
+	if netDial == nil {
+		var d net.Dialer
+		netDial = d.DialContext
+	}
+	nc, err := netDial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = nc.Close()
+		}
+	}()
+
+	// A cancelled or expired ctx interrupts any blocking I/O below by expiring the deadline;
+	// ctx.Err() is set by then, so the error can say why.
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if u.Scheme == "wss" {
+		cfg := o.TLSConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, nil, ctxErr(ctx, fmt.Errorf("TLS handshake: %w", err))
+		}
+		nc = tc
+	}
+
+	req := &handshake.Request{
+		Host:      u.Host,
+		Path:      u.RequestURI(),
+		Protocols: o.Subprotocols,
+		Origin:    o.Origin,
+		Header:    o.Header,
+	}
+	key := handshake.NewKey()
+	buf, err := req.Append(make([]byte, 0, 512), key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := nc.Write(buf); err != nil {
+		return nil, nil, ctxErr(ctx, fmt.Errorf("writing handshake: %w", err))
+	}
+	br := bufio.NewReaderSize(nc, 4096)
+	resp, err := handshake.ReadResponse(br, req, key, nil)
+	if err != nil {
+		return nil, resp, ctxErr(ctx, err)
+	}
+	var prefix []byte
+	if n := br.Buffered(); n > 0 {
+		p, _ := br.Peek(n)
+		prefix = append([]byte(nil), p...)
+	}
+	if !stop() {
+		return nil, resp, ctx.Err()
+	}
+	_ = nc.SetDeadline(time.Time{})
+
+	c := newConn(nc, prefix, resp, o)
+	ok = true
+	return c, resp, nil
+}
+
+// ctxErr prefers the context's error when the context ended: a deadline set by the context
+// shows up in I/O as a timeout that would hide why.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%v)", cerr, err)
+	}
+	return err
+}
+
+// dialEngine is the seed facade's transport: Dial with the options of
+// WebSocketRequestOptions.
+func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string) (transport, *handshakeInfo, error) {
+	var o DialOptions
+	if len(opts.Header) > 0 {
+		o.Header = make(http.Header, len(opts.Header))
+		for k, v := range opts.Header {
+			o.Header[k] = []string{v}
+		}
+	}
+	o.Subprotocols = protocols
+	o.MaxMessageSize = opts.MaxMessageSize
+	o.PingInterval = secondsOrOff(opts.PingInterval)
+	o.PongTimeout = secondsOrOff(opts.PongTimeout)
+	var err error
+	if u.Scheme == "wss" {
+		if o.TLSConfig, err = buildTLSConfig(opts, u.Hostname()); err != nil {
+			return nil, nil, err
+		}
+	}
+	if o.NetDialContext, err = proxyDialer(opts.Proxy, u); err != nil {
+		return nil, nil, err
+	}
+	c, resp, err := dial(ctx, u, &o)
+	if err != nil {
+		return nil, nil, err
+	}
+	info := &handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status}
+	info.fields = make([]headerField, len(resp.Fields))
+	for i, f := range resp.Fields {
+		info.fields[i] = headerField{f.Name, f.Value}
+	}
+	return &connTransport{c: c}, info, nil
+}
+
+func secondsOrOff(s uint32) time.Duration {
+	if s == 0 {
+		return -1
+	}
+	return time.Duration(s) * time.Second
+}
+
+// connTransport adapts *Conn to the facade.
+type connTransport struct {
+	c   *Conn
+	buf []byte // reused for text messages; binary ones are handed over
+}
+
+func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
+	typ, p, err := t.c.ReadMessage(ctx, t.buf)
+	if err != nil {
+		var ce *conn.CloseError
+		switch {
+		case errors.As(err, &ce) && ce.Remote:
+			return nil, &closedError{code: uint32(ce.Code), reason: ce.Reason}
+		case errors.Is(err, ErrPongTimeout):
+			return nil, &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
+		case ce != nil:
+			return nil, &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
+		}
+		return nil, err
+	}
+	if typ == conn.Text {
+		t.buf = p[:0]
+		return StringData(p), nil
+	}
+	t.buf = nil
+	return ArrayData(p), nil
+}
+
+func (t *connTransport) writeMessage(ctx context.Context, text bool, p []byte) error {
+	typ := conn.Binary
+	if text {
+		typ = conn.Text
+	}
+	return t.c.WriteMessage(ctx, typ, p)
+}
+
+func (t *connTransport) close(code uint32, reason string) error {
+	return t.c.Close(frame.CloseCode(code), reason)
+}
+
+func (t *connTransport) closeNow() error { return t.c.CloseNow() }

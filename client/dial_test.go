@@ -1,0 +1,161 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/handshake"
+)
+
+func TestDialEchoesTextAndBinaryAndReportsResponse(t *testing.T) {
+	srv := newTestServer(t, echo, func(s *testServer) { s.upgrader.Protocols = []string{"superchat", "chat"} })
+	ctx := context.Background()
+	c, resp, err := Dial(ctx, srv.url+"?q=1", &DialOptions{
+		Header:       http.Header{"X-Token": {"abc"}},
+		Subprotocols: []string{"chat", "superchat"},
+		PingInterval: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	req := <-srv.reqs
+	if req.Header.Get("X-Token") != "abc" || req.Target != "/echo?q=1" {
+		t.Fatalf("server saw %q %v", req.Target, req.Header)
+	}
+	if resp.StatusCode != 101 || resp.Status != "Switching Protocols" || resp.Header.Get("X-Server") != "ours" {
+		t.Fatalf("response %+v", resp)
+	}
+	if resp.Subprotocol != "chat" || c.Subprotocol() != "chat" || c.Response() != resp {
+		t.Fatalf("subprotocol %q / %q", resp.Subprotocol, c.Subprotocol())
+	}
+	for _, m := range []struct {
+		typ conn.MessageType
+		p   []byte
+	}{{conn.Text, []byte("hello")}, {conn.Binary, []byte{0, 1, 2, 255}}, {conn.Binary, bytes.Repeat([]byte{7}, 100000)}, {conn.Text, nil}} {
+		if err := c.WriteMessage(ctx, m.typ, m.p); err != nil {
+			t.Fatal(err)
+		}
+		typ, p, err := c.ReadMessage(ctx, nil)
+		if err != nil || typ != m.typ || !bytes.Equal(p, m.p) {
+			t.Fatalf("echo: %v %v %d bytes", err, typ, len(p))
+		}
+	}
+	if err := c.Close(frame.CloseNormal, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.ReadMessage(ctx, nil)
+	var ce *conn.CloseError
+	if !errors.As(err, &ce) || !ce.Remote || ce.Code != frame.CloseNormal {
+		t.Fatalf("after close: %v", err)
+	}
+}
+
+func TestDialNon101IsStatusError(t *testing.T) {
+	srv := newTestServer(t, echo, func(s *testServer) {
+		s.raw = func(nc net.Conn) {
+			br := bufio.NewReader(nc)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil || line == "\r\n" {
+					break
+				}
+			}
+			_, _ = nc.Write([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope"))
+		}
+	})
+	_, resp, err := Dial(context.Background(), strings.Replace(srv.url, "ws://", "ws://user:s3cret@", 1), nil)
+	var se *handshake.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 403 || string(se.Body) != "nope" {
+		t.Fatalf("err = %v", err)
+	}
+	if resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("resp %+v", resp)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error shows the password: %v", err)
+	}
+}
+
+func TestDialHonoursContextAndHandshakeTimeout(t *testing.T) {
+	hold := make(chan struct{})
+	srv := newTestServer(t, echo, func(s *testServer) {
+		s.raw = func(nc net.Conn) { <-hold } // never answers
+	})
+	defer close(hold)
+
+	start := time.Now()
+	_, _, err := Dial(context.Background(), srv.url, &DialOptions{HandshakeTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("timeout: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, _, err = Dial(ctx, srv.url, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancel: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}
+
+func TestDialRefusesBadURLs(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1/", "ws://", "ws://h/#f"} {
+		if _, _, err := Dial(context.Background(), u, nil); CodeOf(err) != CodeURLError {
+			t.Errorf("%q: %v", u, err)
+		}
+	}
+}
+
+func TestKeepalivePongTimeoutClosesConnection(t *testing.T) {
+	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+		_, _ = io.Copy(io.Discard, c.NetConn()) // swallows pings without answering them
+	})
+	c, _, err := Dial(context.Background(), srv.url, &DialOptions{PingInterval: 50 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	start := time.Now()
+	_, _, err = c.ReadMessage(context.Background(), nil)
+	if !errors.Is(err, ErrPongTimeout) {
+		t.Fatalf("read: %v", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 1500*time.Millisecond {
+		t.Fatalf("gave up after %v", d)
+	}
+}
+
+func TestKeepaliveKeepsAnsweringConnectionOpen(t *testing.T) {
+	srv := newTestServer(t, echo) // echo reads, so the engine answers pings
+	c, _, err := Dial(context.Background(), srv.url, &DialOptions{PingInterval: 20 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, _, err = c.ReadMessage(ctx, nil) // idle for many ping intervals
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read: %v", err)
+	}
+	if err := c.WriteMessage(context.Background(), conn.Text, []byte("still here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := c.ReadMessage(context.Background(), nil); err != nil || string(p) != "still here" {
+		t.Fatalf("after idle: %q %v", p, err)
+	}
+	if err := c.Close(frame.CloseNormal, ""); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,70 @@
+// Package client is the WebSocket client of this module: the NetworkKit WebSocket API
+// (ohos.net.webSocket: createWebSocket, connect, send, close, on, off and their option and
+// callback types) in Go, plus a blocking Go API for services.
+//
+// # The seed API
+//
+// Every type, enum variant and member of the seed document has one Go counterpart:
+//
+//	seed                                         Go
+//	createWebSocket()                            CreateWebSocket() *WebSocket
+//	WebSocket.connect(url, cb, options)          (*WebSocket).Connect(url, *WebSocketRequestOptions, cb)
+//	WebSocket.send(data, cb)                     (*WebSocket).Send(MessageData, cb)
+//	WebSocket.close(cb, options)                 (*WebSocket).Close(cb, *WebSocketCloseOptions)
+//	WebSocket.on(type, cb) / off(type, cb?)      (*WebSocket).On(OnOffType, Callback) / Off(OnOffType, ...Callback)
+//	MessageData.STRING_DATA(s) / ARRAY_DATA(b)   StringData / ArrayData (both implement MessageData)
+//	OnOffType.OPEN                               EventOpen
+//	OnOffType.MESSAGE                            EventMessage
+//	OnOffType.CLOSE                              EventClose
+//	OnOffType.ERROR                              EventError
+//	OnOffType.DATAEND                            EventDataEnd
+//	OnOffType.HEADERRECEIVE                      EventHeaderReceive
+//	ProxyConfiguration.NO_PROXY                  NoProxy{}
+//	ProxyConfiguration.SYSTEM                    SystemProxy{} (a nil ProxyConfiguration means the same)
+//	ProxyConfiguration.HTTPPROXY(p)              HTTPProxy{Proxy: p}
+//	ResponseHeaders.MAP_DATA(m)                  MapData
+//	ResponseHeaders.ARRAY_STRING_DATA(a)         ArrayStringData
+//	ResponseHeaders.UNDEFINED_DATA               UndefinedData{}
+//	WebSocketAsyncCallback<T>(f)                 NewWebSocketAsyncCallback[T](f) *WebSocketAsyncCallback[T]
+//	WebSocketErrorCallback(f)                    NewWebSocketErrorCallback(f) *WebSocketErrorCallback
+//	Callback0Argument (DATAEND)                  NewDataEndCallback(f) *DataEndCallback
+//	Callback1Argument<ResponseHeaders>           NewHeaderReceiveCallback(f) *HeaderReceiveCallback
+//	CloseResult, WebSocketCloseOptions,          structs of the same names and fields;
+//	WebSocketClientCert, WebSocketHttpProxy,     NewWebSocketRequestOptions and
+//	WebSocketRequestOptions                      NewWebSocketCloseOptions give the seed defaults
+//	BusinessException, AsyncError                *BusinessException, *AsyncError (Code, cause via Unwrap)
+//	Option<T> in callbacks                       a nil *AsyncError; the zero T when there is no data
+//
+// The callback types are pointers made by constructors so that Off(type, cb) can find the very
+// callback that On registered.
+//
+// The event types and their callbacks:
+//
+//	EventOpen           *WebSocketAsyncCallback[map[uint32]string]  {101: "Switching Protocols"}
+//	EventMessage        *WebSocketAsyncCallback[MessageData]        StringData or ArrayData
+//	EventClose          *WebSocketAsyncCallback[CloseResult]
+//	EventError          *WebSocketErrorCallback                     *BusinessException
+//	EventDataEnd        *DataEndCallback                            after each message
+//	EventHeaderReceive  *HeaderReceiveCallback                      MapData of the 101 response
+//
+// # Events and threads
+//
+// All callbacks of one WebSocket (events and the callbacks of Connect, Send and Close) run one at
+// a time, in order, on a goroutine the WebSocket starts when it has something to deliver and
+// that ends when nothing is left. Events of a connection arrive in wire order: HEADERRECEIVE,
+// OPEN, then MESSAGE followed by DATAEND for each message, then CLOSE. A connection lost without
+// a close frame (RFC 6455 §7.1.5, code 1006) reports ERROR first, then CLOSE with 1006 and a
+// reason that says why. A callback may call any method of the WebSocket; no lock of the
+// WebSocket is held while a callback runs.
+//
+// # The blocking API
+//
+// Dial opens a connection with a context and returns it with the handshake response; it is the
+// API for services and the transport under the seed facade.
+//
+// The client implements RFC 6455 §4.1 (opening handshake, client side) through the handshake
+// package and §5-§7 (framing, control frames, closing) through the conn package; it holds no
+// protocol logic of its own beyond checking what the seed API lets a user pass (URLs per §3,
+// close codes per §7.4). It must not be imported by the engine packages (mask, frame,
+// handshake, conn).
+package client

@@ -1,0 +1,145 @@
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/handshake"
+)
+
+// startEchoServer starts a WebSocket echo server on 127.0.0.1 built from the engine's server
+// role, and returns its URL and a function that stops it.
+func startEchoServer() (url string, stop func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				var up handshake.Upgrader
+				if _, _, err := up.Upgrade(br, nc); err != nil {
+					return
+				}
+				prefix, _ := br.Peek(br.Buffered())
+				c := conn.New(nc, prefix, &conn.Config{Role: frame.RoleServer})
+				for {
+					typ, p, err := c.ReadMessage(context.Background(), nil)
+					if err != nil {
+						return
+					}
+					if c.WriteMessage(context.Background(), typ, p) != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return "ws://" + ln.Addr().String() + "/", func() { ln.Close(); wg.Wait() }
+}
+
+// The seed document's example in Go: subscribe to the six events, connect with a header,
+// send a greeting once open, and close after the answer.
+func Example() {
+	url, stop := startEchoServer()
+	defer stop()
+
+	options := client.NewWebSocketRequestOptions()
+	options.Header = map[string]string{"content-type": "application/json"}
+	options.Proxy = client.NoProxy{} // the seed's default is SYSTEM; loopback needs no proxy
+	ws := client.CreateWebSocket()
+	closed := make(chan struct{})
+	sent := make(chan bool, 1)
+
+	// on open
+	openCallback := client.NewWebSocketAsyncCallback(func(err *client.AsyncError, data map[uint32]string) {
+		if err != nil {
+			fmt.Println("open failed:", err)
+			return
+		}
+		fmt.Println("OPEN", data)
+		ws.Send(client.StringData("Hello, server!"), client.NewWebSocketAsyncCallback(func(err *client.AsyncError, ok bool) {
+			sent <- err == nil && ok
+		}))
+	})
+	ws.On(client.EventOpen, openCallback)
+
+	// on error
+	ws.On(client.EventError, client.NewWebSocketErrorCallback(func(err *client.BusinessException) {
+		fmt.Println("ERROR", err.Code, err)
+	}))
+
+	// on message
+	ws.On(client.EventMessage, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, data client.MessageData) {
+		fmt.Println("MESSAGE", data)
+		ws.Close(nil, client.NewWebSocketCloseOptions())
+	}))
+
+	// on close
+	ws.On(client.EventClose, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, data client.CloseResult) {
+		fmt.Printf("CLOSE %d %q\n", data.Code, data.Reason)
+		close(closed)
+	}))
+
+	// on dataEnd
+	ws.On(client.EventDataEnd, client.NewDataEndCallback(func() { fmt.Println("DATAEND") }))
+
+	// on headerReceive
+	ws.On(client.EventHeaderReceive, client.NewHeaderReceiveCallback(func(h client.ResponseHeaders) {
+		fmt.Println("HEADERRECEIVE Upgrade:", h.(client.MapData)["Upgrade"])
+	}))
+
+	ws.Connect(url, options, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, ok bool) {
+		fmt.Println("connect started:", ok)
+	}))
+	<-closed
+	fmt.Println("send succeeded:", <-sent)
+
+	// Output:
+	// connect started: true
+	// HEADERRECEIVE Upgrade: websocket
+	// OPEN map[101:Switching Protocols]
+	// MESSAGE Hello, server!
+	// DATAEND
+	// CLOSE 1000 ""
+	// send succeeded: true
+}
+
+// Dial is the blocking API: a connection with a context, whole messages, and the handshake
+// response.
+func ExampleDial() {
+	url, stop := startEchoServer()
+	defer stop()
+
+	ctx := context.Background()
+	c, resp, err := client.Dial(ctx, url, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.StatusCode, resp.Status)
+	if err := c.WriteMessage(ctx, conn.Text, []byte("hi")); err != nil {
+		fmt.Println(err)
+	}
+	_, p, err := c.ReadMessage(ctx, nil)
+	fmt.Printf("%s %v\n", p, err)
+	fmt.Println(c.Close(frame.CloseNormal, "bye"))
+
+	// Output:
+	// 101 Switching Protocols
+	// hi <nil>
+	// <nil>
+}

@@ -1,0 +1,249 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeTransport is an in-memory connection: the test plays the server through it.
+type fakeTransport struct {
+	in      chan readResult // what the server sends
+	written chan string     // what the client wrote: "text:<s>", "binary:<hex>", "close:<code>:<reason>"
+	dead    chan struct{}
+	once    sync.Once
+
+	writeErr  error  // when set, writeMessage fails with it
+	closeEcho *bool  // when false, close does not get a reply (the peer is silent)
+	replyCode uint32 // when set, the peer replies with this code instead of echoing
+}
+
+type readResult struct {
+	m   MessageData
+	err error
+}
+
+var errFakeDropped = errors.New("fake: connection dropped")
+
+func newFake() *fakeTransport {
+	return &fakeTransport{
+		in:      make(chan readResult, 16),
+		written: make(chan string, 1024),
+		dead:    make(chan struct{}),
+	}
+}
+
+func (f *fakeTransport) readMessage(ctx context.Context) (MessageData, error) {
+	select {
+	case r := <-f.in:
+		return r.m, r.err
+	case <-f.dead:
+		return nil, errFakeDropped
+	}
+}
+
+func (f *fakeTransport) writeMessage(ctx context.Context, text bool, p []byte) error {
+	select {
+	case <-f.dead:
+		return errFakeDropped
+	default:
+	}
+	if f.writeErr != nil {
+		return f.writeErr
+	}
+	if text {
+		f.written <- "text:" + string(p)
+	} else {
+		f.written <- fmt.Sprintf("binary:%x", p)
+	}
+	return nil
+}
+
+func (f *fakeTransport) close(code uint32, reason string) error {
+	f.written <- fmt.Sprintf("close:%d:%s", code, reason)
+	if f.closeEcho != nil && !*f.closeEcho {
+		return nil
+	}
+	reply := code
+	if f.replyCode != 0 {
+		reply = f.replyCode
+	}
+	select {
+	case f.in <- readResult{err: &closedError{code: reply, reason: reason}}:
+	case <-f.dead:
+	}
+	return nil
+}
+
+func (f *fakeTransport) closeNow() error {
+	f.once.Do(func() { close(f.dead) })
+	return nil
+}
+
+// serverSend makes the fake server send a message.
+func (f *fakeTransport) serverSend(m MessageData) { f.in <- readResult{m: m} }
+
+// serverClose makes the fake server close with code and reason.
+func (f *fakeTransport) serverClose(code uint32, reason string) {
+	f.in <- readResult{err: &closedError{code: code, reason: reason}}
+}
+
+// fakeDialer returns a dialFunc that hands out f; when gate is not nil, the dial waits for it
+// (or for the context).
+func fakeDialer(f *fakeTransport, gate <-chan struct{}) dialFunc {
+	return func(ctx context.Context, u *url.URL, o *WebSocketRequestOptions, p []string) (transport, *handshakeInfo, error) {
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
+		return f, &handshakeInfo{statusCode: 101, statusText: "Switching Protocols",
+			fields: []headerField{{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"X-Multi", "a"}, {"X-Multi", "b"}}}, nil
+	}
+}
+
+// recorder registers a callback for every event and logs events as lines. It fails the test
+// when two callbacks run at the same time.
+type recorder struct {
+	t       testing.TB
+	events  chan string
+	running atomic.Int32
+	onOpen  func()
+	onMsg   func(MessageData)
+	onClose func(CloseResult)
+
+	open    *WebSocketAsyncCallback[map[uint32]string]
+	message *WebSocketAsyncCallback[MessageData]
+	closeCB *WebSocketAsyncCallback[CloseResult]
+	errorCB *WebSocketErrorCallback
+	dataEnd *DataEndCallback
+	headers *HeaderReceiveCallback
+}
+
+func (r *recorder) enter() func() {
+	if r.running.Add(1) != 1 {
+		r.t.Errorf("two callbacks ran at the same time")
+	}
+	return func() { r.running.Add(-1) }
+}
+
+func (r *recorder) log(format string, args ...any) { r.events <- fmt.Sprintf(format, args...) }
+
+func newRecorder(t testing.TB, ws *WebSocket) *recorder {
+	r := &recorder{t: t, events: make(chan string, 4096)}
+	r.open = NewWebSocketAsyncCallback(func(err *AsyncError, data map[uint32]string) {
+		defer r.enter()()
+		r.log("OPEN %d %s", len(data), data[101])
+		if r.onOpen != nil {
+			r.onOpen()
+		}
+	})
+	r.message = NewWebSocketAsyncCallback(func(err *AsyncError, data MessageData) {
+		defer r.enter()()
+		switch d := data.(type) {
+		case StringData:
+			r.log("MESSAGE text %s", string(d))
+		case ArrayData:
+			r.log("MESSAGE binary %x", []byte(d))
+		}
+		if r.onMsg != nil {
+			r.onMsg(data)
+		}
+	})
+	r.closeCB = NewWebSocketAsyncCallback(func(err *AsyncError, data CloseResult) {
+		defer r.enter()()
+		r.log("CLOSE %d %s", data.Code, data.Reason)
+		if r.onClose != nil {
+			r.onClose(data)
+		}
+	})
+	r.errorCB = NewWebSocketErrorCallback(func(err *BusinessException) {
+		defer r.enter()()
+		r.log("ERROR %d", err.Code)
+	})
+	r.dataEnd = NewDataEndCallback(func() {
+		defer r.enter()()
+		r.log("DATAEND")
+	})
+	r.headers = NewHeaderReceiveCallback(func(h ResponseHeaders) {
+		defer r.enter()()
+		m := h.(MapData)
+		r.log("HEADERRECEIVE %s", m["X-Multi"])
+	})
+	for _, x := range []struct {
+		t  OnOffType
+		cb Callback
+	}{{EventOpen, r.open}, {EventMessage, r.message}, {EventClose, r.closeCB}, {EventError, r.errorCB},
+		{EventDataEnd, r.dataEnd}, {EventHeaderReceive, r.headers}} {
+		if err := ws.On(x.t, x.cb); err != nil {
+			t.Fatalf("On(%v): %v", x.t, err)
+		}
+	}
+	return r
+}
+
+// asyncCB returns a bool callback that logs "<name> ok" or "<name> <code>" to r.
+func (r *recorder) asyncCB(name string) *WebSocketAsyncCallback[bool] {
+	return NewWebSocketAsyncCallback(func(err *AsyncError, ok bool) {
+		defer r.enter()()
+		if err != nil {
+			r.log("%s %d %v", name, err.Code, errors.Unwrap(err))
+			return
+		}
+		r.log("%s %v", name, ok)
+	})
+}
+
+// until collects events up to and including the first that starts with last.
+func (r *recorder) until(last string) []string {
+	r.t.Helper()
+	var got []string
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-r.events:
+			got = append(got, e)
+			if strings.HasPrefix(e, last) {
+				return got
+			}
+		case <-timeout:
+			r.t.Fatalf("timed out waiting for %q; got %q", last, got)
+			return nil
+		}
+	}
+}
+
+func (r *recorder) expect(want ...string) {
+	r.t.Helper()
+	var got []string
+	timeout := time.After(10 * time.Second)
+	for len(got) < len(want) {
+		select {
+		case e := <-r.events:
+			got = append(got, e)
+		case <-timeout:
+			r.t.Fatalf("timed out; got %q, want %q", got, want)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		r.t.Fatalf("events:\n got %q\nwant %q", got, want)
+	}
+}
+
+// wait waits until no callback of ws is pending.
+func wait(t testing.TB, ws *WebSocket) {
+	t.Helper()
+	select {
+	case <-ws.q.wait():
+	case <-time.After(10 * time.Second):
+		t.Fatal("callbacks did not finish")
+	}
+}

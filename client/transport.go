@@ -1,0 +1,74 @@
+package client
+
+import (
+	"context"
+	"net/url"
+)
+
+// transport is what the seed facade needs from an open connection. The real one wraps *Conn
+// (the blocking API); tests may use a fake. Methods are called from the facade's reading
+// goroutine (readMessage) and writing goroutine (writeMessage, close); closeNow may be called
+// from either at any time.
+type transport interface {
+	// readMessage returns the next whole message. The data belongs to the caller. It returns
+	// a *closedError after a closing handshake (either side started it), a *failedError or any
+	// other error when the connection was lost or failed.
+	readMessage(ctx context.Context) (MessageData, error)
+	// writeMessage sends one whole message.
+	writeMessage(ctx context.Context, text bool, p []byte) error
+	// close starts the closing handshake with code and reason (already validated) and waits,
+	// bounded, for it to finish; readMessage then returns the peer's reply as *closedError.
+	close(code uint32, reason string) error
+	// closeNow closes the network connection at once. It may be called more than once.
+	closeNow() error
+}
+
+// closedError reports a finished closing handshake: code and reason are the peer's (RFC 6455
+// §7.1.5, §7.1.6).
+type closedError struct {
+	code   uint32
+	reason string
+}
+
+func (e *closedError) Error() string { return "websocket: connection closed" }
+
+// failedError reports a connection that ended without a closing handshake, or that this end
+// failed (RFC 6455 §7.1.7): code is 1006 or the code of the close frame this end sent (1002,
+// 1007, 1009, 1011), reason says why, err is the cause.
+type failedError struct {
+	code   uint32
+	reason string
+	err    error
+}
+
+func (e *failedError) Error() string { return e.err.Error() }
+func (e *failedError) Unwrap() error { return e.err }
+
+// handshakeInfo is what the facade reports of the handshake response.
+type handshakeInfo struct {
+	statusCode int
+	statusText string
+	fields     []headerField // in wire order, names as sent
+}
+
+type headerField struct{ name, value string }
+
+// responseHeaders turns the response fields into the seed's MAP_DATA.
+func (h *handshakeInfo) responseHeaders() ResponseHeaders {
+	if len(h.fields) == 0 {
+		return UndefinedData{}
+	}
+	m := make(MapData, len(h.fields))
+	for _, f := range h.fields {
+		if v, ok := m[f.name]; ok {
+			m[f.name] = v + ", " + f.value
+		} else {
+			m[f.name] = f.value
+		}
+	}
+	return m
+}
+
+// dialFunc opens a connection for the facade. opts is already resolved (defaults applied and
+// checked); protocols is opts.Protocol split into tokens.
+type dialFunc func(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string) (transport, *handshakeInfo, error)

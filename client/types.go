@@ -1,0 +1,204 @@
+package client
+
+import (
+	"encoding/hex"
+	"strconv"
+)
+
+// MessageData is the seed's MessageData: the payload of a message, StringData (a text message,
+// seed STRING_DATA) or ArrayData (a binary message, seed ARRAY_DATA). No other type
+// implements it.
+type MessageData interface {
+	// String returns the text of a StringData, or a short description of an ArrayData.
+	String() string
+	messageData()
+}
+
+// StringData is a text message (seed MessageData.STRING_DATA). It must be valid UTF-8.
+type StringData string
+
+// ArrayData is a binary message (seed MessageData.ARRAY_DATA).
+type ArrayData []byte
+
+// String returns s.
+func (s StringData) String() string { return string(s) }
+
+// String returns "ARRAY_DATA(<n> bytes: <hex of the first 16 bytes>)".
+func (a ArrayData) String() string {
+	n := min(len(a), 16)
+	s := "ARRAY_DATA(" + strconv.Itoa(len(a)) + " bytes: " + hex.EncodeToString(a[:n])
+	if n < len(a) {
+		s += "..."
+	}
+	return s + ")"
+}
+
+func (StringData) messageData() {}
+func (ArrayData) messageData()  {}
+
+// OnOffType is the seed's OnOffType: the kind of event On and Off subscribe to.
+type OnOffType int
+
+// The six events of the seed (OPEN, MESSAGE, CLOSE, ERROR, DATAEND, HEADERRECEIVE). The names
+// carry an Event prefix so that they do not read like the methods of WebSocket.
+const (
+	EventOpen          OnOffType = iota // seed OPEN: the connection is open
+	EventMessage                        // seed MESSAGE: a whole message arrived
+	EventClose                          // seed CLOSE: the connection is closed
+	EventError                          // seed ERROR: the connection failed
+	EventDataEnd                        // seed DATAEND: the message before it is complete
+	EventHeaderReceive                  // seed HEADERRECEIVE: the handshake response headers
+
+	numEvents = iota
+)
+
+var eventNames = [numEvents]string{"OPEN", "MESSAGE", "CLOSE", "ERROR", "DATAEND", "HEADERRECEIVE"}
+
+// String returns the seed's name of t ("OPEN", "MESSAGE", ...) or "OnOffType(<n>)".
+func (t OnOffType) String() string {
+	if t >= 0 && int(t) < numEvents {
+		return eventNames[t]
+	}
+	return "OnOffType(" + strconv.Itoa(int(t)) + ")"
+}
+
+func (t OnOffType) valid() bool { return t >= 0 && int(t) < numEvents }
+
+// ProxyConfiguration is the seed's ProxyConfiguration: NoProxy (NO_PROXY), SystemProxy
+// (SYSTEM) or HTTPProxy (HTTPPROXY). A nil ProxyConfiguration means SystemProxy. No other type
+// implements it.
+type ProxyConfiguration interface{ proxyConfiguration() }
+
+// NoProxy connects directly (seed ProxyConfiguration.NO_PROXY).
+type NoProxy struct{}
+
+// SystemProxy uses the system's proxy settings, the HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and
+// NO_PROXY environment variables (seed ProxyConfiguration.SYSTEM, the default).
+type SystemProxy struct{}
+
+// HTTPProxy connects through the given HTTP proxy with CONNECT (seed
+// ProxyConfiguration.HTTPPROXY). A nil Proxy is a parameter error.
+type HTTPProxy struct {
+	Proxy *WebSocketHttpProxy
+}
+
+func (NoProxy) proxyConfiguration()     {}
+func (SystemProxy) proxyConfiguration() {}
+func (HTTPProxy) proxyConfiguration()   {}
+
+// ResponseHeaders is the seed's ResponseHeaders, given to HEADERRECEIVE callbacks: MapData
+// (MAP_DATA), ArrayStringData (ARRAY_STRING_DATA) or UndefinedData (UNDEFINED_DATA). This
+// package delivers MapData. No other type implements it.
+type ResponseHeaders interface{ responseHeaders() }
+
+// MapData holds response header fields by name (seed ResponseHeaders.MAP_DATA). Names are as
+// the server sent them; the values of a repeated field are joined with ", " in wire order.
+type MapData map[string]string
+
+// ArrayStringData is a list of header strings (seed ResponseHeaders.ARRAY_STRING_DATA).
+type ArrayStringData []string
+
+// UndefinedData means there are no headers to report (seed ResponseHeaders.UNDEFINED_DATA).
+type UndefinedData struct{}
+
+func (MapData) responseHeaders()         {}
+func (ArrayStringData) responseHeaders() {}
+func (UndefinedData) responseHeaders()   {}
+
+// CloseResult is the seed's CloseResult, given to CLOSE callbacks: the close code and reason of
+// the closing handshake (RFC 6455 §7.1.5, §7.1.6). When the server started the close, they are
+// the server's; when we did, they are those of the server's reply. 1005 means the close frame
+// had no code; 1006 means the connection ended without a close frame, and Reason says why.
+type CloseResult struct {
+	Code   uint32
+	Reason string
+}
+
+// WebSocketCloseOptions is the seed's WebSocketCloseOptions: the code and reason Close sends.
+// The seed's defaults are code 1000 and an empty reason; a Code of 0 also means 1000.
+type WebSocketCloseOptions struct {
+	Code   uint32 // RFC 6455 §7.4 code a client may send; default 1000
+	Reason string // at most 123 bytes of UTF-8; default ""
+}
+
+// NewWebSocketCloseOptions returns the seed's defaults: code 1000, no reason.
+func NewWebSocketCloseOptions() *WebSocketCloseOptions {
+	return &WebSocketCloseOptions{Code: 1000}
+}
+
+// WebSocketClientCert is the seed's WebSocketClientCert: a client certificate for TLS.
+type WebSocketClientCert struct {
+	CertPath    string  // PEM certificate (chain) file
+	KeyPath     string  // PEM private key file
+	KeyPassword *string // password of an encrypted key; nil when the key is not encrypted
+}
+
+// WebSocketHttpProxy is the seed's WebSocketHttpProxy: an HTTP proxy and the hosts that bypass
+// it. Nil fields are the seed's None. Username and Password, when set, are sent as Basic
+// authentication to the proxy; they never appear in error messages.
+type WebSocketHttpProxy struct {
+	Host          *string  // proxy host name or IP
+	Port          *uint16  // proxy port
+	ExclusionList []string // hosts that connect directly: exact names, "*.example.com", IPs, CIDRs
+	Username      *string
+	Password      *string
+}
+
+// DefaultCAPath is the seed's default caPath. When it does not exist the system roots are used.
+const DefaultCAPath = "/etc/ssl/certs/cacert.pem"
+
+// Keepalive defaults of the platform, in seconds.
+const (
+	DefaultPingInterval = 30
+	DefaultPongTimeout  = 30
+)
+
+// WebSocketRequestOptions is the seed's WebSocketRequestOptions plus the options the platform
+// added later (pingInterval, pongTimeout, skipServerCertVerification) and a message size
+// limit. NewWebSocketRequestOptions returns the defaults; a nil *WebSocketRequestOptions given
+// to Connect means the defaults too. In a struct literal, zero fields mean: no extra headers,
+// the default caPath, no client certificate, the system proxy, no subprotocol, keepalive off,
+// certificates verified and the default message size limit.
+type WebSocketRequestOptions struct {
+	// Header holds extra request header fields. Names the handshake owns (Host, Upgrade,
+	// Connection, Sec-WebSocket-*, Content-Length, Transfer-Encoding) and names or values
+	// with CR, LF or NUL are parameter errors.
+	Header map[string]string
+	// CAPath is a PEM file or a directory of PEM files with the CA certificates that verify
+	// the server (wss). The default DefaultCAPath is used when it exists, otherwise the system
+	// roots; an explicit path that does not exist is error 2302002. "" means the default.
+	CAPath string
+	// ClientCert is the client certificate for TLS; nil for none. Missing files are error
+	// 2302002.
+	ClientCert *WebSocketClientCert
+	// Proxy selects the proxy; nil means SystemProxy (the seed's default SYSTEM).
+	Proxy ProxyConfiguration
+	// Protocol is the Sec-WebSocket-Protocol value to offer: one subprotocol or a
+	// comma-separated list; "" offers none (RFC 6455 §4.1, §11.3.4).
+	Protocol string
+	// PingInterval is the idle time, in seconds, after which a ping is sent; 0 disables
+	// keepalive. The platform default is 30.
+	PingInterval uint32
+	// PongTimeout is how long, in seconds, to wait for the pong before the connection is
+	// treated as lost (ERROR, then CLOSE 1006 "pong timeout"); 0 means wait forever. The
+	// platform default is 30.
+	PongTimeout uint32
+	// SkipServerCertVerification turns off verification of the server's certificate chain
+	// and host name. Only for tests.
+	SkipServerCertVerification bool
+	// MaxMessageSize limits the size of a received message in bytes; a larger message closes
+	// the connection with 1009. 0 means the engine's default (32 MiB); negative means no limit.
+	MaxMessageSize int64
+}
+
+// NewWebSocketRequestOptions returns the seed's and platform's defaults: no extra headers,
+// caPath DefaultCAPath, no client certificate, the system proxy, no subprotocol, ping every 30
+// s of idleness with a 30 s pong timeout, certificates verified, the default message limit.
+func NewWebSocketRequestOptions() *WebSocketRequestOptions {
+	return &WebSocketRequestOptions{
+		CAPath:       DefaultCAPath,
+		Proxy:        SystemProxy{},
+		PingInterval: DefaultPingInterval,
+		PongTimeout:  DefaultPongTimeout,
+	}
+}

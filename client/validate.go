@@ -1,0 +1,227 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// MaxURLLength is the longest URL Connect accepts, in bytes. Longer URLs are error 2302001; the
+// request line must also fit the header limits of common servers (8 KiB).
+const MaxURLLength = 8192
+
+// parseURL checks a ws:// or wss:// URL (RFC 6455 §3). Errors are *AsyncError with
+// CodeURLError and never contain the URL's user information.
+func parseURL(raw string) (*url.URL, error) {
+	if len(raw) > MaxURLLength {
+		return nil, newAsync(CodeURLError, fmt.Errorf("URL of %d bytes is longer than %d", len(raw), MaxURLLength))
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// *url.Error formats the whole URL, credentials included: keep only the inner error.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, newAsync(CodeURLError, fmt.Errorf("cannot parse URL: %w", err))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss":
+		u.Scheme = strings.ToLower(u.Scheme)
+	case "":
+		return nil, newAsync(CodeURLError, errors.New("URL has no scheme; want ws:// or wss://"))
+	default:
+		return nil, newAsync(CodeURLError, fmt.Errorf("URL scheme %q is not ws or wss", u.Scheme))
+	}
+	if u.Opaque != "" {
+		return nil, newAsync(CodeURLError, errors.New("URL must be hierarchical: ws://host/path"))
+	}
+	if u.Hostname() == "" {
+		return nil, newAsync(CodeURLError, errors.New("URL has no host"))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return nil, newAsync(CodeURLError, fmt.Errorf("URL port %q is not in 1-65535", p))
+		}
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return nil, newAsync(CodeURLError, errors.New("URL must not have a fragment (RFC 6455 §3)"))
+	}
+	return u, nil
+}
+
+// closeCodeSendable reports whether an endpoint may send code in a close frame (RFC 6455
+// §7.4.1, §7.4.2): 1000-1003, 1007-1014 and 3000-4999.
+func closeCodeSendable(code uint32) bool {
+	return code <= 0xFFFF && frame.CloseCode(code).ValidOnWire()
+}
+
+// maxCloseReason is the longest close reason: a control frame carries 125 bytes, 2 of them
+// the code (RFC 6455 §5.5).
+const maxCloseReason = frame.MaxCloseReason
+
+// resolveClose applies the defaults of WebSocketCloseOptions and checks them; errors are 401.
+func resolveClose(o *WebSocketCloseOptions) (uint32, string, error) {
+	if o == nil {
+		return 1000, "", nil
+	}
+	code := o.Code
+	if code == 0 {
+		code = 1000
+	}
+	if !closeCodeSendable(code) {
+		return 0, "", newAsync(CodeParameterError, fmt.Errorf("%w: %d", ErrCloseCode, code))
+	}
+	if len(o.Reason) > maxCloseReason {
+		return 0, "", newAsync(CodeParameterError, fmt.Errorf("%w: %d bytes", ErrCloseReason, len(o.Reason)))
+	}
+	if !utf8.ValidString(o.Reason) {
+		return 0, "", newAsync(CodeParameterError, ErrCloseReason)
+	}
+	return code, o.Reason, nil
+}
+
+// handshakeOwned lists the request header fields the handshake writes itself (lower case).
+var handshakeOwned = map[string]bool{
+	"host": true, "upgrade": true, "connection": true, "content-length": true,
+	"transfer-encoding": true, "sec-websocket-key": true, "sec-websocket-version": true,
+	"sec-websocket-accept": true, "sec-websocket-protocol": true, "sec-websocket-extensions": true,
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token (header names, subprotocols).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// validFieldValue reports whether v may be sent as a header field value: no CR, LF, NUL or
+// other control bytes but tab.
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// splitProtocols splits a Sec-WebSocket-Protocol value into subprotocol tokens.
+func splitProtocols(p string) ([]string, error) {
+	if strings.TrimSpace(p) == "" {
+		return nil, nil
+	}
+	var out []string
+	for part := range strings.SplitSeq(p, ",") {
+		part = strings.TrimSpace(part)
+		if !isToken(part) {
+			return nil, fmt.Errorf("subprotocol %q is not a token", part)
+		}
+		for _, q := range out {
+			if q == part {
+				return nil, fmt.Errorf("subprotocol %q offered twice", part)
+			}
+		}
+		out = append(out, part)
+	}
+	return out, nil
+}
+
+// fileExists reports whether path names an existing file or directory.
+var fileExists = func(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// resolveRequest copies o with defaults applied and checks it. Errors are *AsyncError with
+// CodeParameterError or CodeFileNotExist.
+func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []string, error) {
+	var r WebSocketRequestOptions
+	if o == nil {
+		r = *NewWebSocketRequestOptions()
+	} else {
+		r = *o
+	}
+	if r.Header != nil {
+		h := make(map[string]string, len(r.Header))
+		for k, v := range r.Header {
+			if !isToken(k) {
+				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("header name %q is not a token", k))
+			}
+			if handshakeOwned[strings.ToLower(k)] {
+				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("header %q is set by the handshake", k))
+			}
+			if !validFieldValue(v) {
+				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("value of header %q has control characters", k))
+			}
+			h[k] = v
+		}
+		r.Header = h
+	}
+	protocols, err := splitProtocols(r.Protocol)
+	if err != nil {
+		return nil, nil, newAsync(CodeParameterError, err)
+	}
+	if r.CAPath == "" {
+		r.CAPath = DefaultCAPath
+	}
+	if r.CAPath != DefaultCAPath && !fileExists(r.CAPath) {
+		return nil, nil, newAsync(CodeFileNotExist, fmt.Errorf("CA path %q does not exist", r.CAPath))
+	}
+	if c := r.ClientCert; c != nil {
+		if c.CertPath == "" || c.KeyPath == "" {
+			return nil, nil, newAsync(CodeParameterError, errors.New("client certificate needs both certPath and keyPath"))
+		}
+		for _, p := range []string{c.CertPath, c.KeyPath} {
+			if !fileExists(p) {
+				return nil, nil, newAsync(CodeFileNotExist, fmt.Errorf("client certificate file %q does not exist", p))
+			}
+		}
+		cc := *c
+		r.ClientCert = &cc
+	}
+	switch p := r.Proxy.(type) {
+	case nil:
+		r.Proxy = SystemProxy{}
+	case NoProxy, SystemProxy:
+	case HTTPProxy:
+		if p.Proxy == nil || p.Proxy.Host == nil || *p.Proxy.Host == "" {
+			return nil, nil, newAsync(CodeParameterError, errors.New("HTTP proxy without a host"))
+		}
+	default:
+		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("unknown proxy configuration %T", p))
+	}
+	return &r, protocols, nil
+}
+
+// checkMessage checks data for Send and returns a copy the caller may not change.
+func checkMessage(data MessageData) (text bool, p []byte, err error) {
+	switch d := data.(type) {
+	case StringData:
+		if !utf8.ValidString(string(d)) {
+			return false, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+		}
+		return true, []byte(d), nil
+	case ArrayData:
+		return false, append([]byte(nil), d...), nil
+	case nil:
+		return false, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+	}
+	return false, nil, newAsync(CodeParameterError, fmt.Errorf("unknown message data %T", data))
+}

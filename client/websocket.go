@@ -1,0 +1,424 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"sync"
+)
+
+// maxPendingMessages bounds the MESSAGE events waiting for delivery. When callbacks fall
+// behind, the connection stops reading, and TCP flow control slows the server.
+const maxPendingMessages = 64
+
+type connState uint8
+
+const (
+	stateIdle       connState = iota // no connection: before Connect, or after CLOSE
+	stateConnecting                  // Connect accepted, handshake not finished
+	stateOpen                        // OPEN delivered (or about to be)
+	stateClosing                     // Close called, or the connection is ending
+)
+
+// WebSocket is the seed's WebSocket: one client connection at a time, driven by methods that
+// return at once and report through callbacks and events.
+//
+// All methods are safe for concurrent use and may be called from inside callbacks. Callbacks
+// run one at a time, in order, never concurrently with each other (see the package
+// documentation). After the CLOSE event the WebSocket may Connect again. The zero value is
+// ready to use; CreateWebSocket returns a new one.
+type WebSocket struct {
+	mu    sync.Mutex
+	state connState
+	sess  *session // the current connection; nil in stateIdle
+	reg   registry
+	q     serialQueue
+	dial  dialFunc // nil: dialEngine; tests set a fake
+}
+
+// CreateWebSocket returns a new WebSocket (seed createWebSocket).
+func CreateWebSocket() *WebSocket { return &WebSocket{} }
+
+// outItem is a request for the writing goroutine: a message or the close.
+type outItem struct {
+	text    bool
+	data    []byte
+	cb      *WebSocketAsyncCallback[bool]
+	isClose bool
+	code    uint32
+	reason  string
+}
+
+// session is one connection attempt, from Connect to CLOSE.
+type session struct {
+	u          *url.URL
+	opts       *WebSocketRequestOptions
+	protocols  []string
+	dialCtx    context.Context
+	cancelDial context.CancelFunc
+	wake       chan struct{} // capacity 1: the writer has work or must stop
+
+	// Guarded by WebSocket.mu.
+	out       []outItem // messages and the close, in Send/Close order
+	dead      bool      // the connection ended; the writer must stop
+	closeReq  bool      // Close was called
+	closeCB   *WebSocketAsyncCallback[bool]
+	closeDone bool  // the writer carried out the close
+	closeErr  error // its result
+	lost      error // first write error
+}
+
+func (s *session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// reject reports a refused call to cb (asynchronously, like every callback) and returns the
+// same error.
+func (ws *WebSocket) reject(cb *WebSocketAsyncCallback[bool], err error) error {
+	ae := asAsync(err)
+	if cb != nil {
+		ws.q.push(func() { cb.invoke(ae, false) })
+	}
+	return ae
+}
+
+// Connect opens a connection to url, a ws:// or wss:// URL, with opts (nil means
+// NewWebSocketRequestOptions) (seed connect). It returns at once. cb, which may be nil, is
+// called with true when the attempt started, or with the error that Connect also returns:
+// 2302001 for a bad URL, 401 for a bad option, 2302002 for a missing certificate or CA file,
+// 2302003 when a connection is being opened or is open.
+//
+// Success is the OPEN event, after HEADERRECEIVE. A failed attempt reports ERROR (2302999
+// with the cause: DNS, TCP, TLS, proxy, or the handshake, with the HTTP status of a non-101
+// response), then CLOSE with 1006.
+func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebSocketAsyncCallback[bool]) error {
+	u, err := parseURL(url)
+	if err != nil {
+		return ws.reject(cb, err)
+	}
+	o, protocols, err := resolveRequest(opts)
+	if err != nil {
+		return ws.reject(cb, err)
+	}
+	ws.mu.Lock()
+	if ws.state != stateIdle {
+		ws.mu.Unlock()
+		return ws.reject(cb, newAsync(CodeConnectionExists, ErrAlreadyConnected))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel,
+		wake: make(chan struct{}, 1)}
+	ws.state = stateConnecting
+	ws.sess = s
+	if cb != nil {
+		ws.q.push(func() { cb.invoke(nil, true) })
+	}
+	ws.mu.Unlock()
+	go ws.run(s)
+	return nil
+}
+
+// Send sends a message: StringData as a text message, ArrayData as a binary one (seed send).
+// It returns at once; the data is copied. Messages sent between Connect and OPEN are queued and
+// sent in order once the connection opens. cb, which may be nil, is called with true once the
+// message was written, or with an error: 401 for nil data or text that is not UTF-8, 2302999
+// before Connect, after Close or after the connection ended (ErrNotConnected, ErrClosing,
+// ErrConnectionClosed) or when the write failed. Send returns the errors known at once.
+func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) error {
+	text, p, err := checkMessage(data)
+	if err != nil {
+		return ws.reject(cb, err)
+	}
+	ws.mu.Lock()
+	switch ws.state {
+	case stateIdle:
+		ws.mu.Unlock()
+		return ws.reject(cb, newAsync(CodeOtherError, ErrNotConnected))
+	case stateClosing:
+		ws.mu.Unlock()
+		return ws.reject(cb, newAsync(CodeOtherError, ErrClosing))
+	}
+	s := ws.sess
+	s.out = append(s.out, outItem{text: text, data: p, cb: cb})
+	ws.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// Close starts the closing handshake with the code and reason of opts (nil means code 1000,
+// no reason) (seed close). Messages sent before it are sent first. It returns at once; the
+// CLOSE event reports the end with the server's reply. Close while the connection is still
+// being opened abandons the attempt (CLOSE 1006, no ERROR).
+//
+// cb, which may be nil, is called before CLOSE with true when the close was carried out, or
+// with an error: 401 for a code RFC 6455 §7.4 does not allow on the wire or a reason over 123
+// bytes (ErrCloseCode, ErrCloseReason), 2302999 before Connect or when close already started
+// (ErrNotConnected, ErrClosing) or when the connection ended first.
+func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketCloseOptions) error {
+	code, reason, err := resolveClose(opts)
+	if err != nil {
+		return ws.reject(cb, err)
+	}
+	ws.mu.Lock()
+	switch ws.state {
+	case stateIdle:
+		ws.mu.Unlock()
+		return ws.reject(cb, newAsync(CodeOtherError, ErrNotConnected))
+	case stateClosing:
+		ws.mu.Unlock()
+		return ws.reject(cb, newAsync(CodeOtherError, ErrClosing))
+	}
+	s := ws.sess
+	connecting := ws.state == stateConnecting
+	ws.state = stateClosing
+	s.closeReq = true
+	s.closeCB = cb
+	s.out = append(s.out, outItem{isClose: true, code: code, reason: reason})
+	ws.mu.Unlock()
+	if connecting {
+		s.cancelDial()
+	}
+	s.signal()
+	return nil
+}
+
+// On registers cb for events of type t (seed on). cb must be made by the constructor that fits
+// the event (see the package documentation); otherwise On returns a *BusinessException with
+// code 401 (ErrCallbackType). Registering the same callback twice has no further effect.
+func (ws *WebSocket) On(t OnOffType, cb Callback) error {
+	if !t.valid() {
+		return newBusiness(CodeParameterError, ErrUnknownEvent)
+	}
+	if cb == nil {
+		return newBusiness(CodeParameterError, ErrNilArgument)
+	}
+	if !fits(t, cb) {
+		return newBusiness(CodeParameterError, ErrCallbackType)
+	}
+	ws.mu.Lock()
+	ws.reg.add(t, cb)
+	ws.mu.Unlock()
+	return nil
+}
+
+// Off unregisters callbacks of events of type t (seed off): the given ones, or all of them
+// when none is given. A callback that is not registered is ignored; one whose type does not
+// fit the event is a 401 *BusinessException. A callback removed while an event is being
+// delivered is not called for it any more.
+func (ws *WebSocket) Off(t OnOffType, cbs ...Callback) error {
+	if !t.valid() {
+		return newBusiness(CodeParameterError, ErrUnknownEvent)
+	}
+	for _, cb := range cbs {
+		if cb == nil || !fits(t, cb) {
+			return newBusiness(CodeParameterError, ErrCallbackType)
+		}
+	}
+	ws.mu.Lock()
+	if len(cbs) == 0 {
+		ws.reg[t] = nil
+	}
+	for _, cb := range cbs {
+		ws.reg.remove(t, cb)
+	}
+	ws.mu.Unlock()
+	return nil
+}
+
+// emit calls call for every callback registered for t, skipping those removed meanwhile.
+// It runs on the dispatch goroutine, with no lock held during call.
+func (ws *WebSocket) emit(t OnOffType, call func(Callback)) {
+	ws.mu.Lock()
+	list := ws.reg[t]
+	ws.mu.Unlock()
+	for _, cb := range list {
+		ws.mu.Lock()
+		ok := ws.reg.has(t, cb)
+		ws.mu.Unlock()
+		if ok {
+			call(cb)
+		}
+	}
+}
+
+func (ws *WebSocket) emitHeaders(h ResponseHeaders) {
+	ws.emit(EventHeaderReceive, func(cb Callback) { cb.(*HeaderReceiveCallback).f(h) })
+}
+
+func (ws *WebSocket) emitOpen(status map[uint32]string) {
+	ws.emit(EventOpen, func(cb Callback) {
+		cb.(*WebSocketAsyncCallback[map[uint32]string]).invoke(nil, status)
+	})
+}
+
+func (ws *WebSocket) emitMessage(m MessageData) {
+	ws.emit(EventMessage, func(cb Callback) { cb.(*WebSocketAsyncCallback[MessageData]).invoke(nil, m) })
+	ws.emit(EventDataEnd, func(cb Callback) { cb.(*DataEndCallback).f() })
+}
+
+func (ws *WebSocket) emitError(e *BusinessException) {
+	ws.emit(EventError, func(cb Callback) { cb.(*WebSocketErrorCallback).f(e) })
+}
+
+func (ws *WebSocket) emitClose(r CloseResult) {
+	ws.emit(EventClose, func(cb Callback) { cb.(*WebSocketAsyncCallback[CloseResult]).invoke(nil, r) })
+}
+
+// run drives one session: dial, events, reading; the writer runs beside it.
+func (ws *WebSocket) run(s *session) {
+	dial := ws.dial
+	if dial == nil {
+		dial = dialEngine
+	}
+	t, info, err := dial(s.dialCtx, s.u, s.opts, s.protocols)
+	cancelled := s.dialCtx.Err() != nil
+	s.cancelDial()
+	if err != nil {
+		ws.mu.Lock()
+		if s.closeReq && cancelled {
+			ws.finish(s, nil, CloseResult{Code: 1006, Reason: "connection attempt abandoned by Close"})
+		} else {
+			code := CodeOf(err)
+			if code == 0 {
+				code = CodeOtherError
+			}
+			ws.finish(s, newBusiness(code, err), CloseResult{Code: 1006, Reason: "connect failed: " + err.Error()})
+		}
+		ws.mu.Unlock()
+		return
+	}
+
+	ws.mu.Lock()
+	if ws.state == stateConnecting {
+		ws.state = stateOpen
+	}
+	headers := info.responseHeaders()
+	status := map[uint32]string{uint32(info.statusCode): info.statusText}
+	ws.q.push(func() { ws.emitHeaders(headers) })
+	ws.q.push(func() { ws.emitOpen(status) })
+	ws.mu.Unlock()
+
+	writerDone := make(chan struct{})
+	go ws.writeLoop(s, t, writerDone)
+
+	sem := make(chan struct{}, maxPendingMessages)
+	var rerr error
+	for {
+		m, err := t.readMessage(context.Background())
+		if err != nil {
+			rerr = err
+			break
+		}
+		sem <- struct{}{}
+		ws.q.push(func() {
+			ws.emitMessage(m)
+			<-sem
+		})
+	}
+
+	_ = t.closeNow()
+	ws.mu.Lock()
+	s.dead = true
+	ws.mu.Unlock()
+	s.signal()
+	<-writerDone
+
+	ws.mu.Lock()
+	var ce *closedError
+	var fe *failedError
+	switch {
+	case errors.As(rerr, &ce):
+		ws.finish(s, nil, CloseResult{Code: ce.code, Reason: ce.reason})
+	case s.lost != nil: // a write failed first: that is the cause
+		ws.finish(s, newBusiness(CodeOtherError, s.lost), CloseResult{Code: 1006, Reason: "connection lost: " + s.lost.Error()})
+	case errors.As(rerr, &fe):
+		ws.finish(s, newBusiness(CodeOtherError, fe.err), CloseResult{Code: fe.code, Reason: fe.reason})
+	default:
+		ws.finish(s, newBusiness(CodeOtherError, rerr), CloseResult{Code: 1006, Reason: "connection lost: " + rerr.Error()})
+	}
+	ws.mu.Unlock()
+}
+
+// finish ends session s: the WebSocket goes back to idle and the last callbacks are queued:
+// ERROR (when e is not nil), the failures of unsent messages, the Close callback, then CLOSE.
+// ws.mu must be held, so that no callback of a later session can be queued before them.
+func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
+	pending := s.out
+	s.out = nil
+	s.dead = true
+	ws.state = stateIdle
+	ws.sess = nil
+	if e != nil {
+		ws.q.push(func() { ws.emitError(e) })
+	}
+	for _, it := range pending {
+		if !it.isClose && it.cb != nil {
+			cb := it.cb
+			ws.q.push(func() { cb.invoke(newAsync(CodeOtherError, ErrConnectionClosed), false) })
+		}
+	}
+	if s.closeReq && s.closeCB != nil {
+		cb := s.closeCB
+		var ae *AsyncError
+		switch {
+		case s.closeDone && s.closeErr != nil && e != nil:
+			ae = newAsync(CodeOtherError, s.closeErr)
+		case !s.closeDone && e != nil:
+			ae = newAsync(CodeOtherError, ErrConnectionClosed)
+		}
+		ws.q.push(func() { cb.invoke(ae, ae == nil) })
+	}
+	ws.q.push(func() { ws.emitClose(r) })
+}
+
+// writeLoop sends the session's messages and its close, in order, until the close is sent or
+// the session ends.
+func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
+	defer close(done)
+	for {
+		ws.mu.Lock()
+		for len(s.out) == 0 && !s.dead {
+			ws.mu.Unlock()
+			<-s.wake
+			ws.mu.Lock()
+		}
+		if s.dead {
+			ws.mu.Unlock()
+			return
+		}
+		it := s.out[0]
+		s.out[0] = outItem{}
+		s.out = s.out[1:]
+		ws.mu.Unlock()
+
+		if it.isClose {
+			err := t.close(it.code, it.reason)
+			ws.mu.Lock()
+			s.closeDone = true
+			s.closeErr = err
+			ws.mu.Unlock()
+			return
+		}
+		err := t.writeMessage(context.Background(), it.text, it.data)
+		if err != nil {
+			ws.mu.Lock()
+			if s.lost == nil {
+				s.lost = err
+			}
+			ws.mu.Unlock()
+			_ = t.closeNow() // the reader then sees the loss and ends the session
+			if it.cb != nil {
+				cb := it.cb
+				ws.q.push(func() { cb.invoke(newAsync(CodeOtherError, err), false) })
+			}
+			return
+		}
+		if it.cb != nil {
+			cb := it.cb
+			ws.q.push(func() { cb.invoke(nil, true) })
+		}
+	}
+}
