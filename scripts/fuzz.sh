@@ -9,7 +9,7 @@ while IFS= read -r file; do
   dir=$(dirname "$file")
   for name in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     echo "=== fuzz $dir $name ($FUZZTIME)"
-    go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "./$dir"
+    go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=5s "./$dir"
     count=$((count + 1))
   done
 done < <(git ls-files --cached --others --exclude-standard '*_test.go' ':!bench/*')
