@@ -77,7 +77,16 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "sending the close frame failed", Err: err})
 		return fmt.Errorf("websocket: close: sending the close frame: %w", err)
 	}
+	// Close waits for the peer's close, the end of the connection, the timeout, or the read
+	// lock, to read until the peer's close itself when no read call is active.
+	c.readLock.waiters.Add(1)
+	defer c.readLock.waiters.Add(-1)
+	expired := false
 	for {
+		if expired {
+			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "the peer did not answer the close frame in time", Err: ErrCloseTimeout})
+			return fmt.Errorf("websocket: close: %w (after %v)", ErrCloseTimeout, c.closeTimeout)
+		}
 		select {
 		case <-c.peerClosed:
 			c.closeTCP()
@@ -89,23 +98,43 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 			default:
 			}
 			return fmt.Errorf("websocket: close: connection ended before the peer's close: %w", c.terminal())
-		case c.readLock <- struct{}{}:
-			err := c.readUntilPeerClose(deadline)
-			<-c.readLock
-			if err == nil {
-				c.closeTCP()
-				return nil
-			}
-			if isTimeout(err) {
-				err = ErrCloseTimeout
-			}
-			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "no close frame from the peer", Err: err})
-			return fmt.Errorf("websocket: close: %w", err)
 		case <-timer.C:
-			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "the peer did not answer the close frame in time", Err: ErrCloseTimeout})
-			return fmt.Errorf("websocket: close: %w (after %v)", ErrCloseTimeout, c.closeTimeout)
+			expired = true
+			continue
+		default:
+		}
+		if c.readLock.tryLock() {
+			return c.closeReading(deadline)
+		}
+		select {
+		case <-c.peerClosed:
+		case <-c.done:
+		case <-timer.C:
+			expired = true
+		case <-c.readLock.wake:
+			// The token must not be lost: take the lock now, or its holder's unlock will
+			// leave another.
+			if c.readLock.tryLock() {
+				return c.closeReading(deadline)
+			}
 		}
 	}
+}
+
+// closeReading is the end of Close when it took the read lock: it reads until the peer's close
+// frame, then closes the TCP connection.
+func (c *Conn) closeReading(deadline time.Time) error {
+	err := c.readUntilPeerClose(deadline)
+	c.readLock.unlock()
+	if err == nil {
+		c.closeTCP()
+		return nil
+	}
+	if isTimeout(err) {
+		err = ErrCloseTimeout
+	}
+	c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "no close frame from the peer", Err: err})
+	return fmt.Errorf("websocket: close: %w", err)
 }
 
 // CloseNow closes the TCP connection at once, without a closing handshake. Reads then return a
@@ -190,8 +219,8 @@ func (c *Conn) readUntilPeerClose(deadline time.Time) error {
 func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
 	ce := &CloseError{Code: code, Reason: string(reason), Remote: true}
 	c.mu.Lock()
-	if c.termErr == nil {
-		c.termErr = ce
+	if c.termErr.Load() == nil {
+		c.termErr.Store(ce)
 	}
 	reply := !c.closeSent
 	c.closeSent = true
@@ -199,7 +228,7 @@ func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
 		c.peerSeen = true
 		close(c.peerClosed)
 	}
-	term := c.termErr
+	term := c.termErr.Load()
 	c.mu.Unlock()
 	if reply {
 		if code == frame.CloseNoStatus {
@@ -222,13 +251,12 @@ func (c *Conn) fail(pe *frame.ProtocolError) error {
 func (c *Conn) failWith(code frame.CloseCode, reason string, cause error) error {
 	ce := &CloseError{Code: code, Reason: reason, Err: cause}
 	c.mu.Lock()
-	if c.termErr != nil {
-		t := c.termErr
+	if t := c.termErr.Load(); t != nil {
 		c.mu.Unlock()
 		c.closeTCP()
 		return t
 	}
-	c.termErr = ce
+	c.termErr.Store(ce)
 	send := !c.closeSent
 	c.closeSent = true
 	c.mu.Unlock()
@@ -243,11 +271,11 @@ func (c *Conn) failWith(code frame.CloseCode, reason string, cause error) error 
 // recorded already, and closes the TCP connection. It returns the recorded error.
 func (c *Conn) abort(ce *CloseError) error {
 	c.mu.Lock()
-	if c.termErr == nil {
-		c.termErr = ce
+	if c.termErr.Load() == nil {
+		c.termErr.Store(ce)
 	}
 	c.closeSent = true
-	t := c.termErr
+	t := c.termErr.Load()
 	c.mu.Unlock()
 	c.closeTCP()
 	return t

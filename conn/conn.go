@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netkit/websocket/frame"
@@ -122,7 +123,7 @@ type Conn struct {
 	onPing       func([]byte)
 	onPong       func([]byte)
 
-	readLock  chan struct{} // held during each read call
+	readLock  ctxLock       // held during each read call
 	msgLock   chan struct{} // held by a data message being written, from start to end
 	frameLock chan struct{} // held while a frame is written (and by message-writer Writes)
 
@@ -147,14 +148,15 @@ type Conn struct {
 
 	// The pong to send for the last ping, guarded by mu: the reader queues it and whoever
 	// holds or next takes the frame lock sends it, so the reader never waits for writers.
+	// pongWanted is written under mu and read without it by pongQueued.
 	pongBuf    [frame.MaxControlPayload]byte
 	pongN      int
-	pongWanted bool
+	pongWanted atomic.Bool
 
 	mu         sync.Mutex
-	closeSent  bool  // a close frame was sent or is being sent: no frame may follow
-	termErr    error // *CloseError every read returns once the connection is over
-	peerSeen   bool  // the peer's close frame was received
+	closeSent  bool                       // a close frame was sent or is being sent: no frame may follow
+	termErr    atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
+	peerSeen   bool                       // the peer's close frame was received
 	peerClosed chan struct{}
 	tcpClosed  bool
 	done       chan struct{} // closed when the net.Conn is closed
@@ -195,7 +197,7 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		subprotocol:  cf.Subprotocol,
 		onPing:       cf.OnPing,
 		onPong:       cf.OnPong,
-		readLock:     make(chan struct{}, 1),
+		readLock:     ctxLock{wake: make(chan struct{}, 1)},
 		msgLock:      make(chan struct{}, 1),
 		frameLock:    make(chan struct{}, 1),
 		peerClosed:   make(chan struct{}),
@@ -361,6 +363,58 @@ func lock(ctx context.Context, l chan struct{}, done chan struct{}) error {
 	}
 }
 
+// ctxLock is a mutual exclusion lock whose waiters give up when their context ends: the read
+// lock, taken by every read call. Taking and releasing it uncontended costs one atomic
+// operation each, against two runtime lock round trips for a channel used as a lock; a
+// goroutine that finds it held waits for a wake-up token, or its context.
+//
+// It is not fair: a goroutine taking it may overtake one woken to take it. That suits the
+// read side, whose calls are serialized and normally made by one goroutine.
+type ctxLock struct {
+	held    atomic.Bool
+	waiters atomic.Int32  // goroutines waiting for wake
+	wake    chan struct{} // 1-slot: unlock leaves a token in it when someone waits
+}
+
+// tryLock takes l if it is free and reports whether it did.
+func (l *ctxLock) tryLock() bool { return l.held.CompareAndSwap(false, true) }
+
+// unlock releases l, waking a waiter if there is one.
+func (l *ctxLock) unlock() {
+	l.held.Store(false)
+	// A waiter counts itself before trying l, so either it sees l free or this sees it.
+	if l.waiters.Load() > 0 {
+		select {
+		case l.wake <- struct{}{}:
+		default: // a token is already there
+		}
+	}
+}
+
+// lock takes l, giving up with ctx.Err() when ctx ends first.
+func (l *ctxLock) lock(ctx context.Context) error {
+	if l.tryLock() {
+		return nil
+	}
+	return l.lockSlow(ctx)
+}
+
+func (l *ctxLock) lockSlow(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.waiters.Add(1)
+	defer l.waiters.Add(-1)
+	for !l.tryLock() {
+		select {
+		case <-l.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 // closing reports whether a close frame has been or is being sent, after which no frame may be
 // written.
 func (c *Conn) closing() bool {
@@ -369,9 +423,11 @@ func (c *Conn) closing() bool {
 	return c.closeSent
 }
 
-// terminal returns the error every read returns once the connection is over, or nil.
+// terminal returns the error every read returns once the connection is over, or nil. It takes
+// no lock: termErr is set once, under mu, and never cleared.
 func (c *Conn) terminal() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.termErr
+	if t := c.termErr.Load(); t != nil {
+		return t
+	}
+	return nil
 }

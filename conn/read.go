@@ -26,19 +26,27 @@ import (
 // *CloseError.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	buf = buf[:0]
-	if err := lock(ctx, c.readLock, nil); err != nil {
+	if err := c.readLock.lock(ctx); err != nil {
 		return 0, buf, err
 	}
-	defer func() { <-c.readLock }()
+	// Few returns here, so that the compiler open-codes the defers.
+	defer c.readLock.unlock()
 	if err := c.terminal(); err != nil {
 		return 0, buf, err
+	}
+	if ctx.Done() == nil {
+		// Cannot be cancelled: nothing to watch.
+		return c.readMessage(ctx, buf)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, buf, err
 	}
-	stop := c.watchRead(ctx)
-	defer c.unwatchRead(stop)
+	defer c.unwatchRead(c.watchRead(ctx))
+	return c.readMessage(ctx, buf)
+}
 
+// readMessage is ReadMessage once readLock is held and ctx watched.
+func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	c.readGen++
 	if c.inMsg {
 		if c.streamed {
@@ -234,10 +242,10 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 // error, after which Read may be called again, or a *CloseError. NextReader allocates the
 // small reader.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := lock(ctx, c.readLock, nil); err != nil {
+	if err := c.readLock.lock(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer func() { <-c.readLock }()
+	defer c.readLock.unlock()
 	if err := c.terminal(); err != nil {
 		return 0, nil, err
 	}
@@ -277,10 +285,10 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	c := r.c
-	if err := lock(r.ctx, c.readLock, nil); err != nil {
+	if err := c.readLock.lock(r.ctx); err != nil {
 		return 0, err
 	}
-	defer func() { <-c.readLock }()
+	defer c.readLock.unlock()
 	if r.gen != c.readGen {
 		return 0, ErrReaderDone
 	}

@@ -245,16 +245,14 @@ func (c *Conn) discardPending() {
 func (c *Conn) queuePong(p []byte) {
 	c.mu.Lock()
 	c.pongN = copy(c.pongBuf[:], p)
-	c.pongWanted = true
+	c.pongWanted.Store(true)
 	c.mu.Unlock()
 }
 
-// pongQueued reports whether a pong waits to be sent.
-func (c *Conn) pongQueued() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.pongWanted
-}
+// pongQueued reports whether a pong waits to be sent. It takes no lock (pongWanted is only
+// written under mu), so it may miss a pong queued at this very moment by a writer putting back
+// one it could not send; that pong goes out with the next frame lock release.
+func (c *Conn) pongQueued() bool { return c.pongWanted.Load() }
 
 // flushPong sends the queued pong if the frame lock is free. If it is not, the holder sends the
 // pong when it releases the lock, so the reader goes on reading instead of waiting behind a
@@ -272,14 +270,14 @@ func (c *Conn) flushPong(ctx context.Context) {
 func (c *Conn) unlockFrame(ctx context.Context) {
 	for {
 		c.mu.Lock()
-		if !c.pongWanted || c.closeSent {
-			c.pongWanted = c.pongWanted && !c.closeSent
+		if !c.pongWanted.Load() || c.closeSent {
+			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent)
 			<-c.frameLock
 			c.mu.Unlock()
 			return
 		}
 		n := copy(c.pongOut[:], c.pongBuf[:c.pongN])
-		c.pongWanted = false
+		c.pongWanted.Store(false)
 		c.mu.Unlock()
 		stop := c.watchWrite(ctx)
 		err := c.fw.WriteFrame(true, frame.OpPong, 0, c.pongOut[:n])
@@ -289,9 +287,9 @@ func (c *Conn) unlockFrame(ctx context.Context) {
 		}
 		if isTimeout(err) && !errors.Is(err, frame.ErrIncompleteWrite) {
 			c.mu.Lock()
-			if !c.pongWanted {
+			if !c.pongWanted.Load() {
 				c.pongN = copy(c.pongBuf[:], c.pongOut[:n])
-				c.pongWanted = true
+				c.pongWanted.Store(true)
 			}
 			<-c.frameLock
 			c.mu.Unlock()

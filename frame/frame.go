@@ -177,8 +177,17 @@ var ErrShortHeader = errors.New("frame: short header")
 // *ProtocolError; role- and state-dependent rules are in Check and Sequencer. It allocates
 // nothing.
 func DecodeHeader(b []byte) (h Header, n int, err error) {
+	n, err = decodeHeader(&h, b)
+	return h, n, err
+}
+
+// decodeHeader is DecodeHeader decoding into *h (which it zeroes first). Header holds an array,
+// so it is returned in memory, not registers; decoding in place saves the copy, and the
+// store-forwarding stall of reading the fields back as one wide value, on the read path.
+func decodeHeader(h *Header, b []byte) (n int, err error) {
+	*h = Header{}
 	if len(b) < 2 {
-		return h, 2, ErrShortHeader
+		return 2, ErrShortHeader
 	}
 	b0, b1 := b[0], b[1]
 	h.Fin = b0&0x80 != 0
@@ -197,22 +206,22 @@ func DecodeHeader(b []byte) (h Header, n int, err error) {
 		n += 4
 	}
 	if len(b) < n {
-		return h, n, ErrShortHeader
+		return n, ErrShortHeader
 	}
 	switch l {
 	case 126:
 		v := binary.BigEndian.Uint16(b[2:4])
 		if v <= 125 {
-			return h, n, ErrNonMinimalLength
+			return n, ErrNonMinimalLength
 		}
 		h.Length = int64(v)
 	case 127:
 		v := binary.BigEndian.Uint64(b[2:10])
 		if v>>63 != 0 {
-			return h, n, ErrLengthTopBit
+			return n, ErrLengthTopBit
 		}
 		if v <= 0xFFFF {
-			return h, n, ErrNonMinimalLength
+			return n, ErrNonMinimalLength
 		}
 		h.Length = int64(v)
 	default:
@@ -221,5 +230,5 @@ func DecodeHeader(b []byte) (h Header, n int, err error) {
 	if h.Masked {
 		copy(h.Key[:], b[n-4:n])
 	}
-	return h, n, nil
+	return n, nil
 }

@@ -188,7 +188,7 @@ func (r *Reader) NextFrame() (Header, error) {
 		err error
 	)
 	for {
-		h, n, err = DecodeHeader(r.buf[r.r:r.w])
+		n, err = decodeHeader(&h, r.buf[r.r:r.w])
 		if err == nil {
 			break
 		}

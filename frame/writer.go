@@ -40,8 +40,10 @@ var (
 // generator (math/rand/v2, cryptographically strong, seeded from crypto/rand), masking while it
 // copies into the buffer so the caller's bytes are never modified. A server's frame too large
 // for the buffer goes out as net.Buffers{header, payload}, a single writev on a *net.TCPConn,
-// without copying the payload; a client's large frame is masked and written in buffer-sized
-// chunks.
+// without copying the payload. A client's frame too large for the buffer is masked into a
+// scratch buffer borrowed from a pool for the time of the frame (sized to the frame, at most
+// 256 KiB) and written in chunks of that size, so a 1 MiB frame takes a handful of Writes and
+// nothing is allocated in steady state.
 //
 // Control frames use a small buffer of their own, so they can be written between the data
 // frames of a message whose payload is being gathered with Append.
@@ -198,14 +200,34 @@ func (w *Writer) WriteFrame(fin bool, op Opcode, rsv byte, payload []byte) error
 		}
 		return w.fail(err, n)
 	}
-	// Masked and larger than the buffer: the header and the first chunk, then whole chunks.
-	k := len(w.buf) - MaxHeaderSize
-	pos := mask.Copy(w.buf[MaxHeaderSize:], payload[:k], h.Key, 0)
-	written, err := w.write(w.buf[start:], 0)
+	if len(w.buf) >= maxScratch {
+		return w.writeChunked(w.buf, start, h, payload)
+	}
+	// Masked and larger than the buffer: mask into a scratch buffer borrowed from the pool for
+	// the time of this frame, which holds the whole frame up to maxScratch bytes, so that a
+	// large frame takes one Write per maxScratch bytes rather than one per buffer.
+	sp := getBuf(bufSize(min(hs+len(payload), maxScratch)))
+	err := w.writeChunked(*sp, 0, h, payload)
+	putBuf(sp)
+	return err
+}
+
+// maxScratch is the largest scratch buffer a client's Writer borrows to mask a frame larger
+// than its own buffer; a larger frame is written in chunks of this size.
+const maxScratch = 256 << 10
+
+// writeChunked writes a masked frame through b, whose chunks it fills in turn: the header is
+// encoded at b[start:] and followed by the first part of the payload, then the rest goes in
+// whole chunks of b (the last one shorter). A write error is returned as by w.write.
+func (w *Writer) writeChunked(b []byte, start int, h Header, payload []byte) error {
+	end := start + h.Encode(b[start:])
+	k := min(len(b)-end, len(payload))
+	pos := mask.Copy(b[end:], payload[:k], h.Key, 0)
+	written, err := w.write(b[start:end+k], 0)
 	for off := k; err == nil && off < len(payload); off += k {
-		k = min(len(w.buf), len(payload)-off)
-		pos = mask.Copy(w.buf, payload[off:off+k], h.Key, pos)
-		written, err = w.write(w.buf[:k], written)
+		k = min(len(b), len(payload)-off)
+		pos = mask.Copy(b, payload[off:off+k], h.Key, pos)
+		written, err = w.write(b[:k], written)
 	}
 	return err
 }

@@ -69,8 +69,8 @@ func TestWriterServerFramesAreExactRFCBytes(t *testing.T) {
 // TestWriterClientFramesAreMaskedWithPredictedKeys checks the exact bytes of masked frames: the
 // RFC's masked "Hello" when the key is 37 fa 21 3d, and every frame against its predicted key.
 func TestWriterClientFramesAreMaskedWithPredictedKeys(t *testing.T) {
-	for _, size := range []int{MinBufferSize, DefaultBufferSize} {
-		for _, n := range []int{0, 1, 5, 125, 126, 242, 243, 1000, 65535, 65536, 100000} {
+	for _, size := range []int{MinBufferSize, DefaultBufferSize, MaxBufferSize} {
+		for _, n := range []int{0, 1, 5, 125, 126, 242, 243, 1000, 65535, 65536, 100000, 600000, MaxBufferSize + 5} {
 			rw := &recordWriter{}
 			w, g := seededWriter(rw, size, byte(n))
 			payload := patternBytes(n)
@@ -89,9 +89,16 @@ func TestWriterClientFramesAreMaskedWithPredictedKeys(t *testing.T) {
 			if got := rw.all(); !bytes.Equal(got, want) {
 				t.Fatalf("size %d len %d: wire differs", size, n)
 			}
+			// A frame that fits the buffer takes one Write. A larger one is written in
+			// chunks of a scratch buffer sized to the whole frame, at most maxScratch (or of
+			// the Writer's own buffer when that is at least maxScratch), header first.
 			wantWrites := 1
 			if fit := size - MaxHeaderSize; n > fit {
-				wantWrites = 1 + (n-fit+size-1)/size
+				chunk := size
+				if size < maxScratch {
+					chunk = min(bufSize(h.Size()+n), maxScratch)
+				}
+				wantWrites = (h.Size() + n + chunk - 1) / chunk
 			}
 			if len(rw.writes) != wantWrites {
 				t.Fatalf("size %d len %d: %d writes, want %d", size, n, len(rw.writes), wantWrites)
@@ -221,7 +228,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 func TestWriterPartialWriteIsStickyAndCleanFailureIsNot(t *testing.T) {
 	boom := errors.New("deadline")
 	for _, role := range []Role{RoleClient, RoleServer} {
-		for _, n := range []int{10, 5000} {
+		for _, n := range []int{10, 5000, 600000} {
 			fw := &failWriter{ok: 0, err: boom}
 			w := NewWriter(fw, role, MinBufferSize)
 			if err := w.WriteFrame(true, OpBinary, 0, make([]byte, n)); err != boom {
@@ -240,6 +247,15 @@ func TestWriterPartialWriteIsStickyAndCleanFailureIsNot(t *testing.T) {
 			fw.ok = 1 << 30
 			if err2 := w.WriteFrame(true, OpPing, 0, nil); err2 != err {
 				t.Fatalf("after partial: %v", err2)
+			}
+			// Cut in a later chunk of a frame written in several.
+			fw = &failWriter{ok: n / 2, err: boom}
+			w = NewWriter(fw, role, MinBufferSize)
+			if n > MinBufferSize {
+				err = w.WriteFrame(true, OpBinary, 0, make([]byte, n))
+				if !errors.Is(err, ErrIncompleteWrite) || !errors.Is(err, boom) {
+					t.Fatalf("partial at %d of %d: %v", n/2, n, err)
+				}
 			}
 		}
 	}
@@ -350,7 +366,7 @@ func TestWriterMaskKeysDifferPerFrameAndPerWriter(t *testing.T) {
 func TestWriterWriteFrameAllocatesNothing(t *testing.T) {
 	for _, role := range []Role{RoleClient, RoleServer} {
 		w := NewWriter(io.Discard, role, 0)
-		for _, n := range []int{64, 1024, 65536} {
+		for _, n := range []int{64, 1024, 65536, 1 << 20} {
 			p := patternBytes(n)
 			if a := testing.AllocsPerRun(100, func() { w.WriteFrame(true, OpBinary, 0, p) }); a != 0 {
 				t.Fatalf("%v %d: %v allocs", role, n, a)
@@ -364,7 +380,7 @@ func TestWriterWriteFrameAllocatesNothing(t *testing.T) {
 
 // BenchmarkWriterWriteFrame writes binary frames to io.Discard. 0 allocs/op.
 func BenchmarkWriterWriteFrame(b *testing.B) {
-	for _, size := range []int{64, 1024, 64 << 10} {
+	for _, size := range []int{64, 1024, 64 << 10, 1 << 20} {
 		for _, role := range []Role{RoleClient, RoleServer} {
 			b.Run(rwSizeName(size)+"/"+role.String(), func(b *testing.B) {
 				w := NewWriter(io.Discard, role, 0)
