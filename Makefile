@@ -7,13 +7,13 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCHSTAT_VERSION   ?= v0.0.0-20260908200009-22c9c6c9d4da
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all run test lint fuzz fuzz-long bench bench-engine tools
+.PHONY: all run test lint fuzz fuzz-long bench bench-engine tools interop
 
 all: lint test
 
-## run: the main job (an engine demo until the client lands: our client talks to our server on loopback)
+## run: the main job: wscat against its embedded echo server (a demo conversation when stdin is empty)
 run:
-	$(GO) run ./cmd/wsdemo
+	$(GO) run ./cmd/wscat
 
 ## test: vet, then every test with the race detector (the README's test command)
 test:
@@ -44,3 +44,8 @@ bench: tools
 tools:
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@test -x $(GOBIN)/benchstat || $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+## interop: our client against real peers on loopback (Node ws, Python websockets), installed by
+## interop/install.sh (apt python3-websockets, npm ws@8 into interop/node); a missing peer fails
+interop:
+	./interop/install.sh && $(GO) test -race -count=1 -tags interop ./interop/

@@ -3,9 +3,10 @@ module github.com/netkit/websocket
 go 1.26.0
 
 require (
-	github.com/gobwas/httphead v0.1.0 // indirect
-	github.com/gobwas/pool v0.2.1 // indirect
-	github.com/gobwas/ws v1.4.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	github.com/gobwas/httphead v0.1.0
+	github.com/gobwas/ws v1.4.0
+	go.uber.org/goleak v1.3.0
+	golang.org/x/sys v0.50.0
 )
+
+require github.com/gobwas/pool v0.2.1 // indirect

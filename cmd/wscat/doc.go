@@ -1,0 +1,60 @@
+// Command wscat is a command-line WebSocket client in the manner of the wscat of Node.js, built
+// on this module's seed API (package client: CreateWebSocket, On for all six events, Connect,
+// Send, Close). It is the project's main program: make run starts it.
+//
+// Usage:
+//
+//	wscat [flags] [URL]
+//
+// wscat connects to URL (ws:// or wss://), sends each line of standard input as a text message
+// (--binary: as a binary message), and at the end of the input closes the connection (code
+// 1000, or --close-code and --close-reason) and waits for the server's close. Every event is
+// printed on standard output as one line that starts with the event's name:
+//
+//	HEADERRECEIVE Connection: Upgrade; Sec-WebSocket-Accept: ...; Upgrade: websocket
+//	OPEN 101 Switching Protocols
+//	MESSAGE hello
+//	DATAEND
+//	MESSAGE binary 20 bytes deadbeef000102030405060708090a0b
+//	DATAEND
+//	CLOSE 1000
+//	ERROR 2302999 other error: dial tcp 127.0.0.1:1: connect: connection refused
+//
+// Text is printed as it is, with line breaks and other control characters escaped (\n, \r,
+// \xNN) so that each event stays on one line; a binary message shows its length and the hex of
+// its first 16 bytes. --json prints one JSON object per event instead, with the exact data
+// (binary as base64). Messages of wscat itself (which server it started, warnings, errors) go
+// to standard error, so standard output holds events only.
+//
+// Without a URL, wscat starts an embedded echo server (package internal/echoserver, this
+// module's server role) on 127.0.0.1 with a free port, says so on standard error, and connects
+// to it: it works with no network. When standard input is then empty and is not a terminal (as
+// in make run </dev/null, or CI without input), wscat sends a short demo conversation of a few
+// text messages and one binary message, closes with 1000 and exits 0.
+//
+// --echo sends every received message back, with its type, ignores standard input, and exits
+// when the connection closes.
+//
+// An interrupt (Ctrl-C) or SIGTERM ends the input early: wscat closes as at the end of input; a
+// second interrupt ends it at once.
+//
+// Flags may come before or after the URL, with one dash or two. They map to the seed's
+// WebSocketRequestOptions: -H 'Name: value' (repeatable) to header, --subprotocol to protocol,
+// --proxy system|none|http://[user:pass@]host[:port] and --proxy-exclude to proxy (SYSTEM,
+// NO_PROXY, HTTPPROXY with its exclusionList), --ca to caPath, --cert, --key and
+// --key-password-file to clientCert, --insecure to skipServerCertVerification, --ping-interval
+// and --pong-timeout (seconds) to pingInterval and pongTimeout, --max-message-size to the
+// message size limit. wscat -h lists them all.
+//
+// Exit status:
+//
+//	0  the connection closed normally: the close code was 1000 or 1001, the --close-code given,
+//	   or our close was answered by a close frame without a code (1005)
+//	1  an ERROR event (connection refused, handshake or TLS failure, lost connection, ...) or
+//	   any other close code, such as a server closing with 4000 when --close-code is not 4000
+//	2  a usage error: a bad flag or argument, a URL that is not ws:// or wss:// (the client's
+//	   error 2302001), a request option the client refuses (401) or a certificate file that
+//	   does not exist (2302002)
+//
+// Errors are one line on standard error.
+package main

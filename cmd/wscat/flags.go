@@ -1,0 +1,355 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/frame"
+)
+
+// usage is the text of wscat -h. Every flag defined in parseArgs is listed here (a test checks).
+const usage = `usage: wscat [flags] [URL]
+
+Connects to URL (ws:// or wss://), sends each line of standard input as a text message, closes
+at the end of the input and waits for the server's close. Prints one line per event on standard
+output, starting with the event's name: HEADERRECEIVE, OPEN, MESSAGE, DATAEND, CLOSE, ERROR.
+
+Without a URL, wscat starts an embedded echo server on 127.0.0.1 (a free port) and connects to
+it; when standard input is then empty and not a terminal (wscat </dev/null), it sends a short
+demo conversation.
+
+Flags (-flag and --flag are the same):
+  -H, --header 'Name: value'  add a request header; repeatable (repeated names are joined by ", ")
+  --subprotocol LIST          subprotocols to offer in Sec-WebSocket-Protocol (comma-separated)
+  --binary                    send the lines of standard input as binary messages
+  --echo                      send every received message back with its type; ignore standard
+                              input; exit when the connection closes (needs a URL)
+  --json                      print one JSON object per event instead of a line of text
+  --close-code CODE           close code sent at the end of input (default 1000)
+  --close-reason TEXT         close reason sent at the end of input (default none)
+  --proxy system|none|URL     proxy: the environment's HTTP(S)_PROXY/NO_PROXY (system, the
+                              default), none, or an HTTP proxy http://[user:pass@]host[:port]
+  --proxy-exclude HOSTS       comma-separated hosts that bypass the --proxy URL (names,
+                              *.domain, IPs, CIDRs)
+  --ca PATH                   CA certificates (PEM file or directory) that verify a wss server
+                              (default /etc/ssl/certs/cacert.pem when it exists, else the
+                              system roots)
+  --cert PATH                 client certificate (PEM), with --key
+  --key PATH                  client private key (PEM)
+  --key-password-file PATH    file whose first line is the password of an encrypted --key
+  --insecure                  do not verify the server's certificate (tests only)
+  --ping-interval SECONDS     ping after this long without traffic (default 30, 0 disables)
+  --pong-timeout SECONDS      treat the connection as lost when no pong arrives within this
+                              long of a ping (default 30, 0 waits forever)
+  --max-message-size BYTES    limit on a received message; k, M, G suffixes (KiB, MiB, GiB);
+                              0 is the default 32M; -1 means no limit
+  -h, --help                  show this help
+
+Output lines:
+  HEADERRECEIVE Name: value; Name2: value2     (the 101 response's headers, sorted by name)
+  OPEN 101 Switching Protocols
+  MESSAGE <text>                               (control characters escaped as \n, \r, \xNN)
+  MESSAGE binary <length> bytes <hex of the first 16 bytes at most>
+  DATAEND
+  CLOSE <code> <reason>
+  ERROR <code> <message>
+With --json: {"event":"HEADERRECEIVE","headers":{...}}, {"event":"OPEN","status":101,
+"statusText":"..."}, {"event":"MESSAGE","type":"text","data":"..."}, {"event":"MESSAGE",
+"type":"binary","length":N,"data":"<base64>"}, {"event":"DATAEND"}, {"event":"CLOSE",
+"code":N,"reason":"..."}, {"event":"ERROR","code":N,"message":"..."}.
+
+Exit status: 0 after a normal close (code 1000 or 1001, the --close-code, or a close reply
+without a code to our close); 1 after an ERROR event or any other close; 2 for a usage error
+(a bad flag, argument or URL, a missing certificate file).
+`
+
+// options is the parsed command line.
+type options struct {
+	url         string
+	headers     map[string]string
+	subprotocol string
+	binary      bool
+	echo        bool
+	json        bool
+	closeCode   uint32
+	closeReason string
+	proxy       client.ProxyConfiguration
+	ca          string
+	cert, key   string
+	keyPassword *string
+	insecure    bool
+	pingSec     uint32
+	pongSec     uint32
+	maxSize     int64
+}
+
+// errHelp is returned by parseArgs for -h and --help.
+var errHelp = errors.New("help requested")
+
+// usageError is a problem with the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// parseArgs parses the flags and the URL. Flags may come before or after the URL; "--" ends
+// the flags. Errors are *usageError, or errHelp.
+func parseArgs(args []string) (*options, error) {
+	o := &options{closeCode: 1000, pingSec: client.DefaultPingInterval, pongSec: client.DefaultPongTimeout}
+	var raw rawFlags
+	fs := newFlagSet(o, &raw)
+
+	// The flag package stops at the first argument that is not a flag: parse again after
+	// each one, so that "wscat URL --json" works too.
+	var positional []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, &usageError{err.Error()}
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
+			positional = append(positional, left...)
+			break
+		}
+		positional = append(positional, left[0])
+		rest = left[1:]
+	}
+	switch len(positional) {
+	case 0:
+	case 1:
+		o.url = positional[0]
+	default:
+		return nil, usagef("one URL at most, got %d arguments: %s", len(positional), strings.Join(positional, " "))
+	}
+	o.headers = raw.headers.m
+
+	if !frame.CloseCode(o.closeCode).ValidOnWire() || o.closeCode > math.MaxUint16 {
+		return nil, usagef("--close-code %d may not be sent (1000-1003, 1007-1014, 3000-4999)", o.closeCode)
+	}
+	if len(o.closeReason) > frame.MaxCloseReason || !utf8.ValidString(o.closeReason) {
+		return nil, usagef("--close-reason must be at most %d bytes of UTF-8", frame.MaxCloseReason)
+	}
+	if o.echo && o.url == "" {
+		return nil, usagef("--echo needs a URL: the embedded echo server would only echo back")
+	}
+
+	var err error
+	if o.proxy, err = parseProxy(raw.proxy, raw.proxyExclude); err != nil {
+		return nil, err
+	}
+	if (o.cert == "") != (o.key == "") {
+		return nil, usagef("--cert and --key go together")
+	}
+	if raw.keyPasswordFile != "" {
+		if o.key == "" {
+			return nil, usagef("--key-password-file needs --key")
+		}
+		pw, err := readPassword(raw.keyPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		o.keyPassword = &pw
+	}
+	return o, nil
+}
+
+// rawFlags holds the flags that parseArgs turns into options after parsing.
+type rawFlags struct {
+	headers         headerFlag
+	proxy           string
+	proxyExclude    string
+	keyPasswordFile string
+}
+
+// newFlagSet defines the flags of wscat on o and raw. Help texts live in usage.
+func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("wscat", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.Var(&raw.headers, "H", "")
+	fs.Var(&raw.headers, "header", "")
+	fs.StringVar(&o.subprotocol, "subprotocol", "", "")
+	fs.BoolVar(&o.binary, "binary", false, "")
+	fs.BoolVar(&o.echo, "echo", false, "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.Var((*uint32Flag)(&o.closeCode), "close-code", "")
+	fs.StringVar(&o.closeReason, "close-reason", "", "")
+	fs.StringVar(&raw.proxy, "proxy", "system", "")
+	fs.StringVar(&raw.proxyExclude, "proxy-exclude", "", "")
+	fs.StringVar(&o.ca, "ca", "", "")
+	fs.StringVar(&o.cert, "cert", "", "")
+	fs.StringVar(&o.key, "key", "", "")
+	fs.StringVar(&raw.keyPasswordFile, "key-password-file", "", "")
+	fs.BoolVar(&o.insecure, "insecure", false, "")
+	fs.Var((*uint32Flag)(&o.pingSec), "ping-interval", "")
+	fs.Var((*uint32Flag)(&o.pongSec), "pong-timeout", "")
+	fs.Var((*sizeFlag)(&o.maxSize), "max-message-size", "")
+	return fs
+}
+
+// parseProxy maps --proxy and --proxy-exclude to the seed's ProxyConfiguration.
+func parseProxy(p, exclude string) (client.ProxyConfiguration, error) {
+	var list []string
+	for e := range strings.SplitSeq(exclude, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			list = append(list, e)
+		}
+	}
+	switch strings.ToLower(p) {
+	case "system", "":
+		if len(list) > 0 {
+			return nil, usagef("--proxy-exclude needs a --proxy URL (with --proxy system, NO_PROXY applies)")
+		}
+		return client.SystemProxy{}, nil
+	case "none":
+		if len(list) > 0 {
+			return nil, usagef("--proxy-exclude needs a --proxy URL, not none")
+		}
+		return client.NoProxy{}, nil
+	}
+	raw := p
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return nil, usagef("--proxy: %v", err)
+	}
+	if u.Scheme != "http" {
+		return nil, usagef("--proxy: scheme %q is not supported; want system, none or http://host:port", u.Scheme)
+	}
+	host := u.Hostname()
+	if host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, usagef("--proxy: want http://[user:password@]host[:port]")
+	}
+	port := uint16(80)
+	if s := u.Port(); s != "" {
+		n, err := strconv.ParseUint(s, 10, 16)
+		if err != nil || n == 0 {
+			return nil, usagef("--proxy: port %q is not in 1-65535", s)
+		}
+		port = uint16(n)
+	}
+	hp := &client.WebSocketHttpProxy{Host: &host, Port: &port, ExclusionList: list}
+	if u.User != nil {
+		name := u.User.Username()
+		hp.Username = &name
+		if pw, ok := u.User.Password(); ok {
+			hp.Password = &pw
+		}
+	}
+	return client.HTTPProxy{Proxy: hp}, nil
+}
+
+// readPassword returns the first line of a password file, without its line ending.
+func readPassword(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("--key-password-file: %v", unwrapPath(err))
+	}
+	s := string(b)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s, nil
+}
+
+// unwrapPath turns "open x: no such file or directory" into a shorter message that still
+// names the file.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// headerFlag collects -H 'Name: value' flags.
+type headerFlag struct{ m map[string]string }
+
+func (h *headerFlag) String() string { return "" }
+
+func (h *headerFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return fmt.Errorf("want 'Name: value'")
+	}
+	value = strings.TrimSpace(value)
+	if h.m == nil {
+		h.m = make(map[string]string)
+	}
+	for k, v := range h.m {
+		if strings.EqualFold(k, name) {
+			h.m[k] = v + ", " + value
+			return nil
+		}
+	}
+	h.m[name] = value
+	return nil
+}
+
+// uint32Flag is a flag holding a uint32 (seconds, close codes).
+type uint32Flag uint32
+
+func (f *uint32Flag) String() string { return strconv.FormatUint(uint64(*f), 10) }
+
+func (f *uint32Flag) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return errors.New("want a whole number from 0 to 4294967295")
+	}
+	*f = uint32Flag(n)
+	return nil
+}
+
+// sizeFlag is a byte count with an optional k, M or G suffix (powers of 1024); -1 and other
+// negative values mean no limit.
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+
+func (f *sizeFlag) Set(s string) error {
+	mult := int64(1)
+	num := s
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			num = s[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n > math.MaxInt64/mult || n < math.MinInt64/mult {
+		return errors.New("want a byte count such as 1048576, 64k or 16M")
+	}
+	*f = sizeFlag(n * mult)
+	return nil
+}

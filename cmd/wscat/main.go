@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/internal/echoserver"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a second interrupt ends the process at once
+	}()
+	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0 // normal close
+	exitFail  = 1 // ERROR event or abnormal close
+	exitUsage = 2 // bad command line
+)
+
+// run is wscat with the given arguments (without the program name) and standard streams; it
+// returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// runContext is run, ended early by ctx: when ctx is done wscat closes as at the end of input.
+//
+// When stdin blocks, the goroutine reading it may outlive runContext (a process exits anyway);
+// callers inside a process should give a reader that ends.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	errw := &lockedWriter{w: stderr}
+	o, err := parseArgs(args)
+	if errors.Is(err, errHelp) {
+		_, _ = io.WriteString(stdout, usage)
+		return exitOK
+	}
+	if err != nil {
+		errw.printf("wscat: %v (wscat -h for help)", err)
+		return exitUsage
+	}
+
+	target := o.url
+	if target == "" {
+		srv, err := echoserver.Start("127.0.0.1:0", serverOptions(o)...)
+		if err != nil {
+			errw.printf("wscat: cannot start the embedded echo server: %v", err)
+			return exitFail
+		}
+		defer srv.Close()
+		target = srv.URL()
+	}
+	demo := o.url == "" && !o.echo && !isTerminalReader(stdin)
+
+	s := newSession(o, &printer{w: stdout, json: o.json})
+	if err := s.subscribe(); err != nil {
+		errw.printf("wscat: %v", err)
+		return exitFail
+	}
+	if err := s.ws.Connect(target, requestOptions(o), nil); err != nil {
+		errw.printf("wscat: %v", err)
+		switch client.CodeOf(err) {
+		case client.CodeURLError, client.CodeParameterError, client.CodeFileNotExist:
+			return exitUsage
+		}
+		return exitFail
+	}
+	if o.url == "" {
+		// Said once Connect accepted the options, so that a usage error stays one line.
+		errw.printf("wscat: no URL given: started the embedded echo server at %s", target)
+	}
+
+	if o.echo {
+		select {
+		case <-s.done:
+			return s.status()
+		case <-ctx.Done():
+		}
+	} else {
+		input := make(chan bool, 1)
+		go readInput(stdin, s, o.binary, errw, input)
+		select {
+		case <-s.done:
+			return s.status()
+		case nonEmpty := <-input:
+			if !nonEmpty && demo {
+				errw.printf("wscat: standard input is empty: sending a demo conversation")
+				for _, m := range demoConversation {
+					if s.send(m) != nil {
+						break // the connection has ended
+					}
+				}
+			}
+		case <-ctx.Done():
+		}
+	}
+
+	// Close once the connection is open: a Close while connecting would abandon the attempt
+	// and the messages queued for it. An interrupt does not wait.
+	if ctx.Err() == nil {
+		select {
+		case <-s.opened:
+		case <-s.done:
+			return s.status()
+		case <-ctx.Done():
+		}
+	}
+	if ctx.Err() == nil {
+		s.drain(ctx, o.url == "")
+	}
+	s.weClosed.Store(true)
+	// Close fails only when the connection is already ending; CLOSE comes either way.
+	_ = s.ws.Close(nil, &client.WebSocketCloseOptions{Code: o.closeCode, Reason: o.closeReason})
+	<-s.done
+	return s.status()
+}
+
+// session is one connection of wscat and what its events tell.
+type session struct {
+	o        *options
+	ws       *client.WebSocket
+	out      *printer
+	failed   atomic.Bool   // an ERROR event came
+	weClosed atomic.Bool   // wscat started the close
+	opened   chan struct{} // closed by OPEN
+	done     chan struct{} // closed by CLOSE, after result is set
+	result   client.CloseResult
+
+	mu       sync.Mutex
+	calls    int           // Send calls, each of which calls sentCB once
+	sent     int           // of them, those Send accepted
+	written  int           // sentCB calls: messages written, failed or refused
+	received int           // MESSAGE events
+	last     time.Time     // the last OPEN, MESSAGE or write
+	changed  chan struct{} // capacity 1: one of the counters changed
+	sentCB   *client.WebSocketAsyncCallback[bool]
+}
+
+func newSession(o *options, out *printer) *session {
+	s := &session{o: o, ws: client.CreateWebSocket(), out: out,
+		opened: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{}, 1)}
+	s.sentCB = client.NewWebSocketAsyncCallback(func(*client.AsyncError, bool) {
+		s.update(func() { s.written++ })
+	})
+	return s
+}
+
+// update changes the counters with f and wakes drain.
+func (s *session) update(f func()) {
+	s.mu.Lock()
+	f()
+	s.last = time.Now()
+	s.mu.Unlock()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// send sends m, counting it for drain.
+func (s *session) send(m client.MessageData) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++ // under mu, so that drain never sees the callback before the call
+	if err := s.ws.Send(m, s.sentCB); err != nil {
+		return err
+	}
+	s.sent++
+	return nil
+}
+
+// subscribe registers a callback for each of the six events.
+func (s *session) subscribe() error {
+	var openOnce, closeOnce sync.Once
+	return errors.Join(
+		s.ws.On(client.EventHeaderReceive, client.NewHeaderReceiveCallback(s.out.headers)),
+		s.ws.On(client.EventOpen, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, status map[uint32]string) {
+			s.out.open(status)
+			s.update(func() {}) // drain's quiet time counts from OPEN
+			openOnce.Do(func() { close(s.opened) })
+		})),
+		s.ws.On(client.EventMessage, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, m client.MessageData) {
+			s.out.message(m)
+			s.update(func() { s.received++ })
+			if s.o.echo {
+				_ = s.ws.Send(m, nil) // fails only when the connection is ending
+			}
+		})),
+		s.ws.On(client.EventDataEnd, client.NewDataEndCallback(s.out.dataEnd)),
+		s.ws.On(client.EventError, client.NewWebSocketErrorCallback(func(e *client.BusinessException) {
+			s.failed.Store(true)
+			s.out.error(e)
+		})),
+		s.ws.On(client.EventClose, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, r client.CloseResult) {
+			s.out.close(r)
+			closeOnce.Do(func() {
+				s.result = r
+				close(s.done)
+			})
+		})),
+	)
+}
+
+// Bounds of drain.
+const (
+	echoWait   = 5 * time.Second        // for the embedded server's echoes
+	quietTime  = 250 * time.Millisecond // no message for this long: the server has answered
+	answerWait = 2 * time.Second        // for a server's answers
+)
+
+// drain waits, before wscat closes, until every message sent was written and the server
+// answered: with the embedded echo server (echo true) until as many messages came back as
+// were sent, otherwise until no message arrived for quietTime. It gives up after echoWait or
+// answerWait, when the connection ends or ctx is done. So the answers to the input are
+// printed before the close rather than racing it. (While writing wscat, the engine's Close
+// also dropped data messages that arrived after it started, when a reading goroutine was
+// active; waiting here kept the output whole with that engine too.)
+func (s *session) drain(ctx context.Context, echo bool) {
+	limit := answerWait
+	if echo {
+		limit = echoWait
+	}
+	giveUp := time.NewTimer(limit)
+	defer giveUp.Stop()
+	quiet := time.NewTimer(quietTime)
+	defer quiet.Stop()
+	for {
+		s.mu.Lock()
+		allWritten := s.written >= s.calls
+		answered := s.received >= s.sent
+		idle := time.Since(s.last)
+		s.mu.Unlock()
+		var quietC <-chan time.Time
+		if allWritten {
+			if echo && answered || !echo && idle >= quietTime {
+				return
+			}
+			if !echo {
+				quiet.Reset(quietTime - idle)
+				quietC = quiet.C
+			}
+		}
+		select {
+		case <-s.changed:
+		case <-quietC:
+		case <-giveUp.C:
+			return
+		case <-s.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// status is the exit status after CLOSE.
+func (s *session) status() int {
+	if s.failed.Load() {
+		return exitFail
+	}
+	switch r := s.result; {
+	case r.Code == 1000, r.Code == 1001, r.Code == s.o.closeCode:
+		return exitOK
+	case r.Code == 1005 && s.weClosed.Load(): // our close answered by a close frame without a code
+		return exitOK
+	}
+	return exitFail
+}
+
+// readInput sends each line of stdin as a message, then reports on done whether stdin had any
+// bytes at all. It stops early when the connection has ended.
+func readInput(stdin io.Reader, s *session, binary bool, errw *lockedWriter, done chan<- bool) {
+	br := bufio.NewReaderSize(stdin, 64<<10)
+	nonEmpty := false
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			nonEmpty = true
+			line = trimEOL(line)
+			var m client.MessageData = client.StringData(line)
+			if binary {
+				m = client.ArrayData(line)
+			}
+			if serr := s.send(m); serr != nil {
+				if client.CodeOf(serr) != client.CodeParameterError {
+					break // the connection has ended: CLOSE tells the rest
+				}
+				errw.printf("wscat: line %d not sent: %v", n, serr)
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				errw.printf("wscat: reading standard input: %v", err)
+			}
+			break
+		}
+	}
+	done <- nonEmpty
+}
+
+// trimEOL removes a trailing "\n" or "\r\n".
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// demoConversation is what wscat sends when it runs with no URL and empty input.
+var demoConversation = []client.MessageData{
+	client.StringData("Hello from wscat!"),
+	client.StringData("Each message goes to the echo server and comes back: MESSAGE, then DATAEND."),
+	client.StringData("UTF-8 travels unchanged: héllo wörld ✓"),
+	client.ArrayData{0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
+		0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f},
+	client.StringData("Goodbye!"),
+}
+
+// requestOptions maps the command line to the seed's WebSocketRequestOptions.
+func requestOptions(o *options) *client.WebSocketRequestOptions {
+	r := client.NewWebSocketRequestOptions()
+	r.Header = o.headers
+	r.Protocol = o.subprotocol
+	if o.ca != "" {
+		r.CAPath = o.ca
+	}
+	if o.cert != "" {
+		r.ClientCert = &client.WebSocketClientCert{CertPath: o.cert, KeyPath: o.key, KeyPassword: o.keyPassword}
+	}
+	r.Proxy = o.proxy
+	r.PingInterval = o.pingSec
+	r.PongTimeout = o.pongSec
+	r.SkipServerCertVerification = o.insecure
+	r.MaxMessageSize = o.maxSize
+	return r
+}
+
+// serverOptions configures the embedded echo server like the client: it speaks the offered
+// subprotocols and accepts messages as large as the client does.
+func serverOptions(o *options) []echoserver.Option {
+	var opts []echoserver.Option
+	var protocols []string
+	for p := range strings.SplitSeq(o.subprotocol, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			protocols = append(protocols, p)
+		}
+	}
+	if len(protocols) > 0 {
+		opts = append(opts, echoserver.WithSubprotocols(protocols...))
+	}
+	if o.maxSize != 0 {
+		opts = append(opts, echoserver.WithMaxMessageSize(o.maxSize))
+	}
+	return opts
+}
+
+// isTerminalReader reports whether r is a terminal.
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// lockedWriter serializes whole lines to a writer shared by goroutines (stderr).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// printf writes one line.
+func (l *lockedWriter) printf(format string, a ...any) {
+	line := fmt.Sprintf(format, a...)
+	line = strings.ReplaceAll(line, "\n", " ") + "\n"
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = io.WriteString(l.w, line)
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/netkit/websocket/client"
+)
+
+// printer writes one line per event to stdout, as text or as JSON. The client delivers events
+// one at a time, but the mutex keeps the lines whole whatever calls it.
+type printer struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+	buf  []byte
+}
+
+// maxHexBytes is how many bytes of a binary message a text MESSAGE line shows.
+const maxHexBytes = 16
+
+func (p *printer) headers(h client.ResponseHeaders) {
+	m := map[string]string{}
+	if md, ok := h.(client.MapData); ok {
+		m = md
+	}
+	if p.json {
+		p.writeJSON(struct {
+			Event   string            `json:"event"`
+			Headers map[string]string `json:"headers"`
+		}{"HEADERRECEIVE", m})
+		return
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	p.line(func(b []byte) []byte {
+		b = append(b, "HEADERRECEIVE"...)
+		for i, k := range names {
+			if i == 0 {
+				b = append(b, ' ')
+			} else {
+				b = append(b, "; "...)
+			}
+			b = appendEscaped(b, k)
+			b = append(b, ": "...)
+			b = appendEscaped(b, m[k])
+		}
+		return b
+	})
+}
+
+func (p *printer) open(status map[uint32]string) {
+	// The status map has one entry: {101: "Switching Protocols"}.
+	var code uint32
+	var text string
+	for k, v := range status {
+		code, text = k, v
+	}
+	if p.json {
+		p.writeJSON(struct {
+			Event      string `json:"event"`
+			Status     uint32 `json:"status"`
+			StatusText string `json:"statusText"`
+		}{"OPEN", code, text})
+		return
+	}
+	p.line(func(b []byte) []byte {
+		b = append(b, "OPEN "...)
+		b = strconv.AppendUint(b, uint64(code), 10)
+		if text != "" {
+			b = append(b, ' ')
+			b = appendEscaped(b, text)
+		}
+		return b
+	})
+}
+
+func (p *printer) message(m client.MessageData) {
+	switch d := m.(type) {
+	case client.StringData:
+		if p.json {
+			p.writeJSON(struct {
+				Event string `json:"event"`
+				Type  string `json:"type"`
+				Data  string `json:"data"`
+			}{"MESSAGE", "text", string(d)})
+			return
+		}
+		p.line(func(b []byte) []byte {
+			b = append(b, "MESSAGE "...)
+			return appendEscaped(b, string(d))
+		})
+	case client.ArrayData:
+		if p.json {
+			p.writeJSON(struct {
+				Event  string `json:"event"`
+				Type   string `json:"type"`
+				Length int    `json:"length"`
+				Data   []byte `json:"data"` // base64
+			}{"MESSAGE", "binary", len(d), nonNil(d)})
+			return
+		}
+		p.line(func(b []byte) []byte {
+			b = append(b, "MESSAGE binary "...)
+			b = strconv.AppendInt(b, int64(len(d)), 10)
+			b = append(b, " bytes"...)
+			if len(d) > 0 {
+				b = append(b, ' ')
+				b = hex.AppendEncode(b, d[:min(len(d), maxHexBytes)])
+			}
+			return b
+		})
+	}
+}
+
+// nonNil makes an empty binary message encode as "" rather than null.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func (p *printer) dataEnd() {
+	if p.json {
+		p.writeJSON(struct {
+			Event string `json:"event"`
+		}{"DATAEND"})
+		return
+	}
+	p.line(func(b []byte) []byte { return append(b, "DATAEND"...) })
+}
+
+func (p *printer) close(r client.CloseResult) {
+	if p.json {
+		p.writeJSON(struct {
+			Event  string `json:"event"`
+			Code   uint32 `json:"code"`
+			Reason string `json:"reason"`
+		}{"CLOSE", r.Code, r.Reason})
+		return
+	}
+	p.line(func(b []byte) []byte {
+		b = append(b, "CLOSE "...)
+		b = strconv.AppendUint(b, uint64(r.Code), 10)
+		if r.Reason != "" {
+			b = append(b, ' ')
+			b = appendEscaped(b, r.Reason)
+		}
+		return b
+	})
+}
+
+func (p *printer) error(e *client.BusinessException) {
+	var code int32
+	msg := "unknown error"
+	if e != nil {
+		code = e.Code
+		msg = e.Message
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+	}
+	if p.json {
+		p.writeJSON(struct {
+			Event   string `json:"event"`
+			Code    int32  `json:"code"`
+			Message string `json:"message"`
+		}{"ERROR", code, msg})
+		return
+	}
+	p.line(func(b []byte) []byte {
+		b = append(b, "ERROR "...)
+		b = strconv.AppendInt(b, int64(code), 10)
+		b = append(b, ' ')
+		return appendEscaped(b, msg)
+	})
+}
+
+// line builds a line with f and writes it, newline included, in one Write. Write errors are
+// ignored: with stdout gone there is nobody to tell.
+func (p *printer) line(f func([]byte) []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(f(p.buf[:0]), '\n')
+	_, _ = p.w.Write(p.buf)
+}
+
+// writeJSON writes v as one line of JSON, without HTML escaping.
+func (p *printer) writeJSON(v any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	bb := bytes.NewBuffer(p.buf[:0])
+	enc := json.NewEncoder(bb)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // cannot happen for these types
+		return
+	}
+	p.buf = bb.Bytes()
+	_, _ = p.w.Write(p.buf) // Encode ends the line with '\n'
+}
+
+// appendEscaped appends s with the characters that would break the one-line-per-event output
+// escaped: \n, \r and other control characters as \xNN (tab and printable text, backslashes
+// included, are kept as they are). Invalid UTF-8 is escaped byte by byte.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\n':
+			b = append(b, `\n`...)
+		case c == '\r':
+			b = append(b, `\r`...)
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			b = append(b, `\x`...)
+			b = hex.AppendEncode(b, []byte{c})
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, `\x`...)
+				b = hex.AppendEncode(b, []byte{c})
+			} else if r == '\u2028' || r == '\u2029' || r == '\u0085' {
+				b = append(b, `\u`...)
+				b = append(b, strconv.FormatInt(int64(r)+0x10000, 16)[1:]...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		i++
+	}
+	return b
+}
