@@ -1,54 +1,23 @@
 package client_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
-	"sync"
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
-	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/echoserver"
 )
 
-// startEchoServer starts a WebSocket echo server on 127.0.0.1 built from the engine's server
-// role, and returns its URL and a function that stops it.
+// startEchoServer starts this module's echo server (our server role) on 127.0.0.1 and returns
+// its URL and a function that stops it.
 func startEchoServer() (url string, stop func()) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := echoserver.Start("127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer nc.Close()
-				br := bufio.NewReader(nc)
-				var up handshake.Upgrader
-				if _, _, err := up.Upgrade(br, nc); err != nil {
-					return
-				}
-				prefix, _ := br.Peek(br.Buffered())
-				c := conn.New(nc, prefix, &conn.Config{Role: frame.RoleServer})
-				for {
-					typ, p, err := c.ReadMessage(context.Background(), nil)
-					if err != nil {
-						return
-					}
-					if c.WriteMessage(context.Background(), typ, p) != nil {
-						return
-					}
-				}
-			})
-		}
-	})
-	return "ws://" + ln.Addr().String() + "/", func() { ln.Close(); wg.Wait() }
+	return srv.URL(), func() { srv.Close() }
 }
 
 // The seed document's example in Go: subscribe to the six events, connect with a header,
