@@ -12,7 +12,11 @@ BENCHSTAT="$(go env GOPATH)/bin/benchstat"
 out=bench/results/engine.new.txt
 {
   echo "# $(go version) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
-  (cd bench && go test -run '^$' -bench "$BENCH" -benchmem -benchtime "$BENCHTIME" -count "$BENCHCOUNT" ./...)
+  # Interleaved: every repetition runs ours and the peers once each, so drift in machine load
+  # hits all implementations alike.
+  (cd bench && go test -c -o /tmp/netkit-bench.test . && for _ in $(seq "$BENCHCOUNT"); do
+    /tmp/netkit-bench.test -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" | grep -E '^(Benchmark|goos|goarch|pkg|cpu)'
+  done)
 } | tee "$out"
 echo
 echo "## ours vs peers (this run)"
