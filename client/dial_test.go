@@ -15,12 +15,13 @@ import (
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 func TestDialEchoesTextAndBinaryAndReportsResponse(t *testing.T) {
-	srv := newTestServer(t, echo, func(s *testServer) { s.upgrader.Protocols = []string{"superchat", "chat"} })
+	srv := wstest.New(t, echo, func(s *wstest.Server) { s.Upgrader.Protocols = []string{"superchat", "chat"} })
 	ctx := context.Background()
-	c, resp, err := Dial(ctx, srv.url+"?q=1", &DialOptions{
+	c, resp, err := Dial(ctx, srv.URL+"?q=1", &DialOptions{
 		Header:       http.Header{"X-Token": {"abc"}},
 		Subprotocols: []string{"chat", "superchat"},
 		PingInterval: -1,
@@ -29,7 +30,7 @@ func TestDialEchoesTextAndBinaryAndReportsResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	req := <-srv.reqs
+	req := <-srv.Requests
 	if req.Header.Get("X-Token") != "abc" || req.Target != "/echo?q=1" {
 		t.Fatalf("server saw %q %v", req.Target, req.Header)
 	}
@@ -62,8 +63,8 @@ func TestDialEchoesTextAndBinaryAndReportsResponse(t *testing.T) {
 }
 
 func TestDialNon101IsStatusError(t *testing.T) {
-	srv := newTestServer(t, echo, func(s *testServer) {
-		s.raw = func(nc net.Conn) {
+	srv := wstest.New(t, echo, func(s *wstest.Server) {
+		s.Raw = func(nc net.Conn) {
 			br := bufio.NewReader(nc)
 			for {
 				line, err := br.ReadString('\n')
@@ -74,7 +75,7 @@ func TestDialNon101IsStatusError(t *testing.T) {
 			_, _ = nc.Write([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope"))
 		}
 	})
-	_, resp, err := Dial(context.Background(), strings.Replace(srv.url, "ws://", "ws://user:s3cret@", 1), nil)
+	_, resp, err := Dial(context.Background(), strings.Replace(srv.URL, "ws://", "ws://user:s3cret@", 1), nil)
 	var se *handshake.StatusError
 	if !errors.As(err, &se) || se.StatusCode != 403 || string(se.Body) != "nope" {
 		t.Fatalf("err = %v", err)
@@ -89,19 +90,19 @@ func TestDialNon101IsStatusError(t *testing.T) {
 
 func TestDialHonoursContextAndHandshakeTimeout(t *testing.T) {
 	hold := make(chan struct{})
-	srv := newTestServer(t, echo, func(s *testServer) {
-		s.raw = func(nc net.Conn) { <-hold } // never answers
+	srv := wstest.New(t, echo, func(s *wstest.Server) {
+		s.Raw = func(nc net.Conn) { <-hold } // never answers
 	})
 	defer close(hold)
 
 	start := time.Now()
-	_, _, err := Dial(context.Background(), srv.url, &DialOptions{HandshakeTimeout: 100 * time.Millisecond})
+	_, _, err := Dial(context.Background(), srv.URL, &DialOptions{HandshakeTimeout: 100 * time.Millisecond})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("timeout: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	_, _, err = Dial(ctx, srv.url, nil)
+	_, _, err = Dial(ctx, srv.URL, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
 	}
@@ -119,10 +120,10 @@ func TestDialRefusesBadURLs(t *testing.T) {
 }
 
 func TestKeepalivePongTimeoutClosesConnection(t *testing.T) {
-	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
 		_, _ = io.Copy(io.Discard, c.NetConn()) // swallows pings without answering them
 	})
-	c, _, err := Dial(context.Background(), srv.url, &DialOptions{PingInterval: 50 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
+	c, _, err := Dial(context.Background(), srv.URL, &DialOptions{PingInterval: 50 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,8 +139,8 @@ func TestKeepalivePongTimeoutClosesConnection(t *testing.T) {
 }
 
 func TestKeepaliveKeepsAnsweringConnectionOpen(t *testing.T) {
-	srv := newTestServer(t, echo) // echo reads, so the engine answers pings
-	c, _, err := Dial(context.Background(), srv.url, &DialOptions{PingInterval: 20 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
+	srv := wstest.New(t, echo) // echo reads, so the engine answers pings
+	c, _, err := Dial(context.Background(), srv.URL, &DialOptions{PingInterval: 20 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

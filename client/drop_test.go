@@ -8,11 +8,12 @@ import (
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 func TestReadAfterServerDropsTCPIsLostConnection1006(t *testing.T) {
-	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) { c.NetConn().Close() })
-	c, _, err := Dial(context.Background(), srv.url, &DialOptions{PingInterval: -1})
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) { c.NetConn().Close() })
+	c, _, err := Dial(context.Background(), srv.URL, &DialOptions{PingInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

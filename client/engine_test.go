@@ -10,6 +10,7 @@ import (
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 // These tests run the seed facade over the real engine and loopback sockets.
@@ -21,19 +22,19 @@ func realOptions() *WebSocketRequestOptions {
 }
 
 func TestRealEventOrderAndEcho(t *testing.T) {
-	srv := newTestServer(t, echo)
+	srv := wstest.New(t, echo)
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 	var headers MapData
 	_ = ws.On(EventHeaderReceive, NewHeaderReceiveCallback(func(h ResponseHeaders) { headers = h.(MapData) }))
 	opts := realOptions()
 	opts.Header = map[string]string{"Content-Type": "application/json"}
-	if err := ws.Connect(srv.url, opts, r.asyncCB("CONNECT")); err != nil {
+	if err := ws.Connect(srv.URL, opts, r.asyncCB("CONNECT")); err != nil {
 		t.Fatal(err)
 	}
 	_ = ws.Send(StringData("queued before open"), nil)
 	r.expect("CONNECT true", "HEADERRECEIVE ", "OPEN 1 Switching Protocols")
-	if req := <-srv.reqs; req.Header.Get("Content-Type") != "application/json" {
+	if req := <-srv.Requests; req.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("server saw headers %v", req.Header)
 	}
 	if headers["X-Server"] != "ours" || !strings.EqualFold(headers["Upgrade"], "websocket") {
@@ -50,14 +51,14 @@ func TestRealEventOrderAndEcho(t *testing.T) {
 }
 
 func TestRealServerInitiatedCloseCarriesServerCodeAndReason(t *testing.T) {
-	srv := newTestServer(t, echo)
+	srv := wstest.New(t, echo)
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 	for _, tc := range []struct {
 		code   int
 		reason string
 	}{{1000, "bye"}, {1001, "going away"}, {1011, "oops"}, {4999, strings.Repeat("r", 123)}} {
-		_ = ws.Connect(srv.url, realOptions(), nil)
+		_ = ws.Connect(srv.URL, realOptions(), nil)
 		r.until("OPEN")
 		_ = ws.Send(StringData(fmt.Sprintf("close %d %s", tc.code, tc.reason)), nil)
 		r.expect(fmt.Sprintf("CLOSE %d %s", tc.code, tc.reason))
@@ -66,12 +67,12 @@ func TestRealServerInitiatedCloseCarriesServerCodeAndReason(t *testing.T) {
 }
 
 func TestRealConnectionDropIsErrorThenClose1006(t *testing.T) {
-	srv := newTestServer(t, echo)
+	srv := wstest.New(t, echo)
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 	var got *BusinessException
 	_ = ws.On(EventError, NewWebSocketErrorCallback(func(e *BusinessException) { got = e }))
-	_ = ws.Connect(srv.url, realOptions(), nil)
+	_ = ws.Connect(srv.URL, realOptions(), nil)
 	r.until("OPEN")
 	_ = ws.Send(StringData("drop"), nil)
 	ev := r.until("CLOSE")
@@ -103,14 +104,14 @@ func TestRealConnectRefusedIsErrorThenClose1006(t *testing.T) {
 }
 
 func TestRealNon101IsError2302999WithStatus(t *testing.T) {
-	srv := newTestServer(t, echo, func(s *testServer) {
-		s.upgrader.CheckOrigin = func(*handshake.ServerRequest) bool { return false }
+	srv := wstest.New(t, echo, func(s *wstest.Server) {
+		s.Upgrader.CheckOrigin = func(*handshake.ServerRequest) bool { return false }
 	})
 	ws := CreateWebSocket()
 	var got *BusinessException
 	_ = ws.On(EventError, NewWebSocketErrorCallback(func(e *BusinessException) { got = e }))
 	r := newRecorder(t, ws)
-	_ = ws.Connect(srv.url, realOptions(), nil)
+	_ = ws.Connect(srv.URL, realOptions(), nil)
 	r.until("CLOSE 1006")
 	wait(t, ws)
 	if got == nil || got.Code != CodeOtherError || !strings.Contains(got.Error(), "403") {
@@ -119,15 +120,15 @@ func TestRealNon101IsError2302999WithStatus(t *testing.T) {
 }
 
 func TestRealSubprotocolNegotiation(t *testing.T) {
-	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
 		_ = c.WriteMessage(context.Background(), conn.Text, []byte("proto="+c.Subprotocol()))
 		echo(c, nil)
-	}, func(s *testServer) { s.upgrader.Protocols = []string{"b"} })
+	}, func(s *wstest.Server) { s.Upgrader.Protocols = []string{"b"} })
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 	opts := realOptions()
 	opts.Protocol = "a, b"
-	_ = ws.Connect(srv.url, opts, nil)
+	_ = ws.Connect(srv.URL, opts, nil)
 	r.expect("HEADERRECEIVE ", "OPEN 1 Switching Protocols", "MESSAGE text proto=b", "DATAEND")
 	_ = ws.Close(nil, nil)
 	r.until("CLOSE 1000")
@@ -135,12 +136,12 @@ func TestRealSubprotocolNegotiation(t *testing.T) {
 }
 
 func TestRealMessageOverLimitClosesWith1009(t *testing.T) {
-	srv := newTestServer(t, echo)
+	srv := wstest.New(t, echo)
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 	opts := realOptions()
 	opts.MaxMessageSize = 1000
-	_ = ws.Connect(srv.url, opts, nil)
+	_ = ws.Connect(srv.URL, opts, nil)
 	r.until("OPEN")
 	_ = ws.Send(ArrayData(bytes.Repeat([]byte{1}, 999)), nil)
 	r.until("DATAEND")
@@ -156,7 +157,7 @@ func TestRealPongTimeoutIsErrorThenClose1006(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 2 s")
 	}
-	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
 		buf := make([]byte, 512)
 		for {
 			if _, err := c.NetConn().Read(buf); err != nil { // swallows pings
@@ -168,7 +169,7 @@ func TestRealPongTimeoutIsErrorThenClose1006(t *testing.T) {
 	r := newRecorder(t, ws)
 	opts := realOptions()
 	opts.PingInterval, opts.PongTimeout = 1, 1
-	_ = ws.Connect(srv.url, opts, nil)
+	_ = ws.Connect(srv.URL, opts, nil)
 	r.until("OPEN")
 	ev := r.until("CLOSE")
 	if len(ev) != 2 || ev[0] != "ERROR 2302999" || !strings.HasPrefix(ev[1], "CLOSE 1006 pong timeout") {
@@ -178,7 +179,7 @@ func TestRealPongTimeoutIsErrorThenClose1006(t *testing.T) {
 }
 
 func TestRealCallbacksCallSendAndCloseWithoutDeadlock(t *testing.T) {
-	srv := newTestServer(t, echo)
+	srv := wstest.New(t, echo)
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 	n := 0
@@ -191,7 +192,7 @@ func TestRealCallbacksCallSendAndCloseWithoutDeadlock(t *testing.T) {
 		}
 		_ = ws.Close(nil, nil)
 	}
-	_ = ws.Connect(srv.url, realOptions(), nil)
+	_ = ws.Connect(srv.URL, realOptions(), nil)
 	ev := r.until("CLOSE")
 	if ev[len(ev)-1] != "CLOSE 1000 " || n != 100 {
 		t.Fatalf("n=%d last %q", n, ev[len(ev)-1])

@@ -19,6 +19,7 @@ import (
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 // selfSigned returns a server certificate for 127.0.0.1 and the path of its PEM file.
@@ -49,12 +50,12 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 
 func TestDialWssVerifiesServerWithGivenRoots(t *testing.T) {
 	cert, _ := selfSigned(t)
-	srv := newTestServer(t, echo, func(s *testServer) { s.tls = &tls.Config{Certificates: []tls.Certificate{cert}} })
+	srv := wstest.New(t, echo, func(s *wstest.Server) { s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}} })
 	pool := x509.NewCertPool()
 	pool.AddCert(mustParse(t, cert.Certificate[0]))
 	ctx := context.Background()
 
-	c, _, err := Dial(ctx, srv.url, &DialOptions{TLSConfig: &tls.Config{RootCAs: pool}, PingInterval: -1})
+	c, _, err := Dial(ctx, srv.URL, &DialOptions{TLSConfig: &tls.Config{RootCAs: pool}, PingInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestDialWssVerifiesServerWithGivenRoots(t *testing.T) {
 	}
 
 	// Without the root the certificate is refused.
-	if _, _, err := Dial(ctx, srv.url, &DialOptions{TLSConfig: &tls.Config{RootCAs: x509.NewCertPool()}}); err == nil ||
+	if _, _, err := Dial(ctx, srv.URL, &DialOptions{TLSConfig: &tls.Config{RootCAs: x509.NewCertPool()}}); err == nil ||
 		!strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("unknown authority accepted: %v", err)
 	}
@@ -77,13 +78,13 @@ func TestDialWssVerifiesServerWithGivenRoots(t *testing.T) {
 
 func TestFacadeWssWithCAPathAndWithSkipVerification(t *testing.T) {
 	cert, caFile := selfSigned(t)
-	srv := newTestServer(t, echo, func(s *testServer) { s.tls = &tls.Config{Certificates: []tls.Certificate{cert}} })
+	srv := wstest.New(t, echo, func(s *wstest.Server) { s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}} })
 	ws := CreateWebSocket()
 	r := newRecorder(t, ws)
 
 	opts := realOptions()
 	opts.CAPath = caFile
-	_ = ws.Connect(srv.url, opts, nil)
+	_ = ws.Connect(srv.URL, opts, nil)
 	r.until("OPEN")
 	_ = ws.Send(StringData("over tls"), nil)
 	r.expect("MESSAGE text over tls", "DATAEND")
@@ -91,7 +92,7 @@ func TestFacadeWssWithCAPathAndWithSkipVerification(t *testing.T) {
 	r.until("CLOSE 1000")
 
 	// Default roots: the self-signed certificate is refused...
-	_ = ws.Connect(srv.url, realOptions(), nil)
+	_ = ws.Connect(srv.URL, realOptions(), nil)
 	ev := r.until("CLOSE")
 	if len(ev) != 2 || ev[0] != "ERROR 2302999" || !strings.HasPrefix(ev[1], "CLOSE 1006 connect failed") {
 		t.Fatalf("events %q", ev)
@@ -99,7 +100,7 @@ func TestFacadeWssWithCAPathAndWithSkipVerification(t *testing.T) {
 	// ...unless verification is turned off explicitly.
 	opts = realOptions()
 	opts.SkipServerCertVerification = true
-	_ = ws.Connect(srv.url, opts, nil)
+	_ = ws.Connect(srv.URL, opts, nil)
 	r.until("OPEN")
 	_ = ws.Close(nil, nil)
 	r.until("CLOSE 1000")

@@ -85,6 +85,21 @@ func (ws *WebSocket) reject(cb *WebSocketAsyncCallback[bool], err error) error {
 	return ae
 }
 
+// lockSession locks ws.mu when there is a session that accepts sends and closes (connecting
+// or open) and returns nil; otherwise it leaves ws.mu unlocked and returns why (2302999).
+func (ws *WebSocket) lockSession() error {
+	ws.mu.Lock()
+	switch ws.state {
+	case stateIdle:
+		ws.mu.Unlock()
+		return newAsync(CodeOtherError, ErrNotConnected)
+	case stateClosing:
+		ws.mu.Unlock()
+		return newAsync(CodeOtherError, ErrClosing)
+	}
+	return nil
+}
+
 // Connect opens a connection to url, a ws:// or wss:// URL, with opts (nil means
 // NewWebSocketRequestOptions) (seed connect). It returns at once. cb, which may be nil, is
 // called with true when the attempt started, or with the error that Connect also returns:
@@ -132,14 +147,8 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 	if err != nil {
 		return ws.reject(cb, err)
 	}
-	ws.mu.Lock()
-	switch ws.state {
-	case stateIdle:
-		ws.mu.Unlock()
-		return ws.reject(cb, newAsync(CodeOtherError, ErrNotConnected))
-	case stateClosing:
-		ws.mu.Unlock()
-		return ws.reject(cb, newAsync(CodeOtherError, ErrClosing))
+	if err := ws.lockSession(); err != nil {
+		return ws.reject(cb, err)
 	}
 	s := ws.sess
 	s.out = append(s.out, outItem{text: text, data: p, cb: cb})
@@ -162,14 +171,8 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 	if err != nil {
 		return ws.reject(cb, err)
 	}
-	ws.mu.Lock()
-	switch ws.state {
-	case stateIdle:
-		ws.mu.Unlock()
-		return ws.reject(cb, newAsync(CodeOtherError, ErrNotConnected))
-	case stateClosing:
-		ws.mu.Unlock()
-		return ws.reject(cb, newAsync(CodeOtherError, ErrClosing))
+	if err := ws.lockSession(); err != nil {
+		return ws.reject(cb, err)
 	}
 	s := ws.sess
 	connecting := ws.state == stateConnecting

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/internal/echoserver"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 // procResult is what a wscat process did.
@@ -215,7 +217,7 @@ func TestProcessEchoSendsEveryMessageBackWithItsType(t *testing.T) {
 	}
 	sent := []msg{{conn.Text, "one"}, {conn.Binary, "\x00\x01\x02"}, {conn.Text, ""}, {conn.Text, "line\nbreak"}}
 	got := make(chan []msg, 1)
-	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
 		ctx := context.Background()
 		for _, m := range sent {
 			if err := c.WriteMessage(ctx, m.typ, []byte(m.data)); err != nil {
@@ -234,7 +236,7 @@ func TestProcessEchoSendsEveryMessageBackWithItsType(t *testing.T) {
 		_ = c.Close(frame.CloseNormal, "done")
 	})
 	// stdin has lines, which --echo must ignore.
-	r := runProc(t, strings.NewReader("ignored\n"), srv.url, "--echo")
+	r := runProc(t, strings.NewReader("ignored\n"), srv.URL, "--echo")
 	if r.code != 0 {
 		t.Fatalf("want exit 0\n%v", r)
 	}
@@ -248,8 +250,8 @@ func TestProcessEchoSendsEveryMessageBackWithItsType(t *testing.T) {
 }
 
 // serverCloses returns a server that closes every connection at once with code and reason.
-func serverCloses(t *testing.T, code frame.CloseCode, reason string) *testServer {
-	return newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+func serverCloses(t *testing.T, code frame.CloseCode, reason string) *wstest.Server {
+	return wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
 		_ = c.Close(code, reason)
 	})
 }
@@ -278,7 +280,7 @@ func TestProcessExitStatusFollowsTheServersCloseCode(t *testing.T) {
 			}
 			defer pr.Close()
 			defer pw.Close()
-			r := runProc(t, pr, append(tt.args, srv.url)...)
+			r := runProc(t, pr, append(tt.args, srv.URL)...)
 			if r.code != tt.want {
 				t.Fatalf("want exit %d\n%v", tt.want, r)
 			}
@@ -289,12 +291,12 @@ func TestProcessExitStatusFollowsTheServersCloseCode(t *testing.T) {
 
 func TestProcessCloseCodeAndReasonAreSent(t *testing.T) {
 	got := make(chan *conn.CloseError, 1)
-	srv := newTestServer(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
 		_, _, err := c.ReadMessage(context.Background(), nil)
 		ce, _ := err.(*conn.CloseError)
 		got <- ce
 	})
-	r := runProc(t, nil, "--close-code", "4001", "--close-reason", "see you", srv.url)
+	r := runProc(t, nil, "--close-code", "4001", "--close-reason", "see you", srv.URL)
 	if r.code != 0 {
 		t.Fatalf("want exit 0 (the server echoes the code asked for)\n%v", r)
 	}
@@ -324,7 +326,7 @@ func TestProcessConnectionRefusedIsErrorAndExit1(t *testing.T) {
 }
 
 func TestProcessHandshakeRefusedIsErrorAndExit1(t *testing.T) {
-	srv := newRawServer(t, func(nc net.Conn) {
+	srv := wstest.NewRaw(t, func(nc net.Conn) {
 		br := bufio.NewReader(nc)
 		for { // read the request header
 			line, err := br.ReadString('\n')
@@ -334,7 +336,7 @@ func TestProcessHandshakeRefusedIsErrorAndExit1(t *testing.T) {
 		}
 		_ = handshake.WriteReject(nc, 403, "go away", nil)
 	})
-	r := runProc(t, nil, srv.url)
+	r := runProc(t, nil, srv.URL)
 	lines := r.lines()
 	if r.code != 1 || len(lines) != 2 || !strings.HasPrefix(lines[0], "ERROR 2302999 ") ||
 		!strings.Contains(lines[0], "403") || !strings.HasPrefix(lines[1], "CLOSE 1006 ") {
@@ -343,7 +345,7 @@ func TestProcessHandshakeRefusedIsErrorAndExit1(t *testing.T) {
 }
 
 func TestProcessSendsHeadersAndShowsResponseHeaders(t *testing.T) {
-	srv := newTestServer(t, func(c *conn.Conn, req *handshake.ServerRequest) {
+	srv := wstest.New(t, func(c *conn.Conn, req *handshake.ServerRequest) {
 		ctx := context.Background()
 		msg := req.Header.Get("X-Test") + "|" + req.Header.Get("X-Multi") + "|" + c.Subprotocol()
 		if err := c.WriteMessage(ctx, conn.Text, []byte(msg)); err != nil {
@@ -354,9 +356,9 @@ func TestProcessSendsHeadersAndShowsResponseHeaders(t *testing.T) {
 				return
 			}
 		}
-	})
+	}, func(s *wstest.Server) { s.Upgrader.Header = http.Header{"X-Server": {"test"}} })
 	r := runProc(t, nil, "-H", "X-Test: 1", "--header=X-Multi: a", "-H", "x-multi: b",
-		"--subprotocol", "chat", srv.url)
+		"--subprotocol", "chat", srv.URL)
 	if r.code != 0 {
 		t.Fatalf("want exit 0\n%v", r)
 	}
