@@ -14,4 +14,4 @@ while IFS= read -r file; do
   done
 done < <(git ls-files --cached --others --exclude-standard '*_test.go' ':!bench/*')
 if [ "$count" -eq 0 ]; then echo "no fuzz targets found" >&2; exit 1; fi
-echo "fuzz: $count targets passed, 0 failed"
+echo "fuzz: $count passed, 0 failed"
