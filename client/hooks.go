@@ -3,101 +3,99 @@ package client
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/netkit/websocket/proxy"
+	"github.com/netkit/websocket/tlsconf"
 )
 
 // buildTLSConfig returns the *tls.Config of a wss connection made with opts (already
-// resolved) to serverName. It is where the tlsconf package plugs in.
-//
-// For now: the CA file or directory of PEM files at CAPath when it exists (the default path
-// may be missing: then the system roots), host name verification unless
-// SkipServerCertVerification, and an unencrypted client certificate. Encrypted client keys
-// are not supported yet.
+// resolved) to serverName, built by package tlsconf: the CA file or directory of PEM files at
+// CAPath (the default path may be missing: then the system roots), certificate and host name
+// verification unless SkipServerCertVerification, the client certificate with a plain or
+// encrypted key, and MinTLSVersion. A missing file is error 2302002, a bad MinTLSVersion 401,
+// any other failure (wrong password, key mismatch: see tlsconf's errors) 2302999.
 var buildTLSConfig = func(opts *WebSocketRequestOptions, serverName string) (*tls.Config, error) {
-	cfg := &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
-	if opts.SkipServerCertVerification {
-		cfg.InsecureSkipVerify = true
-	}
-	ca := opts.CAPath
-	if ca == "" {
-		ca = DefaultCAPath
-	}
-	if ca != DefaultCAPath || fileExists(ca) {
-		pool, err := loadCAs(ca)
-		if err != nil {
-			return nil, err
-		}
-		cfg.RootCAs = pool
+	o := tlsconf.Options{
+		CAPath:             opts.CAPath,
+		CAPathOptional:     opts.CAPath == "" || opts.CAPath == DefaultCAPath,
+		InsecureSkipVerify: opts.SkipServerCertVerification,
+		MinVersion:         opts.MinTLSVersion,
+		ServerName:         serverName,
 	}
 	if cc := opts.ClientCert; cc != nil {
+		o.CertPath, o.KeyPath = cc.CertPath, cc.KeyPath
 		if cc.KeyPassword != nil {
-			return nil, errors.New("encrypted client keys are not supported yet")
-		}
-		cert, err := tls.LoadX509KeyPair(cc.CertPath, cc.KeyPath)
-		if err != nil {
-			return nil, fmt.Errorf("loading client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
-}
-
-// loadCAs reads a PEM file, or every regular file of a directory, into a pool. A missing path
-// is error 2302002; no certificate at all is an error too.
-func loadCAs(path string) (*x509.CertPool, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, newAsync(CodeFileNotExist, fmt.Errorf("CA path %q: %w", path, err))
-	}
-	files := []string{path}
-	if st.IsDir() {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading CA directory: %w", err)
-		}
-		files = files[:0]
-		for _, e := range entries {
-			if e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0 {
-				files = append(files, filepath.Join(path, e.Name()))
-			}
+			o.KeyPassword = []byte(*cc.KeyPassword)
 		}
 	}
-	pool := x509.NewCertPool()
-	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			if st.IsDir() {
-				continue
-			}
-			return nil, fmt.Errorf("reading CA file: %w", err)
-		}
-		if pool.AppendCertsFromPEM(b) {
-			n++
-		}
+	cfg, err := tlsconf.Build(o)
+	switch {
+	case err == nil:
+		return cfg, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, newAsync(CodeFileNotExist, err)
+	case errors.Is(err, tlsconf.ErrTLSVersion):
+		return nil, newAsync(CodeParameterError, err)
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("no PEM certificate in CA path %q", path)
-	}
-	return pool, nil
+	// Wrong password, key mismatch, unreadable or unsupported files.
+	return nil, newAsync(CodeOtherError, err)
 }
 
 // proxyDialer returns the function that opens the byte stream to a target "host:port" for a
 // proxy configuration (nil means SystemProxy), or nil for a direct connection. It is where the
-// proxy package plugs in. For now NoProxy and SystemProxy dial directly (the environment is
-// not read yet) and HTTPProxy is refused.
+// proxy package plugs in: NoProxy dials directly, SystemProxy follows the environment
+// (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY; ws uses the http proxy, wss the https one),
+// and HTTPProxy tunnels with CONNECT (Basic authentication when a username or password is
+// set) except to the hosts of its ExclusionList. TLS, for wss, runs on top of the tunnel.
 var proxyDialer = func(p ProxyConfiguration, target *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
-	switch p.(type) {
-	case nil, NoProxy, SystemProxy:
+	switch p := p.(type) {
+	case NoProxy:
 		return nil, nil
+	case nil, SystemProxy:
+		if target == nil {
+			return nil, nil
+		}
+		d, err := proxy.FromEnvironment(target, nil)
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
 	case HTTPProxy:
-		return nil, errors.New("HTTP proxies are not supported yet")
+		hp := p.Proxy
+		if hp == nil || hp.Host == nil || *hp.Host == "" {
+			return nil, newAsync(CodeParameterError, errors.New("HTTP proxy without a host"))
+		}
+		port := uint16(80)
+		if hp.Port != nil && *hp.Port != 0 {
+			port = *hp.Port
+		}
+		u := &url.URL{Scheme: "http", Host: net.JoinHostPort(strings.Trim(*hp.Host, "[]"), strconv.Itoa(int(port)))}
+		if hp.Username != nil || hp.Password != nil {
+			var name, pw string
+			if hp.Username != nil {
+				name = *hp.Username
+			}
+			if hp.Password != nil {
+				pw = *hp.Password
+			}
+			u.User = url.UserPassword(name, pw)
+		}
+		d, err := proxy.HTTPConnect(u, nil)
+		if err != nil {
+			return nil, err
+		}
+		ex, err := proxy.ParseExclusions(hp.ExclusionList)
+		if err != nil {
+			return nil, newAsync(CodeParameterError, err)
+		}
+		return proxy.WithExclusions(d, ex, nil), nil
 	}
 	return nil, fmt.Errorf("unknown proxy configuration %T", p)
 }

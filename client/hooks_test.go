@@ -102,7 +102,14 @@ func TestProxyDialerHook(t *testing.T) {
 		}
 	}
 	host := "proxy"
-	if _, err := proxyDialer(HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host}}, nil); err == nil {
-		t.Fatal("HTTP proxy accepted before it is implemented")
+	d, err := proxyDialer(HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"*.example", "10.0.0.0/8"}}}, nil)
+	if d == nil || err != nil {
+		t.Fatalf("HTTP proxy: %v", err)
+	}
+	if _, err := proxyDialer(HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"10.0.0.0/99"}}}, nil); CodeOf(err) != CodeParameterError {
+		t.Fatalf("bad exclusion: %v", err)
+	}
+	if _, err := proxyDialer(HTTPProxy{}, nil); CodeOf(err) != CodeParameterError {
+		t.Fatalf("nil proxy: %v", err)
 	}
 }

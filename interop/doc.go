@@ -6,6 +6,17 @@
 //
 //	make interop    # ./interop/install.sh && go test -race -count=1 -tags interop ./interop/
 //
+// proxy_test.go runs tinyproxy (HTTP CONNECT with Basic authentication) and dante's danted
+// (SOCKS5), both from Debian and installed by install.sh, each with a configuration in a
+// temporary folder: ws and wss through tinyproxy, a wrong or missing password (401/407, no
+// hang), the target never seeing Proxy-Authorization, the exclusion list going direct, SOCKS5
+// (socks5 and socks5h) through dante, and the SYSTEM proxy from HTTP_PROXY, NO_PROXY and
+// ALL_PROXY.
+//
+// tls_test.go runs nginx (Debian, installed by install.sh with openssl) as a TLS server that
+// requires client certificates, in front of internal/echoserver, with a CA, certificates and
+// keys (plain, encrypted PKCS#8, legacy encrypted PEM) made by openssl at test time.
+//
 // A peer that cannot be started fails the tests; it is never skipped. The package has no code
 // of its own and imports nothing.
 package interop
