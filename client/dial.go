@@ -14,6 +14,7 @@ import (
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/tlsconf"
 )
 
 // DefaultHandshakeTimeout bounds Dial (TCP, proxy, TLS and the opening handshake) when
@@ -40,7 +41,8 @@ type DialOptions struct {
 	// CloseTimeout bounds the wait for the server's close reply; 0 means the conn default.
 	CloseTimeout time.Duration
 	// TLSConfig configures wss connections; nil means the system roots with full
-	// verification. ServerName defaults to the URL's host.
+	// verification. It is cloned, never modified. ServerName defaults to the URL's host and
+	// MinVersion to TLS 1.2.
 	TLSConfig *tls.Config
 	// NetDialContext opens the byte stream to addr ("host:port"), directly or through a
 	// proxy (the hook proxies plug into: an HTTP CONNECT tunnel or SOCKS5 returns the
@@ -122,14 +124,8 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	defer stop()
 
 	if u.Scheme == "wss" {
-		cfg := o.TLSConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = host
-		}
-		tc := tls.Client(nc, cfg)
+		// The caller's config is cloned, never modified; SNI defaults to the URL's host.
+		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, host))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, nil, ctxErr(ctx, fmt.Errorf("TLS handshake: %w", err))
 		}

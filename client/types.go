@@ -186,6 +186,9 @@ type WebSocketRequestOptions struct {
 	// SkipServerCertVerification turns off verification of the server's certificate chain
 	// and host name. Only for tests.
 	SkipServerCertVerification bool
+	// MinTLSVersion is the lowest TLS version offered for wss (tls.VersionTLS10 to
+	// tls.VersionTLS13); 0 means TLS 1.2. Other values are parameter errors (401).
+	MinTLSVersion uint16
 	// MaxMessageSize limits the size of a received message in bytes; a larger message closes
 	// the connection with 1009. 0 means the engine's default (32 MiB); negative means no limit.
 	MaxMessageSize int64
