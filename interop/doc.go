@@ -10,7 +10,9 @@
 // (SOCKS5), both from Debian and installed by install.sh, each with a configuration in a
 // temporary folder: ws and wss through tinyproxy, a wrong or missing password (401/407, no
 // hang), the target never seeing Proxy-Authorization, the exclusion list going direct, SOCKS5
-// (socks5 and socks5h) through dante, and the SYSTEM proxy from HTTP_PROXY, NO_PROXY and
+// (socks5 and socks5h) through dante, with and without username/password (a second danted with
+// socksmethod username, checking the system account netkitsocks that the test creates as
+// root), and the SYSTEM proxy from HTTP_PROXY, NO_PROXY and
 // ALL_PROXY.
 //
 // tls_test.go runs nginx (Debian, installed by install.sh with openssl) as a TLS server that

@@ -3,7 +3,8 @@
 package interop_test
 
 // Proxy tests against real proxies started on loopback: tinyproxy (HTTP CONNECT with Basic
-// authentication) and dante's danted (SOCKS5), both from Debian (install.sh). Each test starts
+// authentication) and dante's danted (SOCKS5, without authentication and with username/password
+// against a system account), both from Debian (install.sh). Each test starts
 // its own instance with a configuration in a temporary folder and stops it at cleanup. A proxy
 // that cannot be started fails the test; it is never skipped.
 
@@ -150,6 +151,13 @@ MaxClients 50
 // startDante starts danted as a SOCKS5 proxy without authentication.
 func startDante(t *testing.T) *proxyDaemon {
 	t.Helper()
+	return startDanteMethod(t, "none")
+}
+
+// startDanteMethod starts danted as a SOCKS5 proxy with the given socksmethod ("none", or
+// "username": RFC 1929 username/password checked against the system's accounts).
+func startDanteMethod(t *testing.T, socksmethod string) *proxyDaemon {
+	t.Helper()
 	dir := proxyTempDir(t)
 	d := &proxyDaemon{name: "danted", dir: dir, log: filepath.Join(dir, "danted.log")}
 	port := proxyFreePort(t)
@@ -157,13 +165,13 @@ func startDante(t *testing.T) *proxyDaemon {
 	conf := fmt.Sprintf(`logoutput: %s
 internal: 127.0.0.1 port = %d
 external: 127.0.0.1
-socksmethod: none
+socksmethod: %s
 clientmethod: none
 user.privileged: root
 user.unprivileged: nobody
 client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }
 socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }
-`, d.log, port)
+`, d.log, port, socksmethod)
 	file := filepath.Join(dir, "danted.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -413,6 +421,90 @@ func TestProxyDanteSOCKS5(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Proxy != dante.addr {
 		t.Fatalf("error %v, want a *proxy.Error from %s", err, dante.addr)
 	}
+}
+
+// The system account dante's "socksmethod: username" checks (it has no password file of its own).
+const (
+	socksUser = "netkitsocks"
+	socksPass = "S0cks-Pr0xy-pw"
+)
+
+// ensureSocksUser creates the system account socksUser when it is missing and sets its
+// password to socksPass. It needs root; without it the test fails.
+func ensureSocksUser(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatalf("dante's username method checks system accounts: creating user %s needs root (euid %d)", socksUser, os.Geteuid())
+	}
+	if err := exec.Command("id", "-u", socksUser).Run(); err != nil {
+		out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", socksUser).CombinedOutput()
+		if err != nil {
+			t.Fatalf("useradd %s: %v: %s", socksUser, err, out)
+		}
+	}
+	cmd := exec.Command("chpasswd")
+	cmd.Stdin = strings.NewReader(socksUser + ":" + socksPass + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd %s: %v: %s", socksUser, err, out)
+	}
+}
+
+func TestProxyDanteSOCKS5UsernamePassword(t *testing.T) {
+	ctx := testContext(t)
+	ensureSocksUser(t)
+	dante := startDanteMethod(t, "username")
+	echo := startProxyEcho(t)
+	port := echo.url[strings.LastIndex(echo.url, ":")+1:]
+	dial := func(user, pass string) (*client.Conn, error) {
+		t.Helper()
+		d, err := proxy.FromURL(&url.URL{Scheme: "socks5", Host: dante.addr, User: url.UserPassword(user, pass)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := client.Dial(ctx, echo.url+"/", &client.DialOptions{NetDialContext: d, HandshakeTimeout: 10 * time.Second})
+		return c, err
+	}
+
+	t.Run("right password", func(t *testing.T) {
+		c, err := dial(socksUser, socksPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(ctx, t, c, conn.Text, []byte("socks with a password through dante"))
+		closeNormally(ctx, t, c, 1000, "")
+		if !strings.Contains(dante.logText(), "username%"+socksUser+"@") || !strings.Contains(dante.logText(), "127.0.0.1."+port) {
+			t.Fatalf("dante's log does not show %s connecting to port %s:\n%s", socksUser, port, dante.logText())
+		}
+	})
+	t.Run("no credentials", func(t *testing.T) {
+		d, err := proxy.FromURL(&url.URL{Scheme: "socks5", Host: dante.addr}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = client.Dial(ctx, echo.url+"/", &client.DialOptions{NetDialContext: d, HandshakeTimeout: 10 * time.Second})
+		var pe *proxy.Error
+		if !errors.As(err, &pe) || pe.Proxy != dante.addr || pe.Op != "SOCKS5" {
+			t.Fatalf("error %v, want a SOCKS5 *proxy.Error from %s", err, dante.addr)
+		}
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		const wrong = "n0t-the-S0cks-pw"
+		start := time.Now()
+		_, err := dial(socksUser, wrong)
+		if took := time.Since(start); took > 10*time.Second {
+			t.Fatalf("error after %v", took)
+		}
+		var pe *proxy.Error
+		if !errors.As(err, &pe) || pe.Proxy != dante.addr || pe.Op != "SOCKS5" {
+			t.Fatalf("error %v, want a SOCKS5 *proxy.Error from %s", err, dante.addr)
+		}
+		if !strings.Contains(err.Error(), "authentication failed") {
+			t.Fatalf("error %v does not say that authentication failed", err)
+		}
+		if msg := err.Error(); strings.Contains(msg, wrong) || strings.Contains(msg, socksPass) {
+			t.Fatalf("error shows the password: %q", msg)
+		}
+	})
 }
 
 // loopbackName returns a host name that resolves to 127.0.0.1 only: httpproxy (like net/http)

@@ -42,9 +42,11 @@
 // WebSocketRequestOptions: -H 'Name: value' (repeatable) to header, --subprotocol to protocol,
 // --proxy system|none|http://[user:pass@]host[:port] and --proxy-exclude to proxy (SYSTEM,
 // NO_PROXY, HTTPPROXY with its exclusionList), --ca to caPath, --cert, --key and
-// --key-password-file to clientCert, --insecure to skipServerCertVerification, --ping-interval
-// and --pong-timeout (seconds) to pingInterval and pongTimeout, --max-message-size to the
-// message size limit. wscat -h lists them all.
+// --key-password-file to clientCert, --insecure to skipServerCertVerification, --tls-min 1.2|1.3
+// to MinTLSVersion, --ping-interval and --pong-timeout (seconds) to pingInterval and
+// pongTimeout, --max-message-size to the message size limit. A SOCKS5 proxy is reached with
+// --proxy system and ALL_PROXY=socks5://[user:pass@]host:port (the seed's HTTPPROXY has no
+// SOCKS form). wscat -h lists them all.
 //
 // Exit status:
 //

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,8 +37,10 @@ Flags (-flag and --flag are the same):
   --json                      print one JSON object per event instead of a line of text
   --close-code CODE           close code sent at the end of input (default 1000)
   --close-reason TEXT         close reason sent at the end of input (default none)
-  --proxy system|none|URL     proxy: the environment's HTTP(S)_PROXY/NO_PROXY (system, the
-                              default), none, or an HTTP proxy http://[user:pass@]host[:port]
+  --proxy system|none|URL     proxy: the environment's HTTP(S)_PROXY/ALL_PROXY/NO_PROXY
+                              (system, the default), none, or an HTTP proxy
+                              http://[user:pass@]host[:port]; for a SOCKS5 proxy use system
+                              with ALL_PROXY=socks5://[user:pass@]host:port (or socks5h://)
   --proxy-exclude HOSTS       comma-separated hosts that bypass the --proxy URL (names,
                               *.domain, IPs, CIDRs)
   --ca PATH                   CA certificates (PEM file or directory) that verify a wss server
@@ -47,6 +50,7 @@ Flags (-flag and --flag are the same):
   --key PATH                  client private key (PEM)
   --key-password-file PATH    file whose first line is the password of an encrypted --key
   --insecure                  do not verify the server's certificate (tests only)
+  --tls-min 1.2|1.3           lowest TLS version offered for wss (default 1.2)
   --ping-interval SECONDS     ping after this long without traffic (default 30, 0 disables)
   --pong-timeout SECONDS      treat the connection as lost when no pong arrives within this
                               long of a ping (default 30, 0 waits forever)
@@ -87,6 +91,7 @@ type options struct {
 	cert, key   string
 	keyPassword *string
 	insecure    bool
+	tlsMin      uint16
 	pingSec     uint32
 	pongSec     uint32
 	maxSize     int64
@@ -198,6 +203,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&o.key, "key", "", "")
 	fs.StringVar(&raw.keyPasswordFile, "key-password-file", "", "")
 	fs.BoolVar(&o.insecure, "insecure", false, "")
+	fs.Var((*tlsVersionFlag)(&o.tlsMin), "tls-min", "")
 	fs.Var((*uint32Flag)(&o.pingSec), "ping-interval", "")
 	fs.Var((*uint32Flag)(&o.pongSec), "pong-timeout", "")
 	fs.Var((*sizeFlag)(&o.maxSize), "max-message-size", "")
@@ -237,6 +243,9 @@ func parseProxy(p, exclude string) (client.ProxyConfiguration, error) {
 		return nil, usagef("--proxy: %v", err)
 	}
 	if u.Scheme != "http" {
+		if u.Scheme == "socks5" || u.Scheme == "socks5h" {
+			return nil, usagef("--proxy: a SOCKS5 proxy is reached with --proxy system and ALL_PROXY=%s://host:port", u.Scheme)
+		}
 		return nil, usagef("--proxy: scheme %q is not supported; want system, none or http://host:port", u.Scheme)
 	}
 	host := u.Hostname()
@@ -321,6 +330,31 @@ func (f *uint32Flag) Set(s string) error {
 		return errors.New("want a whole number from 0 to 4294967295")
 	}
 	*f = uint32Flag(n)
+	return nil
+}
+
+// tlsVersionFlag is --tls-min: "1.2" or "1.3", stored as a crypto/tls version constant.
+type tlsVersionFlag uint16
+
+func (f *tlsVersionFlag) String() string {
+	switch *f {
+	case tls.VersionTLS12:
+		return "1.2"
+	case tls.VersionTLS13:
+		return "1.3"
+	}
+	return ""
+}
+
+func (f *tlsVersionFlag) Set(s string) error {
+	switch s {
+	case "1.2":
+		*f = tls.VersionTLS12
+	case "1.3":
+		*f = tls.VersionTLS13
+	default:
+		return errors.New("want 1.2 or 1.3")
+	}
 	return nil
 }
 

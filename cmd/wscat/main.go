@@ -352,6 +352,7 @@ func requestOptions(o *options) *client.WebSocketRequestOptions {
 	r.PingInterval = o.pingSec
 	r.PongTimeout = o.pongSec
 	r.SkipServerCertVerification = o.insecure
+	r.MinTLSVersion = o.tlsMin
 	r.MaxMessageSize = o.maxSize
 	return r
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -169,6 +171,42 @@ func TestParseArgsDefaults(t *testing.T) {
 	o, err = parseArgs([]string{"--proxy", "proxy.example"})
 	if hp, ok := o.proxy.(client.HTTPProxy); err != nil || !ok || *hp.Proxy.Port != 80 || hp.Proxy.Username != nil {
 		t.Fatalf("bare proxy host: %#v, %v", o.proxy, err)
+	}
+}
+
+func TestParseArgsTLSMin(t *testing.T) {
+	o, err := parseArgs(nil)
+	if err != nil || o.tlsMin != 0 || requestOptions(o).MinTLSVersion != 0 {
+		t.Fatalf("default: %+v, %v", o, err)
+	}
+	for _, tt := range []struct {
+		arg  string
+		want uint16
+	}{{"1.2", tls.VersionTLS12}, {"1.3", tls.VersionTLS13}} {
+		o, err := parseArgs([]string{"wss://h/", "--tls-min", tt.arg})
+		if err != nil {
+			t.Fatalf("--tls-min %s: %v", tt.arg, err)
+		}
+		if got := requestOptions(o).MinTLSVersion; got != tt.want {
+			t.Fatalf("--tls-min %s: MinTLSVersion %#x, want %#x", tt.arg, got, tt.want)
+		}
+	}
+	for _, arg := range []string{"1.0", "1.1", "1.4", "tls1.3", ""} {
+		_, err := parseArgs([]string{"--tls-min", arg})
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "want 1.2 or 1.3") {
+			t.Fatalf("--tls-min %q: %v, want a usage error", arg, err)
+		}
+	}
+}
+
+func TestParseArgsSOCKSProxyPointsToAllProxy(t *testing.T) {
+	for _, arg := range []string{"socks5://u:secret@h:1080", "socks5h://h:1080"} {
+		_, err := parseArgs([]string{"--proxy", arg})
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "ALL_PROXY=") || strings.Contains(err.Error(), "secret") {
+			t.Fatalf("--proxy %s: %v", arg, err)
+		}
 	}
 }
 
