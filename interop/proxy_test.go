@@ -54,17 +54,6 @@ func (d *proxyDaemon) logText() string {
 	return string(b) + d.out.String()
 }
 
-// proxyFreePort returns a loopback port that was free a moment ago.
-func proxyFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startProxyDaemon runs argv (a foreground proxyDaemon listening on addr) until the end of the test,
 // and waits until addr accepts connections. It fails the test when the program is missing,
 // exits, or does not listen in time.
@@ -128,7 +117,7 @@ func startTinyproxy(t *testing.T) *proxyDaemon {
 	t.Helper()
 	dir := proxyTempDir(t)
 	d := &proxyDaemon{name: "tinyproxy", dir: dir, log: filepath.Join(dir, "tinyproxy.log")}
-	port := proxyFreePort(t)
+	port := freePort(t)
 	d.addr = fmt.Sprintf("127.0.0.1:%d", port)
 	conf := fmt.Sprintf(`Port %d
 Listen 127.0.0.1
@@ -160,7 +149,7 @@ func startDanteMethod(t *testing.T, socksmethod string) *proxyDaemon {
 	t.Helper()
 	dir := proxyTempDir(t)
 	d := &proxyDaemon{name: "danted", dir: dir, log: filepath.Join(dir, "danted.log")}
-	port := proxyFreePort(t)
+	port := freePort(t)
 	d.addr = fmt.Sprintf("127.0.0.1:%d", port)
 	conf := fmt.Sprintf(`logoutput: %s
 internal: 127.0.0.1 port = %d
@@ -416,7 +405,7 @@ func TestProxyDanteSOCKS5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = client.Dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d/", proxyFreePort(t)), &client.DialOptions{NetDialContext: d, HandshakeTimeout: 10 * time.Second})
+	_, _, err = client.Dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d/", freePort(t)), &client.DialOptions{NetDialContext: d, HandshakeTimeout: 10 * time.Second})
 	var pe *proxy.Error
 	if !errors.As(err, &pe) || pe.Proxy != dante.addr {
 		t.Fatalf("error %v, want a *proxy.Error from %s", err, dante.addr)
