@@ -37,9 +37,9 @@ type rawFrame struct {
 	rsv    byte // RSV1..RSV3 in the low three bits
 	op     byte
 	masked bool
-	// length, when not negative, is written as the payload length instead of len(payload),
-	// with the encoding chosen by enc (for frames that lie about their length).
-	length int64
+	// length, when not zero, is written as the payload length instead of len(payload), with
+	// the encoding chosen by enc (for frames that announce more than they carry).
+	length uint64
 	enc    int // 0: minimal; 2: 16-bit (126); 8: 64-bit (127)
 	// payload is the payload, unmasked.
 	payload []byte
@@ -52,8 +52,8 @@ func (f rawFrame) bytes() []byte {
 		b0 |= 0x80
 	}
 	n := uint64(len(f.payload))
-	if f.length > 0 {
-		n = uint64(f.length)
+	if f.length != 0 {
+		n = f.length
 	}
 	b := []byte{b0, 0}
 	enc := f.enc
