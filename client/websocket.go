@@ -5,11 +5,18 @@ import (
 	"errors"
 	"net/url"
 	"sync"
+	"time"
+
+	"github.com/netkit/websocket/conn"
 )
 
 // maxPendingMessages bounds the MESSAGE events waiting for delivery. When callbacks fall
 // behind, the connection stops reading, and TCP flow control slows the server.
 const maxPendingMessages = 64
+
+// closeWriteTimeout bounds how long Close lets queued messages wait to be written before it
+// gives up on them: the engine's bound on the closing handshake.
+const closeWriteTimeout = conn.DefaultCloseTimeout
 
 type connState uint8
 
@@ -56,7 +63,11 @@ type session struct {
 	protocols  []string
 	dialCtx    context.Context
 	cancelDial context.CancelFunc
-	wake       chan struct{} // capacity 1: the writer has work or must stop
+	// writeCtx bounds the writes of queued messages; Close cancels it when they have not gone
+	// out within closeWriteTimeout, so that a peer that never reads cannot hold Close forever.
+	writeCtx    context.Context
+	cancelWrite context.CancelFunc
+	wake        chan struct{} // capacity 1: the writer has work or must stop
 
 	// Guarded by WebSocket.mu.
 	out       []outItem // messages and the close, in Send/Close order
@@ -124,7 +135,9 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 		return ws.reject(cb, newAsync(CodeConnectionExists, ErrAlreadyConnected))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	wctx, wcancel := context.WithCancel(context.Background())
 	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel,
+		writeCtx: wctx, cancelWrite: wcancel,
 		wake: make(chan struct{}, 1)}
 	ws.state = stateConnecting
 	ws.sess = s
@@ -158,8 +171,10 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 }
 
 // Close starts the closing handshake with the code and reason of opts (nil means code 1000,
-// no reason) (seed close). Messages sent before it are sent first. It returns at once; the
-// CLOSE event reports the end with the server's reply. Close while the connection is still
+// no reason) (seed close). Messages sent before it are sent first, as long as they go out
+// within conn.DefaultCloseTimeout (5 s) of Close: a write still blocked then, by a peer that
+// reads nothing, is cut and the connection is lost (ERROR, then CLOSE 1006). It returns at
+// once; the CLOSE event reports the end with the server's reply. Close while the connection is still
 // being opened abandons the attempt (CLOSE 1006, no ERROR).
 //
 // cb, which may be nil, is called before CLOSE with true when the close was carried out, or
@@ -184,6 +199,10 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 	if connecting {
 		s.cancelDial()
 	}
+	// The messages queued before the close go first, but not forever: a write still blocked
+	// after closeWriteTimeout (a peer that reads nothing) is cancelled and the connection is
+	// lost (ERROR, then CLOSE 1006). The timer is harmless once the session is over.
+	time.AfterFunc(closeWriteTimeout, s.cancelWrite)
 	s.signal()
 	return nil
 }
@@ -349,6 +368,7 @@ func (ws *WebSocket) run(s *session) {
 // ERROR (when e is not nil), the failures of unsent messages, the Close callback, then CLOSE.
 // ws.mu must be held, so that no callback of a later session can be queued before them.
 func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
+	s.cancelWrite()
 	pending := s.out
 	s.out = nil
 	s.dead = true
@@ -405,7 +425,7 @@ func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
 			ws.mu.Unlock()
 			return
 		}
-		err := t.writeMessage(context.Background(), it.text, it.data)
+		err := t.writeMessage(s.writeCtx, it.text, it.data)
 		if err != nil {
 			ws.mu.Lock()
 			if s.lost == nil {
