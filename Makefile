@@ -7,7 +7,7 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCHSTAT_VERSION   ?= v0.0.0-20260908200009-22c9c6c9d4da
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all run test lint fuzz fuzz-long bench bench-engine tools interop
+.PHONY: all run test lint fuzz fuzz-long bench bench-engine tools interop load
 
 all: lint test
 
@@ -49,3 +49,8 @@ tools:
 ## interop/install.sh (apt python3-websockets, npm ws@8 into interop/node); a missing peer fails
 interop:
 	./interop/install.sh && $(GO) test -race -count=1 -tags interop ./interop/
+
+## load: 10,000 concurrent client connections to our server role (in a child process), 5 numbered
+## messages each, none lost, duplicated or reordered; no -race (its limit is 8128 goroutines)
+load:
+	$(GO) test -tags load -count=1 -run '^TestLoad' -v ./internal/faults/

@@ -8,10 +8,11 @@ import (
 )
 
 // TestMain fails the package's tests if any goroutine is left running after them. A test
-// binary re-executed as the load test's server process (see load_test.go) serves instead.
+// binary re-executed as the load test's server process (helperEnv set) serves instead of
+// running tests.
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
-		os.Exit(m.Run())
+		os.Exit(runLoadServer())
 	}
 	goleak.VerifyTestMain(m)
 }
