@@ -50,7 +50,6 @@ func echoBin(n int) reply { return reply{op: 0x2, p: pattern(n)} }
 func badCloseCode(code uint16) []rawFrame {
 	return []rawFrame{rawClose(binary.BigEndian.AppendUint16(nil, code))}
 }
-func then(fs []rawFrame, more ...rawFrame) []rawFrame { return append(fs, more...) }
 
 // TestServerFrames plays a raw client against our server role (an echo server with
 // MaxMessageSize 1024): each case sends frames after a valid handshake and checks every frame
