@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -138,6 +139,36 @@ func TestPeerDropsMidClose(t *testing.T) {
 			}
 			readEnd(t, c, nil, conn.ErrCloseTimeout)
 		})
+		t.Run(role.name+"/peer floods data and never answers our close", func(t *testing.T) {
+			c, p := role.pair(t)
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer close(stop)
+			wg.Go(func() {
+				msg := p.frameBytes(true, 0x2, make([]byte, 4000))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					p.nc.SetWriteDeadline(time.Now().Add(bound))
+					if _, err := p.nc.Write(msg); err != nil {
+						return
+					}
+				}
+			})
+			start := time.Now()
+			var err error
+			within(t, bound, "Close", func() { err = c.Close(frame.CloseNormal, "") })
+			if !errors.Is(err, conn.ErrCloseTimeout) {
+				t.Errorf("Close: %v, want ErrCloseTimeout", err)
+			}
+			if d := time.Since(start); d > closeTimeout+slack {
+				t.Errorf("Close took %v", d)
+			}
+		})
 		t.Run(role.name+"/peer's close reply cut", func(t *testing.T) {
 			c, p := role.pair(t)
 			go func() {
@@ -259,6 +290,30 @@ func TestPeerResets(t *testing.T) {
 			if !errors.Is(ce, syscall.ECONNRESET) && !errors.Is(ce, io.EOF) {
 				t.Errorf("read after a reset: %v (%v), want ECONNRESET", ce, ce.Err)
 			}
+		})
+		t.Run(role.name+"/while we stream a message", func(t *testing.T) {
+			c, p := role.pair(t)
+			go func() {
+				p.nc.SetReadDeadline(time.Now().Add(bound))
+				io.CopyN(io.Discard, p.br, 256<<10)
+				p.reset(t)
+			}()
+			mw, err := c.(interface {
+				NextWriter(context.Context, conn.MessageType) (io.WriteCloser, error)
+			}).NextWriter(context.Background(), conn.Binary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunk := make([]byte, 32<<10)
+			within(t, bound, "message writes until the reset", func() {
+				for err == nil {
+					_, err = mw.Write(chunk)
+				}
+			})
+			if cerr := mw.Close(); cerr == nil {
+				t.Error("the message writer's Close succeeded after a reset")
+			}
+			readEnd(t, c, nil, nil)
 		})
 		t.Run(role.name+"/while we write", func(t *testing.T) {
 			c, p := role.pair(t)
