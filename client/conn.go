@@ -133,7 +133,8 @@ func (c *Conn) stopKeepalive() {
 }
 
 // keepalive pings after interval without a received frame and closes the connection when
-// nothing arrives within timeout of the ping (timeout < 0: never).
+// nothing arrives within timeout of the ping, or when the ping cannot be sent within timeout
+// (timeout < 0: never; an unsent ping is then tried again after interval).
 func (c *Conn) keepalive(interval, timeout time.Duration) {
 	defer close(c.kaDone)
 	t := time.NewTimer(interval)
@@ -157,7 +158,14 @@ func (c *Conn) keepalive(interval, timeout time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		err := c.Conn.Ping(ctx, nil)
 		cancel()
-		if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && timeout >= 0 {
+			// The ping could not even be sent in time: a write is stuck behind a peer that
+			// reads nothing and sends nothing. That is no answer either.
+			c.timedOut.Store(true)
+			_ = c.Conn.CloseNow()
+			return
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return // the connection is broken or closing; readers see why
 		}
 		if timeout < 0 {

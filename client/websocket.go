@@ -354,7 +354,8 @@ func (ws *WebSocket) run(s *session) {
 	switch {
 	case errors.As(rerr, &ce):
 		ws.finish(s, nil, CloseResult{Code: ce.code, Reason: ce.reason})
-	case s.lost != nil: // a write failed first: that is the cause
+	case s.lost != nil && !errors.Is(rerr, ErrPongTimeout): // a write failed first: that is the cause
+		// (unless keepalive gave up on the connection, which failed the write)
 		ws.finish(s, newBusiness(CodeOtherError, s.lost), CloseResult{Code: 1006, Reason: "connection lost: " + s.lost.Error()})
 	case errors.As(rerr, &fe):
 		ws.finish(s, newBusiness(CodeOtherError, fe.err), CloseResult{Code: fe.code, Reason: fe.reason})
