@@ -225,6 +225,53 @@ func TestPeerNeverReads(t *testing.T) {
 				t.Errorf("write after an interrupted write that sent nothing: %v", err)
 			}
 		})
+		t.Run(role.name+"/read answering a ping flood", func(t *testing.T) {
+			// Each ping wants a pong; with the peer reading nothing, the pongs fill the
+			// buffers and the reading goroutine must not block on them past its context.
+			c, p := role.pair(t)
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer close(stop)
+			wg.Go(func() {
+				ping := bytes.Repeat(p.frameBytes(true, 0x9, bytes.Repeat([]byte("p"), 125)), 64)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					p.nc.SetWriteDeadline(time.Now().Add(bound))
+					if _, err := p.nc.Write(ping); err != nil {
+						return
+					}
+				}
+			})
+			for range 3 {
+				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				start := time.Now()
+				var err error
+				within(t, 500*time.Millisecond+slack, "ReadMessage", func() { _, _, err = c.ReadMessage(ctx, nil) })
+				cancel()
+				if d := time.Since(start); d > 500*time.Millisecond+slack {
+					t.Errorf("ReadMessage took %v", d)
+				}
+				if !errors.Is(err, context.DeadlineExceeded) {
+					// A pong cut in the middle ends the connection: also in time, and final.
+					var ce *conn.CloseError
+					if !errors.As(err, &ce) || !errors.Is(err, frame.ErrIncompleteWrite) {
+						t.Fatalf("ReadMessage during a ping flood: %v, want context.DeadlineExceeded", err)
+					}
+					t.Logf("a pong was cut: %v", err)
+					return
+				}
+			}
+			var err error
+			within(t, closeTimeout+slack, "Close", func() { err = c.Close(frame.CloseNormal, "") })
+			if err == nil {
+				t.Error("Close succeeded although the peer never answers")
+			}
+		})
 		t.Run(role.name+"/write waiting behind a blocked one", func(t *testing.T) {
 			c, _ := role.pair(t)
 			bigDone := make(chan error, 1)
