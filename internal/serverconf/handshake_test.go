@@ -160,6 +160,8 @@ func TestServerHandshakeAccepts(t *testing.T) {
 			append(goodHeaders, "Sec-WebSocket-Protocol: b, a"), []string{"a", "b"}, "b"},
 		{"subprotocols from repeated fields", "§11.3.4",
 			append(goodHeaders, "Sec-WebSocket-Protocol: x", "Sec-WebSocket-Protocol: a"), []string{"a"}, "a"},
+		{"offered extension not accepted", "§4.2.2 item 5.5, §9.1",
+			append(goodHeaders, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"), nil, ""},
 		{"no common subprotocol: none selected", "§4.2.2 item 5.4",
 			append(goodHeaders, "Sec-WebSocket-Protocol: x, y"), []string{"a"}, ""},
 	}
@@ -174,6 +176,9 @@ func TestServerHandshakeAccepts(t *testing.T) {
 			c.write([]byte(request(addr, lines...)))
 			resp := c.response()
 			c.check101(resp)
+			if ext := resp.Header.Values("Sec-WebSocket-Extensions"); len(ext) > 0 {
+				t.Errorf("§9.1: the server accepted extensions %q it does not implement", ext)
+			}
 			got, present := resp.Header.Get("Sec-WebSocket-Protocol"), len(resp.Header.Values("Sec-WebSocket-Protocol")) > 0
 			if got != tt.wantProto || present != (tt.wantProto != "") {
 				t.Errorf("%s: Sec-WebSocket-Protocol %q (present %v), want %q", tt.rfc, got, present, tt.wantProto)
