@@ -64,6 +64,7 @@ func TestLoadManyConnections(t *testing.T) {
 		waitc <- cmd.Wait()
 	}()
 	stopped := false
+	var serverRSS string
 	stop := func() string { // ends the server, returns its summary line
 		if stopped {
 			return ""
@@ -84,7 +85,11 @@ func TestLoadManyConnections(t *testing.T) {
 					}
 					return summary
 				}
-				summary = l
+				if strings.HasPrefix(l, "maxrss_kib=") {
+					serverRSS = l
+				} else {
+					summary = l
+				}
 			case <-timeout:
 				t.Error("the server process did not exit in time; killed")
 				cmd.Process.Kill()
@@ -184,17 +189,19 @@ func TestLoadManyConnections(t *testing.T) {
 	total := time.Since(start)
 	summary := stop()
 
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	t.Logf("%d connections, %d messages each way (%d per connection); dialed in %v (%d retries), "+
-		"exchanged by %v, closed by %v; server: %s",
+		"exchanged by %v, closed by %v; server: %s %s; client maxrss_kib=%d",
 		n, n*per, per, dialed.Round(time.Millisecond), retries.Load(), exchanged.Round(time.Millisecond),
-		total.Round(time.Millisecond), summary)
+		total.Round(time.Millisecond), summary, serverRSS, ru.Maxrss)
 	if lost.Load() != 0 || bad.Load() != 0 {
 		t.Errorf("client side: %d messages lost, %d wrong (duplicated, reordered or altered)", lost.Load(), bad.Load())
 	}
 	if closeErrs.Load() != 0 {
 		t.Errorf("%d closing handshakes failed", closeErrs.Load())
 	}
-	want := fmt.Sprintf("served conns=%d msgs=%d order_errors=0", n, n*per)
+	want := fmt.Sprintf("served conns=%d peak=%d msgs=%d order_errors=0", n, n, n*per)
 	if strings.TrimSpace(summary) != want {
 		t.Errorf("server summary %q, want %q", summary, want)
 	}

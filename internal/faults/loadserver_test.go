@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/netkit/websocket/conn"
@@ -22,7 +23,7 @@ import (
 // in frame.RoleServer) on 127.0.0.1, echoing every message, and checks that each connection's
 // messages carry consecutive sequence numbers. It prints its address on the first line of
 // stdout; when stdin ends (the test is done, or gone) it closes everything and prints
-// "served conns=N msgs=N order_errors=N" before it exits.
+// "served conns=N peak=N msgs=N order_errors=N" (peak: most open at once) and its peak resident size before it exits.
 func runLoadServer() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,6 +33,7 @@ func runLoadServer() int {
 	fmt.Println(ln.Addr())
 	var (
 		conns, msgs, orderErrs atomic.Int64
+		live, peak             atomic.Int64 // connections upgraded and not yet ended
 		wg                     sync.WaitGroup
 		mu                     sync.Mutex
 		open                   = map[net.Conn]bool{}
@@ -65,6 +67,12 @@ func runLoadServer() int {
 				}
 				c := conn.New(nc, prefix, &conn.Config{Role: frame.RoleServer})
 				conns.Add(1)
+				for l := live.Add(1); ; {
+					if p := peak.Load(); l <= p || peak.CompareAndSwap(p, l) {
+						break
+					}
+				}
+				defer live.Add(-1)
 				var buf []byte
 				for want := 0; ; want++ {
 					typ, p, err := c.ReadMessage(context.Background(), buf)
@@ -92,6 +100,10 @@ func runLoadServer() int {
 	}
 	mu.Unlock()
 	wg.Wait()
-	fmt.Printf("served conns=%d msgs=%d order_errors=%d\n", conns.Load(), msgs.Load(), orderErrs.Load())
+	fmt.Printf("served conns=%d peak=%d msgs=%d order_errors=%d\n", conns.Load(), peak.Load(), msgs.Load(), orderErrs.Load())
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		fmt.Printf("maxrss_kib=%d\n", ru.Maxrss)
+	}
 	return 0
 }
