@@ -3,12 +3,14 @@ package faults
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/internal/wstest"
 )
@@ -198,7 +200,35 @@ func TestFacadeCloseFaults(t *testing.T) {
 			t.Errorf("CLOSE %v, want 1006", last)
 		}
 	})
+	t.Run("server reads but never answers our close", func(t *testing.T) {
+		t.Parallel() // each waits out a 5 s close timeout
+		url := rawServer(t, true, func(nc net.Conn, br *bufio.Reader, _ *handshake.ServerRequest) {
+			br.WriteTo(io.Discard) // until the client gives up and closes
+		})
+		r := newRecorder(t)
+		r.connect(t, url)
+		if e := <-r.ch; e.typ != client.EventOpen {
+			t.Fatalf("first event %v, want OPEN", e)
+		}
+		closed := make(chan *client.AsyncError, 1)
+		start := time.Now()
+		r.ws.Close(client.NewWebSocketAsyncCallback(func(e *client.AsyncError, _ bool) { closed <- e }), nil)
+		evs := r.until(t, conn.DefaultCloseTimeout+slack)
+		t.Logf("CLOSE after %v: %v", time.Since(start), evs)
+		if last := evs[len(evs)-1]; last.code != 1006 {
+			t.Errorf("CLOSE %v, want 1006", last)
+		}
+		select {
+		case e := <-closed:
+			if e == nil {
+				t.Error("the Close callback reported success without the server's close frame")
+			}
+		case <-time.After(bound):
+			t.Fatal("the Close callback was never called")
+		}
+	})
 	t.Run("server never reads", func(t *testing.T) {
+		t.Parallel() // each waits out a 5 s close timeout
 		release := make(chan struct{})
 		url := rawServer(t, true, func(nc net.Conn, _ *bufio.Reader, _ *handshake.ServerRequest) {
 			select { // hold the connection open without reading
