@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +43,15 @@ func TestClientDialServerFailsMidHandshake(t *testing.T) {
 		{"reset after the request", func(nc net.Conn, req *handshake.ServerRequest) {
 			nc.(*net.TCPConn).SetLinger(0)
 		}, 0, []error{syscall.ECONNRESET, io.EOF}},
+		{"dribbling an endless header until the handshake timeout", func(nc net.Conn, req *handshake.ServerRequest) {
+			nc.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nX-Slow: "))
+			for i := 0; i < 1000; i++ {
+				if _, err := nc.Write([]byte("x")); err != nil {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}, 300 * time.Millisecond, []error{context.DeadlineExceeded}},
 		{"silent until the handshake timeout", func(nc net.Conn, req *handshake.ServerRequest) {
 			nc.SetReadDeadline(time.Now().Add(bound))
 			nc.Read(make([]byte, 1)) // until the client gives up
@@ -140,6 +150,33 @@ func TestServerClientFailsMidHandshake(t *testing.T) {
 			}
 		})
 	}
+	t.Run("dribbling client dropped after the handshake timeout", func(t *testing.T) {
+		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithHandshakeTimeout(300*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		nc, err := net.DialTimeout("tcp", srv.Addr().String(), bound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		start := time.Now()
+		nc.Write([]byte(partial))
+		for time.Since(start) < bound {
+			nc.SetWriteDeadline(time.Now().Add(bound))
+			if _, err := nc.Write([]byte("x")); err != nil {
+				break // the server closed the connection
+			}
+			nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+			if n, err := nc.Read(make([]byte, 1)); n > 0 || err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				break // the server answered or closed
+			}
+		}
+		if d := time.Since(start); d > 300*time.Millisecond+slack {
+			t.Errorf("the server kept a dribbling client for %v", d)
+		}
+	})
 	t.Run("silent client dropped after the handshake timeout", func(t *testing.T) {
 		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithHandshakeTimeout(300*time.Millisecond))
 		if err != nil {
