@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -29,6 +30,8 @@ const closeTimeout = time.Second
 type ours interface {
 	ReadMessage(ctx context.Context, buf []byte) (conn.MessageType, []byte, error)
 	WriteMessage(ctx context.Context, typ conn.MessageType, p []byte) error
+	NextWriter(ctx context.Context, typ conn.MessageType) (io.WriteCloser, error)
+	Ping(ctx context.Context, p []byte) error
 	Close(code frame.CloseCode, reason string) error
 	CloseNow() error
 	NetConn() net.Conn
