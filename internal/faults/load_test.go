@@ -36,6 +36,13 @@ var (
 // build tag load, make load.
 func TestLoadManyConnections(t *testing.T) {
 	n, per := *loadConns, *loadMsgs
+	// Go raises the soft open-file limit to the hard one at start; each process needs n and
+	// some more.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < uint64(n)+256 {
+		t.Fatalf("open-file limit %d (%v): %d connections need at least %d per process; raise ulimit -Hn",
+			lim.Cur, err, n, n+256)
+	}
 	start := time.Now()
 
 	// The server process.
