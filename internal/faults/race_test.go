@@ -102,3 +102,31 @@ func TestCloseRacesWritersAndReader(t *testing.T) {
 		}
 	}
 }
+
+// TestSimultaneousClose has both ends start the closing handshake at the same moment (RFC
+// 6455 §7.1.3: each receives the other's close after sending its own). Both Close calls must
+// return nil in time, and each end must report the other's code.
+func TestSimultaneousClose(t *testing.T) {
+	for round := range 20 {
+		cc, sc := enginePair(t)
+		var wg sync.WaitGroup
+		var cerr, serr error
+		start := make(chan struct{})
+		wg.Go(func() { <-start; cerr = cc.Close(4001, "client") })
+		wg.Go(func() { <-start; serr = sc.Close(4002, "server") })
+		close(start)
+		within(t, bound, "both Close calls", wg.Wait)
+		if cerr != nil || serr != nil {
+			t.Errorf("round %d: Close: client %v, server %v; want nil, nil", round, cerr, serr)
+		}
+		_, _, cread := cc.ReadMessage(context.Background(), nil)
+		_, _, sread := sc.ReadMessage(context.Background(), nil)
+		var ce, se *conn.CloseError
+		if !errors.As(cread, &ce) || !ce.Remote || ce.Code != 4002 || ce.Reason != "server" {
+			t.Errorf("round %d: client reports %v, want the server's 4002", round, cread)
+		}
+		if !errors.As(sread, &se) || !se.Remote || se.Code != 4001 || se.Reason != "client" {
+			t.Errorf("round %d: server reports %v, want the client's 4001", round, sread)
+		}
+	}
+}
