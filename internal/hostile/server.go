@@ -27,6 +27,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -282,6 +283,20 @@ func Send(frames ...Frame) Step {
 	return func(c *Conn) error { return c.Write(b) }
 }
 
+// SendEarlyFail writes the frames' bytes like Send but accepts that the client fails the
+// connection and closes TCP before all of them are written (a write error, broken pipe or
+// reset): a client must fail as soon as a frame header breaks a rule, without waiting for the
+// payload. Later steps still read what the client sent before it closed.
+func SendEarlyFail(frames ...Frame) Step {
+	b := Join(frames...)
+	return func(c *Conn) error {
+		if err := c.Write(b); err != nil && !isReset(err) && !errors.Is(err, syscall.EPIPE) {
+			return err
+		}
+		return nil
+	}
+}
+
 // SendBytes writes p in the connection's mode.
 func SendBytes(p []byte) Step {
 	return func(c *Conn) error { return c.Write(p) }
@@ -380,7 +395,4 @@ func Hang(d time.Duration) Step {
 	}
 }
 
-func isReset(err error) bool {
-	var oe *net.OpError
-	return errors.As(err, &oe) && !oe.Timeout() && strings.Contains(oe.Err.Error(), "reset")
-}
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }

@@ -1,0 +1,95 @@
+package hostile_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/netkit/websocket/internal/hostile"
+)
+
+// TestClientFramingConformance: every framing rule of RFC 6455 §5 a client must enforce on what
+// a server sends; each violation fails the connection with 1002 (§7.1.7), and the valid
+// encodings around them are delivered.
+func TestClientFramingConformance(t *testing.T) {
+	masked := hostile.Text("hi")
+	masked.Masked, masked.Key = true, [4]byte{1, 2, 3, 4}
+	rsv := func(bit byte) hostile.Frame { f := hostile.Text("x"); f.Rsv = bit; return f }
+	big := bytes.Repeat([]byte{0xA5}, 65536)
+	table := []scenario{
+		{name: "§5.1 masked frame from the server", script: violation(1002, masked), want: failed(1002)},
+		{name: "§5.2 RSV1 without extension", script: violation(1002, rsv(hostile.Rsv1)), want: failed(1002)},
+		{name: "§5.2 RSV2 without extension", script: violation(1002, rsv(hostile.Rsv2)), want: failed(1002)},
+		{name: "§5.2 RSV3 without extension", script: violation(1002, rsv(hostile.Rsv3)), want: failed(1002)},
+		{name: "§5.2 RSV1 on a ping", script: violation(1002, hostile.Frame{Fin: true, Op: hostile.OpPing, Rsv: hostile.Rsv1}), want: failed(1002)},
+		{name: "§5.5 ping of 126 bytes", script: violation(1002, hostile.Ping(make([]byte, 126))), want: failed(1002)},
+		{name: "§5.5 pong of 126 bytes", script: violation(1002, hostile.Pong(make([]byte, 126))), want: failed(1002)},
+		{name: "§5.5 close of 126 bytes", script: violation(1002, hostile.Close(1000, repeatStr("r", 124))), want: failed(1002)},
+		{name: "§5.5 ping of 65536 bytes (64-bit length)", script: violation(1002, hostile.Ping(big)), want: failed(1002)},
+		{name: "§5.5 fragmented ping", script: violation(1002, hostile.Frame{Op: hostile.OpPing, Payload: []byte("p")}), want: failed(1002)},
+		{name: "§5.5 fragmented close", script: violation(1002, hostile.Frame{Op: hostile.OpClose, Payload: []byte{3, 232}}), want: failed(1002)},
+		{name: "§5.4 continuation with nothing to continue", script: violation(1002, hostile.Fragment(hostile.OpContinuation, true, "x")), want: failed(1002)},
+		{name: "§5.4 continuation after a complete message", script: violation(1002, hostile.Text("a"), hostile.Fragment(hostile.OpContinuation, true, "x")), want: failed(1002, textMsg("a"))},
+		{name: "§5.4 text frame inside a fragmented message", script: violation(1002, hostile.Fragment(hostile.OpText, false, "a"), hostile.Text("b")), want: failed(1002)},
+		{name: "§5.4 binary frame inside a fragmented message", script: violation(1002, hostile.Fragment(hostile.OpBinary, false, "a"), hostile.Binary([]byte("b"))), want: failed(1002)},
+		{name: "§5.2 non-minimal 16-bit length of 5", script: violation(1002, hostile.Frame{Fin: true, Op: hostile.OpText, LenForm: hostile.Len16, Payload: []byte("Hello")}), want: failed(1002)},
+		{name: "§5.2 non-minimal 64-bit length of 5", script: violation(1002, hostile.Frame{Fin: true, Op: hostile.OpText, LenForm: hostile.Len64, Payload: []byte("Hello")}), want: failed(1002)},
+		{name: "§5.2 non-minimal 64-bit length of 200", script: violation(1002, hostile.Frame{Fin: true, Op: hostile.OpBinary, LenForm: hostile.Len64, Payload: make([]byte, 200)}), want: failed(1002)},
+		{name: "§5.2 non-minimal 16-bit length on a ping", script: violation(1002, hostile.Frame{Fin: true, Op: hostile.OpPing, LenForm: hostile.Len16, Payload: []byte("p")}), want: failed(1002)},
+		{name: "§5.2 64-bit length with the top bit set", script: violation(1002, hostile.Frame{Fin: true, Op: hostile.OpBinary, Length: u64(1<<63 | 5), Payload: []byte("hello")}), want: failed(1002)},
+		{name: "§5.2 16-bit length 126 delivered", script: byeAfter(hostile.Binary(big[:126])), want: closedBy(1000, binaryMsg(big[:126]))},
+		{name: "§5.2 16-bit length 65535 delivered", script: byeAfter(hostile.Binary(big[:65535])), want: closedBy(1000, binaryMsg(big[:65535])), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
+		{name: "§5.2 64-bit length 65536 delivered", script: byeAfter(hostile.Binary(big)), want: closedBy(1000, binaryMsg(big)), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
+		{name: "§5.4 fragmented text and binary reassembled", script: byeAfter(
+			hostile.Fragment(hostile.OpText, false, "Hel"), hostile.Fragment(hostile.OpContinuation, false, ""),
+			hostile.Fragment(hostile.OpContinuation, true, "lo"),
+			hostile.Frame{Op: hostile.OpBinary, Payload: []byte{1}}, hostile.Frame{Fin: true, Payload: []byte{2, 3}}),
+			want: closedBy(1000, textMsg("Hello"), binaryMsg([]byte{1, 2, 3}))},
+		{name: "§10.4 message over the size limit", maxMsg: 1024, script: violation(1009, hostile.Binary(make([]byte, 1025))), want: failed(1009)},
+		{name: "§10.4 fragmented message over the size limit", maxMsg: 1024, script: violation(1009,
+			hostile.Frame{Op: hostile.OpBinary, Payload: make([]byte, 1000)}, hostile.Frame{Fin: true, Payload: make([]byte, 25)}), want: failed(1009)},
+		{name: "§10.4 message at the size limit delivered", maxMsg: 1024, script: byeAfter(hostile.Binary(big[:1024])), want: closedBy(1000, binaryMsg(big[:1024]))},
+	}
+	for op := byte(3); op <= 0xF; op++ {
+		if op >= 8 && op <= 0xA {
+			continue
+		}
+		table = append(table, scenario{
+			name:   fmt.Sprintf("§5.2 reserved opcode %#x", op),
+			script: violation(1002, hostile.Frame{Fin: true, Op: op, Payload: []byte("x")}),
+			want:   failed(1002),
+		})
+	}
+	runTable(t, table)
+}
+
+// TestClientPingPongConformance: §5.5.2 and §5.5.3 — pings answered with the same payload,
+// also between the fragments of a message, and unsolicited pongs ignored.
+func TestClientPingPongConformance(t *testing.T) {
+	p125 := make([]byte, 125)
+	for i := range p125 {
+		p125[i] = byte(i * 7)
+	}
+	table := []scenario{
+		{name: "§5.5.2 ping inside a fragmented message answered, message whole", script: hostile.Script{
+			hostile.Send(hostile.Fragment(hostile.OpText, false, "hel"), hostile.Ping([]byte("mid"))),
+			hostile.ExpectPong([]byte("mid")),
+			hostile.Send(hostile.Fragment(hostile.OpContinuation, true, "lo"), hostile.Close(1000, "bye")),
+			hostile.ExpectCloseAndEOF(1000),
+		}, want: closedBy(1000, textMsg("hello"))},
+		{name: "§5.5.2 ping with 125-byte payload echoed exactly", script: hostile.Script{
+			hostile.Send(hostile.Ping(p125)), hostile.ExpectPong(p125),
+			hostile.Send(hostile.Close(1000, "bye")), hostile.ExpectCloseAndEOF(1000),
+		}, want: closedBy(1000)},
+		{name: "§5.5.2 empty ping echoed empty", script: hostile.Script{
+			hostile.Send(hostile.Ping(nil)), hostile.ExpectPong(nil),
+			hostile.Send(hostile.Close(1000, "bye")), hostile.ExpectCloseAndEOF(1000),
+		}, want: closedBy(1000)},
+		{name: "§5.5.3 unsolicited pong ignored", script: byeAfter(hostile.Pong([]byte("unasked")), hostile.Text("after")),
+			want: closedBy(1000, textMsg("after"))},
+		{name: "§5.5.3 unsolicited pong inside a fragmented message ignored", script: byeAfter(
+			hostile.Fragment(hostile.OpBinary, false, "a"), hostile.Pong(p125), hostile.Fragment(hostile.OpContinuation, true, "b")),
+			want: closedBy(1000, binaryMsg([]byte("ab")))},
+	}
+	runTable(t, table)
+}

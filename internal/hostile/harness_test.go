@@ -1,0 +1,302 @@
+package hostile_test
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/internal/hostile"
+)
+
+// Bounds of one scenario run. The machine running the tests may be loaded: the bounds are
+// generous, and only exceeding them (a hang) fails a test.
+const (
+	runBound     = 15 * time.Second // a whole scenario, client side
+	closeTimeout = 500 * time.Millisecond
+)
+
+var allModes = []hostile.Mode{hostile.Whole, hostile.Bytes, hostile.Chunked}
+
+// outcome is what the client must show for a scenario, in both APIs.
+//
+// Facade (client.WebSocket): HEADERRECEIVE, OPEN, then MESSAGE and DATAEND for each message
+// of msgs, then ERROR 2302999 unless remote, then CLOSE with code (and reason when
+// checkReason). Blocking API (client.Dial, ReadMessage): the messages of msgs in order, then a
+// *conn.CloseError with code and Remote == remote.
+type outcome struct {
+	msgs        []string // "text:<s>" or "binary:<hex>", see describe
+	code        uint16   // close code reported: CLOSE event, CloseError.Code
+	remote      bool     // ended by the server's close frame: no ERROR, CloseError.Remote
+	reason      string
+	checkReason bool
+}
+
+// scenario is one entry of a conformance table.
+type scenario struct {
+	name   string            // RFC section and what is checked
+	hs     hostile.Handshake // nil: hostile.Accept()
+	script hostile.Script    // what the server does; it also checks what the client sends
+	want   outcome
+	modes  []hostile.Mode // nil: allModes
+	maxMsg int64          // client message size limit; 0: the default
+}
+
+// describe formats a message as the tables write it; long ones are summarized.
+func describe(text bool, p []byte) string {
+	var s string
+	if text {
+		s = "text:" + string(p)
+	} else {
+		s = "binary:" + hex.EncodeToString(p)
+	}
+	if len(s) > 80 {
+		kind := "binary"
+		if text {
+			kind = "text"
+		}
+		s = fmt.Sprintf("%s:%d bytes crc %08x", kind, len(p), crc32.ChecksumIEEE(p))
+	}
+	return s
+}
+
+func textMsg(s string) string   { return describe(true, []byte(s)) }
+func binaryMsg(p []byte) string { return describe(false, p) }
+
+// runTable runs every scenario in each of its modes with both APIs, as subtests
+// "<name>/<mode>/<api>".
+func runTable(t *testing.T, table []scenario) {
+	t.Helper()
+	for _, sc := range table {
+		modes := sc.modes
+		if modes == nil {
+			modes = allModes
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			for i, m := range modes {
+				t.Run(m.String(), func(t *testing.T) {
+					seed := uint64(i + 1)
+					t.Run("facade", func(t *testing.T) { runFacade(t, sc, m, seed) })
+					t.Run("blocking", func(t *testing.T) { runBlocking(t, sc, m, seed) })
+				})
+			}
+		})
+	}
+}
+
+// start starts the scenario's server and stops it at the test's end.
+func start(t *testing.T, sc scenario, m hostile.Mode, seed uint64) *hostile.Server {
+	t.Helper()
+	hs := sc.hs
+	if hs == nil {
+		hs = hostile.Accept()
+	}
+	srv, err := hostile.Start(hs, sc.script, m, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
+// checkServer fails the test when the server's script failed: the client did not send what
+// the scenario requires, or did not close the connection.
+func checkServer(t *testing.T, srv *hostile.Server) {
+	t.Helper()
+	if err := srv.Wait(runBound); err != nil {
+		t.Errorf("server: %v", err)
+	}
+}
+
+// wantEvents returns the facade's event sequence for o.
+func (o outcome) wantEvents() []string {
+	ev := []string{"HEADERRECEIVE", "OPEN 101 Switching Protocols"}
+	for _, m := range o.msgs {
+		ev = append(ev, "MESSAGE "+m, "DATAEND")
+	}
+	if !o.remote {
+		ev = append(ev, fmt.Sprintf("ERROR %d", client.CodeOtherError))
+	}
+	c := fmt.Sprintf("CLOSE %d", o.code)
+	if o.checkReason {
+		c += " " + o.reason
+	}
+	return append(ev, c)
+}
+
+// recorder logs the events of a client.WebSocket as strings.
+type recorder struct {
+	mu       sync.Mutex
+	events   []string
+	errs     []*client.BusinessException
+	closed   chan struct{}
+	reason   bool // log the CLOSE reason
+	onOpen   func()
+	closeRes client.CloseResult
+}
+
+func newRecorder(t *testing.T, ws *client.WebSocket, logReason bool) *recorder {
+	t.Helper()
+	r := &recorder{closed: make(chan struct{}), reason: logReason}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(ws.On(client.EventHeaderReceive, client.NewHeaderReceiveCallback(func(client.ResponseHeaders) {
+		r.log("HEADERRECEIVE")
+	})))
+	must(ws.On(client.EventOpen, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, st map[uint32]string) {
+		r.log(fmt.Sprintf("OPEN 101 %s", st[101]))
+		if r.onOpen != nil {
+			r.onOpen()
+		}
+	})))
+	must(ws.On(client.EventMessage, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, m client.MessageData) {
+		switch d := m.(type) {
+		case client.StringData:
+			r.log("MESSAGE " + describe(true, []byte(d)))
+		case client.ArrayData:
+			r.log("MESSAGE " + describe(false, d))
+		}
+	})))
+	must(ws.On(client.EventDataEnd, client.NewDataEndCallback(func() { r.log("DATAEND") })))
+	must(ws.On(client.EventError, client.NewWebSocketErrorCallback(func(e *client.BusinessException) {
+		r.mu.Lock()
+		r.errs = append(r.errs, e)
+		r.mu.Unlock()
+		r.log(fmt.Sprintf("ERROR %d", e.Code))
+	})))
+	must(ws.On(client.EventClose, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, c client.CloseResult) {
+		s := fmt.Sprintf("CLOSE %d", c.Code)
+		if r.reason {
+			s += " " + c.Reason
+		}
+		r.mu.Lock()
+		r.closeRes = c
+		r.mu.Unlock()
+		r.log(s)
+		close(r.closed)
+	})))
+	return r
+}
+
+func (r *recorder) log(s string) {
+	r.mu.Lock()
+	r.events = append(r.events, s)
+	r.mu.Unlock()
+}
+
+// waitClose waits for the CLOSE event within d and returns the events so far.
+func (r *recorder) waitClose(t *testing.T, d time.Duration) []string {
+	t.Helper()
+	select {
+	case <-r.closed:
+	case <-time.After(d):
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		t.Fatalf("no CLOSE event within %v (hang); events: %q", d, r.events)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+func facadeOptions(sc scenario) *client.WebSocketRequestOptions {
+	return &client.WebSocketRequestOptions{Proxy: client.NoProxy{}, MaxMessageSize: sc.maxMsg}
+}
+
+// runFacade runs sc against the seed facade and checks the exact event sequence.
+func runFacade(t *testing.T, sc scenario, m hostile.Mode, seed uint64) {
+	srv := start(t, sc, m, seed)
+	ws := client.CreateWebSocket()
+	r := newRecorder(t, ws, sc.want.checkReason)
+	if err := ws.Connect(srv.URL, facadeOptions(sc), nil); err != nil {
+		t.Fatal(err)
+	}
+	got := r.waitClose(t, runBound)
+	if want := sc.want.wantEvents(); !slices.Equal(got, want) {
+		t.Errorf("events:\n got %q\nwant %q", got, want)
+	}
+	checkServer(t, srv)
+}
+
+func dialOptions(sc scenario) *client.DialOptions {
+	return &client.DialOptions{HandshakeTimeout: 5 * time.Second, CloseTimeout: closeTimeout,
+		PingInterval: -1, MaxMessageSize: sc.maxMsg}
+}
+
+// runBlocking runs sc against client.Dial and ReadMessage.
+func runBlocking(t *testing.T, sc scenario, m hostile.Mode, seed uint64) {
+	srv := start(t, sc, m, seed)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	c, _, err := client.Dial(ctx, srv.URL, dialOptions(sc))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer c.CloseNow()
+	var got []string
+	var rerr error
+	for {
+		typ, p, err := c.ReadMessage(ctx, nil)
+		if err != nil {
+			rerr = err
+			break
+		}
+		got = append(got, describe(typ == conn.Text, p))
+	}
+	if !slices.Equal(got, sc.want.msgs) {
+		t.Errorf("messages:\n got %q\nwant %q", got, sc.want.msgs)
+	}
+	var ce *conn.CloseError
+	switch {
+	case !errors.As(rerr, &ce):
+		t.Errorf("ReadMessage error = %v, want a *conn.CloseError", rerr)
+	case uint16(ce.Code) != sc.want.code || ce.Remote != sc.want.remote:
+		t.Errorf("ReadMessage error = %v (code %d, remote %v), want code %d, remote %v",
+			rerr, ce.Code, ce.Remote, sc.want.code, sc.want.remote)
+	case sc.want.checkReason && ce.Reason != sc.want.reason:
+		t.Errorf("close reason = %q, want %q", ce.Reason, sc.want.reason)
+	}
+	checkServer(t, srv)
+}
+
+// Outcomes used by the tables.
+
+// failed is a client that failed the connection with code: it sent a close frame with code
+// and reports it (§7.1.7).
+func failed(code uint16, msgs ...string) outcome { return outcome{msgs: msgs, code: code} }
+
+// closedBy is a connection the server closed with code (§7.1.5): the client reports the code.
+func closedBy(code uint16, msgs ...string) outcome {
+	return outcome{msgs: msgs, code: code, remote: true}
+}
+
+// lost is a connection that ended without a close frame: 1006 (§7.1.5).
+func lost(msgs ...string) outcome { return outcome{msgs: msgs, code: 1006} }
+
+// Scripts used by the tables.
+
+// byeAfter sends frames, then closes with 1000 and expects the client's 1000 echo and TCP close.
+func byeAfter(frames ...hostile.Frame) hostile.Script {
+	return hostile.Script{hostile.Send(frames...), hostile.Send(hostile.Close(1000, "bye")),
+		hostile.ExpectCloseAndEOF(1000)}
+}
+
+// violation sends frames and expects the client to fail the connection with code; the client
+// may close TCP before the last bytes are written.
+func violation(code uint16, frames ...hostile.Frame) hostile.Script {
+	return hostile.Script{hostile.SendEarlyFail(frames...), hostile.ExpectCloseAndEOF(code)}
+}
+
+// repeatStr returns s repeated n times.
+func repeatStr(s string, n int) string { return strings.Repeat(s, n) }
