@@ -192,7 +192,8 @@ func (s *Server) serve(hs Handshake, script Script, mode Mode, seed uint64) {
 	}
 	c.Request = req
 	if hs != nil {
-		if err := c.Write(hs(req)); err != nil {
+		// The client may refuse the response, and close, before all of it is written.
+		if err := c.Write(hs(req)); err != nil && !isReset(err) && !errors.Is(err, syscall.EPIPE) {
 			s.err = fmt.Errorf("writing the handshake response: %w", err)
 			return
 		}
