@@ -50,6 +50,27 @@ func TestClientFramingConformance(t *testing.T) {
 			hostile.Frame{Op: hostile.OpBinary, Payload: make([]byte, 1000)}, hostile.Frame{Fin: true, Payload: make([]byte, 25)}), want: failed(1009)},
 		{name: "§10.4 message at the size limit delivered", maxMsg: 1024, script: byeAfter(hostile.Binary(big[:1024])), want: closedBy(1000, binaryMsg(big[:1024]))},
 	}
+	maskedClose := hostile.Close(1000, "")
+	maskedClose.Masked, maskedClose.Key = true, [4]byte{9, 9, 9, 9}
+	table = append(table,
+		scenario{name: "§5.1 masked close frame from the server", script: violation(1002, maskedClose), want: failed(1002)},
+		scenario{name: "§5.2 reserved opcode inside a fragmented message", script: violation(1002,
+			hostile.Fragment(hostile.OpText, false, "a"), hostile.Frame{Fin: true, Op: 0xB}), want: failed(1002)},
+		scenario{name: "§10.4 length of 2^62 fails at the header with 1009",
+			script: violation(1009, hostile.Frame{Fin: true, Op: hostile.OpBinary, Length: u64(1 << 62)}), want: failed(1009)},
+		scenario{name: "§4.1 frames in the same segment as the 101 response",
+			hs: hostile.Raw(upgradeOK + "Sec-WebSocket-Accept: {accept}\r\n\r\n" +
+				string(hostile.Join(hostile.Text("first"), hostile.Ping([]byte("p"))))),
+			script: hostile.Script{hostile.ExpectPong([]byte("p")), hostile.Send(hostile.Close(1000, "")), hostile.ExpectCloseAndEOF(1000)},
+			want:   closedBy(1000, textMsg("first"))},
+		scenario{name: "§4.1 header names and tokens are case-insensitive, Connection is a list",
+			hs: hostile.Raw("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, UPGRADE\r\n" +
+				"sec-websocket-accept: {accept}\r\nX-Other: 1\r\n\r\n"),
+			script: byeAfter(hostile.Text("ok")), want: closedBy(1000, textMsg("ok"))},
+		scenario{name: "§7.1.5 server closes TCP right after its close frame",
+			script: hostile.Script{hostile.Send(hostile.Text("x"), hostile.Close(1001, "gone")), hostile.CloseTCP()},
+			want:   closedBy(1001, textMsg("x"))},
+	)
 	for op := byte(3); op <= 0xF; op++ {
 		if op >= 8 && op <= 0xA {
 			continue
@@ -90,6 +111,14 @@ func TestClientPingPongConformance(t *testing.T) {
 		{name: "§5.5.3 unsolicited pong inside a fragmented message ignored", script: byeAfter(
 			hostile.Fragment(hostile.OpBinary, false, "a"), hostile.Pong(p125), hostile.Fragment(hostile.OpContinuation, true, "b")),
 			want: closedBy(1000, binaryMsg([]byte("ab")))},
+		{name: "§5.5.3 several pings: the last one answered", script: hostile.Script{
+			hostile.Send(hostile.Ping([]byte("1")), hostile.Ping([]byte("2")), hostile.Ping([]byte("3"))),
+			hostile.ExpectPongs([]byte("3"), []byte("1"), []byte("2")),
+			hostile.Send(hostile.Close(1000, "bye")), hostile.ExpectCloseAndEOF(1000),
+		}, want: closedBy(1000)},
+		{name: "§5.5.2 ping after the server's close frame not answered", script: hostile.Script{
+			hostile.SendEarlyFail(hostile.Close(1000, "bye"), hostile.Ping([]byte("late"))), hostile.ExpectCloseAndEOF(1000),
+		}, want: closedBy(1000)},
 	}
 	runTable(t, table)
 }

@@ -326,6 +326,33 @@ func ExpectFrame(op byte, payload []byte) Step {
 // ExpectPong reads the client's next frame and checks that it is a pong carrying exactly p.
 func ExpectPong(p []byte) Step { return ExpectFrame(OpPong, p) }
 
+// ExpectPongs reads the client's next frames until a pong carrying last; pongs carrying one of
+// earlier, the payloads of pings sent before, may come first (§5.5.3 lets a client answer
+// only the most recent of several pings). Any other frame fails the step.
+func ExpectPongs(last []byte, earlier ...[]byte) Step {
+	return func(c *Conn) error {
+		for {
+			f, err := c.ReadFrame(StepTimeout)
+			if err != nil {
+				return fmt.Errorf("want pong %x, read: %w", last, err)
+			}
+			if f.Op != OpPong || !f.Fin {
+				return fmt.Errorf("client sent %s, want pong %x", f, last)
+			}
+			if string(f.Payload) == string(last) {
+				return nil
+			}
+			ok := false
+			for _, e := range earlier {
+				ok = ok || string(f.Payload) == string(e)
+			}
+			if !ok {
+				return fmt.Errorf("client sent a pong with %x, which no ping carried", f.Payload)
+			}
+		}
+	}
+}
+
 // ExpectClose reads the client's next frame and checks that it is a close frame with code (0:
 // no code at all). The reason is not checked.
 func ExpectClose(code uint16) Step {

@@ -115,6 +115,12 @@ func TestClientValidUTF8SplitAtEveryByteBoundary(t *testing.T) {
 		}
 		if len(each) > 1 {
 			add(each...)
+			// Every byte its own fragment, with an empty fragment between each two.
+			var gaps []string
+			for _, b := range each {
+				gaps = append(gaps, b, "")
+			}
+			add(gaps...)
 		}
 		table = append(table, scenario{
 			name:   fmt.Sprintf("§8.1 valid %s split at every byte (%d messages)", sm.name, len(msgs)),
@@ -165,7 +171,7 @@ func TestClientCloseConformance(t *testing.T) {
 				hostile.ExpectCloseAndEOF(1001)},
 			want: outcome{code: 1001, remote: true, reason: "away", checkReason: true}},
 		scenario{name: "§1.4 data after the server's close frame is not delivered",
-			script: hostile.Script{hostile.Send(hostile.Text("before"), hostile.Close(1000, "bye"), hostile.Text("after")),
+			script: hostile.Script{hostile.SendEarlyFail(hostile.Text("before"), hostile.Close(1000, "bye"), hostile.Text("after")),
 				hostile.ExpectCloseAndEOF(1000)},
 			want: closedBy(1000, textMsg("before"))},
 		scenario{name: "§7.1.5 TCP closed without a close frame is 1006",
