@@ -368,6 +368,24 @@ func ExpectClose(code uint16) Step {
 	}
 }
 
+// ExpectCloseOneOf reads the client's next frame and checks that it is a close frame with one
+// of codes: for closing handshakes whose frames cross (§7.1.2), where the client either sent
+// its own close first or echoed the server's.
+func ExpectCloseOneOf(codes ...uint16) Step {
+	return func(c *Conn) error {
+		f, err := c.ReadFrame(StepTimeout)
+		if err != nil {
+			return fmt.Errorf("want close %v, read: %w", codes, err)
+		}
+		for _, code := range codes {
+			if f.Op == OpClose && f.Fin && f.CloseCode() == code {
+				return nil
+			}
+		}
+		return fmt.Errorf("client sent %s, want close %v", f, codes)
+	}
+}
+
 // ExpectEOF checks that the client closes the TCP connection within StepTimeout without
 // sending anything more.
 func ExpectEOF() Step {
