@@ -71,6 +71,20 @@ func TestClientHandshakeConformance(t *testing.T) {
 			hs: hostile.Accept("Sec-WebSocket-Protocol: superchat")},
 		{name: "§4.1 101 with a subprotocol when none was offered", check: isErr(handshake.ErrUnofferedSubprotocol),
 			hs: hostile.Accept("Sec-WebSocket-Protocol: chat")},
+		{name: "§4.1 101 selecting two subprotocols", protocol: "chat", check: isErr(handshake.ErrUnofferedSubprotocol),
+			hs: hostile.Accept("Sec-WebSocket-Protocol: chat, superchat")},
+		{name: "§4.1 101 repeating Sec-WebSocket-Protocol", protocol: "chat", check: isErr(handshake.ErrUnofferedSubprotocol),
+			hs: hostile.Accept("Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Protocol: chat")},
+		{name: "§4.1 obsolete line folding", check: isErr(handshake.ErrMalformedResponse),
+			hs: hostile.Raw(upgradeOK + "X-Fold: a\r\n b\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")},
+		{name: "§4.1 NUL in a header value", check: isErr(handshake.ErrMalformedResponse),
+			hs: hostile.Raw(upgradeOK + "X-Nul: a\x00b\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")},
+		{name: "§4.1 non-101 body kept up to MaxErrorBody", check: statusErr(503, func(se *handshake.StatusError) error {
+			if len(se.Body) != handshake.MaxErrorBody || se.Body[0] != 'x' {
+				return fmt.Errorf("body of %d bytes, want %d", len(se.Body), handshake.MaxErrorBody)
+			}
+			return nil
+		}), hs: hostile.Raw("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 10000\r\n\r\n" + strings.Repeat("x", 10000))},
 		{name: "§4.1 101 with an extension not offered", check: isErr(handshake.ErrUnofferedExtension),
 			hs: hostile.Accept("Sec-WebSocket-Extensions: permessage-deflate")},
 		{name: "§4.1 101 over HTTP/1.0", check: isErr(handshake.ErrMalformedResponse),

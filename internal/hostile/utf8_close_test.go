@@ -23,6 +23,7 @@ func TestClientUTF8Conformance(t *testing.T) {
 		}
 		return fs
 	}
+	long4 := "a" + strings.Repeat("𝄞", 17000) // 68001 bytes: code points straddle every buffer edge
 	table := []scenario{
 		{name: "§8.1 byte 0xFF in one frame", script: violation(1007, hostile.Text("ab\xffcd")), want: failed(1007)},
 		{name: "§8.1 overlong 2-byte encoding C0 AF", script: violation(1007, hostile.Text("a\xc0\xafb")), want: failed(1007)},
@@ -39,6 +40,12 @@ func TestClientUTF8Conformance(t *testing.T) {
 		{name: "§8.1 invalid byte in a fragment after a ping", script: hostile.Script{
 			hostile.SendEarlyFail(hostile.Fragment(hostile.OpText, false, "ok"), hostile.Ping(nil), hostile.Fragment(hostile.OpContinuation, true, "\xc0")),
 			hostile.ExpectPong(nil), hostile.ExpectCloseAndEOF(1007)}, want: failed(1007)},
+		{name: "§8.1 long text, 4-byte code points across every read boundary", script: byeAfter(hostile.Text(long4)),
+			want: closedBy(1000, textMsg(long4)), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
+		{name: "§8.1 long text, invalid byte after 64 KiB", script: violation(1007, hostile.Text(long4+"\xff")),
+			want: failed(1007), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
+		{name: "§8.1 long fragmented text, code points split at odd fragment sizes", script: byeAfter(frag(chop(long4, 4093)...)...),
+			want: closedBy(1000, textMsg(long4)), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
 		{name: "§5.6 binary message is not UTF-8 checked", script: byeAfter(hostile.Binary([]byte{0xff, 0xc0, 0xed, 0xa0, 0x80})),
 			want: closedBy(1000, binaryMsg([]byte{0xff, 0xc0, 0xed, 0xa0, 0x80}))},
 	}
@@ -188,4 +195,14 @@ func TestClientCloseConformance(t *testing.T) {
 			want:   lost()},
 	)
 	runTable(t, table)
+}
+
+// chop cuts s into pieces of n bytes (the last may be shorter), ignoring code points.
+func chop(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
 }
