@@ -303,6 +303,32 @@ func SendBytes(p []byte) Step {
 	return func(c *Conn) error { return c.Write(p) }
 }
 
+// Flood writes f again and again, without reading anything, for d: a server that floods the
+// client (with pings, say) and never reads its answers. The client's answers fill the TCP
+// buffers, and the server's writes then block; that is expected, and the step ends after d.
+func Flood(f Frame, d time.Duration) Step {
+	b := Join(f)
+	for len(b) < 64<<10 {
+		b = append(b, b...)
+	}
+	return func(c *Conn) error {
+		end := time.Now().Add(d)
+		if err := c.NC.SetWriteDeadline(end); err != nil {
+			return err
+		}
+		for time.Now().Before(end) {
+			if _, err := c.NC.Write(b); err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() || isReset(err) || errors.Is(err, syscall.EPIPE) {
+					return nil
+				}
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // Sleep waits d.
 func Sleep(d time.Duration) Step {
 	return func(*Conn) error { time.Sleep(d); return nil }
@@ -435,6 +461,20 @@ func Hang(d time.Duration) Step {
 			return fmt.Errorf("client sent %#x while the server hung", b[0])
 		}
 		if errors.Is(err, io.EOF) || isReset(err) {
+			return nil
+		}
+		return fmt.Errorf("client did not close the connection within %v: %w", d, err)
+	}
+}
+
+// Drain reads and discards whatever the client sends until it closes TCP, for at most d.
+func Drain(d time.Duration) Step {
+	return func(c *Conn) error {
+		if err := c.NC.SetReadDeadline(time.Now().Add(d)); err != nil {
+			return err
+		}
+		_, err := io.Copy(io.Discard, c.R)
+		if err == nil || isReset(err) {
 			return nil
 		}
 		return fmt.Errorf("client did not close the connection within %v: %w", d, err)
