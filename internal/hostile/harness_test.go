@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -72,7 +73,8 @@ func textMsg(s string) string   { return describe(true, []byte(s)) }
 func binaryMsg(p []byte) string { return describe(false, p) }
 
 // runTable runs every scenario in each of its modes with both APIs, as subtests
-// "<name>/<mode>/<api>".
+// "<name>/<mode>/<api>": the facade, the blocking API reading whole messages (ReadMessage),
+// and the blocking API streaming them (NextReader).
 func runTable(t *testing.T, table []scenario) {
 	t.Helper()
 	for _, sc := range table {
@@ -85,7 +87,8 @@ func runTable(t *testing.T, table []scenario) {
 				t.Run(m.String(), func(t *testing.T) {
 					seed := uint64(i + 1)
 					t.Run("facade", func(t *testing.T) { runFacade(t, sc, m, seed) })
-					t.Run("blocking", func(t *testing.T) { runBlocking(t, sc, m, seed) })
+					t.Run("blocking", func(t *testing.T) { runBlocking(t, sc, m, seed, false) })
+					t.Run("stream", func(t *testing.T) { runBlocking(t, sc, m, seed, true) })
 				})
 			}
 		})
@@ -234,8 +237,8 @@ func dialOptions(sc scenario) *client.DialOptions {
 		PingInterval: -1, MaxMessageSize: sc.maxMsg}
 }
 
-// runBlocking runs sc against client.Dial and ReadMessage.
-func runBlocking(t *testing.T, sc scenario, m hostile.Mode, seed uint64) {
+// runBlocking runs sc against client.Dial and ReadMessage, or NextReader when stream is set.
+func runBlocking(t *testing.T, sc scenario, m hostile.Mode, seed uint64, stream bool) {
 	srv := start(t, sc, m, seed)
 	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
@@ -247,7 +250,7 @@ func runBlocking(t *testing.T, sc scenario, m hostile.Mode, seed uint64) {
 	var got []string
 	var rerr error
 	for {
-		typ, p, err := c.ReadMessage(ctx, nil)
+		typ, p, err := readOne(ctx, c, stream)
 		if err != nil {
 			rerr = err
 			break
@@ -300,3 +303,16 @@ func violation(code uint16, frames ...hostile.Frame) hostile.Script {
 
 // repeatStr returns s repeated n times.
 func repeatStr(s string, n int) string { return strings.Repeat(s, n) }
+
+// readOne reads the next message whole, with ReadMessage or through NextReader.
+func readOne(ctx context.Context, c *client.Conn, stream bool) (conn.MessageType, []byte, error) {
+	if !stream {
+		return c.ReadMessage(ctx, nil)
+	}
+	typ, r, err := c.NextReader(ctx)
+	if err != nil {
+		return typ, nil, err
+	}
+	p, err := io.ReadAll(r)
+	return typ, p, err
+}
