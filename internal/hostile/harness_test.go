@@ -83,13 +83,19 @@ func runTable(t *testing.T, table []scenario) {
 			modes = allModes
 		}
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			for i, m := range modes {
 				t.Run(m.String(), func(t *testing.T) {
 					seed := uint64(i + 1)
 					t.Run("facade", func(t *testing.T) { runFacade(t, sc, m, seed) })
 					t.Run("blocking", func(t *testing.T) { runBlocking(t, sc, m, seed, false) })
 					t.Run("stream", func(t *testing.T) { runBlocking(t, sc, m, seed, true) })
+					t.Run("interrupted", func(t *testing.T) { runInterrupted(t, sc, m, seed) })
 				})
+			}
+			if slices.Contains(modes, hostile.Bytes) {
+				// Bytes paced so slowly that nearly every read waits, and is interrupted.
+				t.Run("paced/interrupted", func(t *testing.T) { runInterrupted(t, sc, hostile.Paced, 7) })
 			}
 		})
 	}
@@ -315,4 +321,45 @@ func readOne(ctx context.Context, c *client.Conn, stream bool) (conn.MessageType
 	}
 	p, err := io.ReadAll(r)
 	return typ, p, err
+}
+
+// runInterrupted runs sc against ReadMessage called with contexts that expire every few
+// hundred microseconds, in the middle of frame headers, payloads and code points: a
+// cancelled read keeps what it had read, and the next one continues the message, so the
+// messages and the end must be the same as with uninterrupted reads.
+func runInterrupted(t *testing.T, sc scenario, m hostile.Mode, seed uint64) {
+	srv := start(t, sc, m, seed)
+	outer, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	c, _, err := client.Dial(outer, srv.URL, dialOptions(sc))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer c.CloseNow()
+	var got []string
+	var rerr error
+	for rerr == nil {
+		ctx, cancel := context.WithTimeout(outer, 300*time.Microsecond)
+		typ, p, err := c.ReadMessage(ctx, nil)
+		cancel()
+		switch {
+		case err == nil:
+			got = append(got, describe(typ == conn.Text, p))
+		case errors.Is(err, context.DeadlineExceeded) && outer.Err() == nil:
+		default:
+			rerr = err
+		}
+	}
+	if !slices.Equal(got, sc.want.msgs) {
+		t.Errorf("messages:\n got %q\nwant %q", got, sc.want.msgs)
+	}
+	var ce *conn.CloseError
+	switch {
+	case !errors.As(rerr, &ce):
+		t.Errorf("ReadMessage error = %v, want a *conn.CloseError", rerr)
+	case uint16(ce.Code) != sc.want.code || ce.Remote != sc.want.remote:
+		t.Errorf("ReadMessage error = %v (code %d, remote %v), want code %d, remote %v",
+			rerr, ce.Code, ce.Remote, sc.want.code, sc.want.remote)
+	}
+	checkServer(t, srv)
 }

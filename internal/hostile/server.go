@@ -39,7 +39,12 @@ const (
 	Whole   Mode = iota // each Write step in one write call
 	Bytes               // one byte per write call, TCP_NODELAY
 	Chunked             // random chunks of 1-16 bytes from a seeded RNG, TCP_NODELAY
+	Paced               // one byte per write with PaceDelay between writes, TCP_NODELAY
 )
+
+// PaceDelay is the pause between the one-byte writes of Paced mode: long enough for the client
+// to be waiting in a read for nearly every byte.
+const PaceDelay = 200 * time.Microsecond
 
 // String returns "whole", "bytes" or "chunked".
 func (m Mode) String() string {
@@ -50,6 +55,8 @@ func (m Mode) String() string {
 		return "bytes"
 	case Chunked:
 		return "chunked"
+	case Paced:
+		return "paced"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -115,6 +122,9 @@ func (c *Conn) Write(p []byte) error {
 			n = 1
 		case Chunked:
 			n = min(n, 1+c.rng.IntN(16))
+		case Paced:
+			n = 1
+			time.Sleep(PaceDelay)
 		}
 		if _, err := c.NC.Write(p[:n]); err != nil {
 			return err
