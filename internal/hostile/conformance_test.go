@@ -67,6 +67,12 @@ func TestClientFramingConformance(t *testing.T) {
 			hs: hostile.Raw("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, UPGRADE\r\n" +
 				"sec-websocket-accept: {accept}\r\nX-Other: 1\r\n\r\n"),
 			script: byeAfter(hostile.Text("ok")), want: closedBy(1000, textMsg("ok"))},
+		scenario{name: "§4.1 header line of 8000 bytes, under the 8 KiB limit, accepted",
+			hs: hostile.Accept("X-Long: " + repeatStr("l", 8000)), script: byeAfter(hostile.Text("ok")), want: closedBy(1000, textMsg("ok")),
+			modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
+		scenario{name: "§4.1 header of 60 KiB in 120 fields, under the limits, accepted",
+			hs: hostile.Accept(manyHeaders(120, 500)...), script: byeAfter(hostile.Text("ok")), want: closedBy(1000, textMsg("ok")),
+			modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
 		scenario{name: "§7.1.5 server closes TCP right after its close frame",
 			script: hostile.Script{hostile.Send(hostile.Text("x"), hostile.Close(1001, "gone")), hostile.CloseTCP()},
 			want:   closedBy(1001, textMsg("x"))},
@@ -121,4 +127,13 @@ func TestClientPingPongConformance(t *testing.T) {
 		}, want: closedBy(1000)},
 	}
 	runTable(t, table)
+}
+
+// manyHeaders returns n header lines "X-H<i>: <size bytes>".
+func manyHeaders(n, size int) []string {
+	h := make([]string, n)
+	for i := range h {
+		h[i] = fmt.Sprintf("X-H%d: %s", i, repeatStr("v", size))
+	}
+	return h
 }
