@@ -56,6 +56,10 @@ func TestClientInitiatedCloseConformance(t *testing.T) {
 			// When the server's close is handled before the OPEN callback calls Close, the
 			// session has ended: Close is refused as not connected (2302999), no ERROR.
 			alt: []string{"Close: websocket error 2302999 (other error): websocket: not connected", "CLOSE 4003 crossed", "CLOSECB false"}},
+		{name: "§7.1.7 server answers our close with a reserved opcode: failed with 1002, no second close frame",
+			script:   hostile.Script{hostile.SendEarlyFail(hostile.Frame{Fin: true, Op: 0xB}), hostile.ExpectEOF()},
+			events:   []string{"ERROR 2302999", "CLOSECB false", "CLOSE 1002 reserved opcode"},
+			closeErr: frame.ErrReservedOpcode, readCode: 1002},
 		{name: "§7.1.1 server drops TCP instead of answering: 1006",
 			script:   hostile.Script{hostile.CloseTCP()},
 			events:   []string{"ERROR 2302999", "CLOSECB false", "CLOSE 1006 connection closed without a close frame"},

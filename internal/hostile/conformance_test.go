@@ -77,6 +77,14 @@ func TestClientFramingConformance(t *testing.T) {
 			script: hostile.Script{hostile.Send(hostile.Text("x"), hostile.Close(1001, "gone")), hostile.CloseTCP()},
 			want:   closedBy(1001, textMsg("x"))},
 	)
+	var burst []hostile.Frame
+	var burstMsgs []string
+	for i := range 300 {
+		burst = append(burst, hostile.Text(fmt.Sprintf("m%d", i)))
+		burstMsgs = append(burstMsgs, textMsg(fmt.Sprintf("m%d", i)))
+	}
+	table = append(table, scenario{name: "§5.4 300 messages then a close: all delivered in order before CLOSE",
+		script: byeAfter(burst...), want: closedBy(1000, burstMsgs...), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}})
 	for op := byte(3); op <= 0xF; op++ {
 		if op >= 8 && op <= 0xA {
 			continue
