@@ -46,6 +46,14 @@ func TestClientUTF8Conformance(t *testing.T) {
 			want: failed(1007), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
 		{name: "§8.1 long fragmented text, code points split at odd fragment sizes", script: byeAfter(frag(chop(long4, 4093)...)...),
 			want: closedBy(1000, textMsg(long4)), modes: []hostile.Mode{hostile.Whole, hostile.Chunked}},
+		{name: "§5.5 §8.1 code point split around a ping and a pong", script: hostile.Script{
+			hostile.Send(hostile.Fragment(hostile.OpText, false, "\xe2\x82"), hostile.Ping([]byte("p")), hostile.Pong(nil),
+				hostile.Fragment(hostile.OpContinuation, true, "\xac")),
+			hostile.ExpectPong([]byte("p")), hostile.Send(hostile.Close(1000, "")), hostile.ExpectCloseAndEOF(1000)},
+			want: closedBy(1000, textMsg("€"))},
+		{name: "§7.1.5 close inside a code point of an unfinished message: close, not 1007", script: hostile.Script{
+			hostile.Send(hostile.Fragment(hostile.OpText, false, "\xe2\x82"), hostile.Close(1000, "bye")), hostile.ExpectCloseAndEOF(1000)},
+			want: closedBy(1000)},
 		{name: "§5.6 binary message is not UTF-8 checked", script: byeAfter(hostile.Binary([]byte{0xff, 0xc0, 0xed, 0xa0, 0x80})),
 			want: closedBy(1000, binaryMsg([]byte{0xff, 0xc0, 0xed, 0xa0, 0x80}))},
 	}
