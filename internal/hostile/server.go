@@ -103,9 +103,9 @@ func Raw(s string) Handshake {
 
 // Conn is the server end of one connection, as Steps see it.
 type Conn struct {
-	NC      *net.TCPConn
-	R       *bufio.Reader
-	Request *Request
+	NC      *net.TCPConn  // the TCP connection, TCP_NODELAY set
+	R       *bufio.Reader // reads NC; may hold bytes the client sent past the last frame read
+	Request *Request      // the client's opening handshake request
 	mode    Mode
 	rng     *rand.Rand
 }
