@@ -141,11 +141,11 @@ var (
 	// ErrUnmasked means the client sent an unmasked frame, which §5.1 forbids.
 	ErrUnmasked = errors.New("hostile: client frame is not masked")
 	// ErrFrameTooLong means a client frame announced more than ReadFrame accepts.
-	ErrFrameTooLong = errors.New("hostile: client frame longer than 1 MiB")
+	ErrFrameTooLong = errors.New("hostile: client frame longer than 16 MiB")
 )
 
 // maxClientFrame bounds the payload ReadFrame accepts from the client.
-const maxClientFrame = 1 << 20
+const maxClientFrame = 16 << 20
 
 // ReadFrame reads one frame from the client: it must be masked (§5.1); the payload is returned
 // unmasked. It decodes the header itself, independently of the engine.
