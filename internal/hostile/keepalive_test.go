@@ -38,7 +38,7 @@ func TestClientKeepaliveServerNeverAnswersPing(t *testing.T) {
 		if !errors.Is(err, client.ErrPongTimeout) || !errors.As(err, &ce) || ce.Code != 1006 {
 			t.Errorf("ReadMessage: %v, want ErrPongTimeout and a 1006 *conn.CloseError", err)
 		}
-		if took < 500*time.Millisecond || took > 5*time.Second {
+		if took < 500*time.Millisecond || took > 500*time.Millisecond+slack {
 			t.Errorf("gave up after %v, want about 500ms", took)
 		}
 		checkServer(t, srv)
@@ -92,12 +92,12 @@ func TestClientSurvivesPingFloodFromServerThatNeverReads(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &rce) && rce.Code == 1006 && errors.Is(err, frame.ErrIncompleteWrite)) {
 			t.Errorf("ReadMessage: %v, want context.DeadlineExceeded or 1006 after an incomplete pong", err)
 		}
-		if took := time.Since(begin); took > 5*time.Second {
+		if took := time.Since(begin); took > 500*time.Millisecond+slack {
 			t.Errorf("ReadMessage returned after %v, its context ended after 500ms", took)
 		}
 		begin = time.Now()
 		err = c.Close(1000, "")
-		if took := time.Since(begin); took > closeTimeout+3*time.Second {
+		if took := time.Since(begin); took > closeTimeout+slack {
 			t.Errorf("Close returned after %v, close timeout %v", took, closeTimeout)
 		}
 		if !errors.Is(err, conn.ErrCloseTimeout) && !errors.Is(err, conn.ErrClosed) {
@@ -133,7 +133,7 @@ func TestClientSurvivesPingFloodFromServerThatNeverReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := r.waitClose(t, conn.DefaultCloseTimeout+runBound)
-		if took := time.Since(begin); took > conn.DefaultCloseTimeout+5*time.Second {
+		if took := time.Since(begin); took > conn.DefaultCloseTimeout+slack {
 			t.Errorf("CLOSE after %v, close timeout %v", took, conn.DefaultCloseTimeout)
 		}
 		want := []string{"HEADERRECEIVE", "OPEN 101 Switching Protocols", "ERROR 2302999", "CLOSE 1006"}

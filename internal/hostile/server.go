@@ -110,14 +110,18 @@ type Conn struct {
 	rng     *rand.Rand
 }
 
-// Write delivers p in the connection's Mode.
+// Write delivers p in the connection's Mode. Each write call is bounded by StepTimeout.
 func (c *Conn) Write(p []byte) error {
-	if err := c.NC.SetWriteDeadline(time.Now().Add(StepTimeout)); err != nil {
-		return err
-	}
+	return c.write(p, c.mode)
+}
+
+func (c *Conn) write(p []byte, mode Mode) error {
 	for len(p) > 0 {
+		if err := c.NC.SetWriteDeadline(time.Now().Add(StepTimeout)); err != nil {
+			return err
+		}
 		n := len(p)
-		switch c.mode {
+		switch mode {
 		case Bytes:
 			n = 1
 		case Chunked:
@@ -202,8 +206,14 @@ func (s *Server) serve(hs Handshake, script Script, mode Mode, seed uint64) {
 	}
 	c.Request = req
 	if hs != nil {
-		// The client may refuse the response, and close, before all of it is written.
-		if err := c.Write(hs(req)); err != nil && !isReset(err) && !errors.Is(err, syscall.EPIPE) {
+		// The client may refuse the response, and close, before all of it is written. Paced
+		// mode writes the response one byte at a time without pauses (as Bytes does): pausing
+		// adds nothing to the handshake but time.
+		mode := mode
+		if mode == Paced {
+			mode = Bytes
+		}
+		if err := c.write(hs(req), mode); err != nil && !isReset(err) && !errors.Is(err, syscall.EPIPE) {
 			s.err = fmt.Errorf("writing the handshake response: %w", err)
 			return
 		}
