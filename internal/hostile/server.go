@@ -29,6 +29,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Mode is how a Server delivers the bytes of its Write steps.
@@ -410,7 +411,7 @@ func ExpectClose(code uint16) Step {
 		if f.Op != OpClose || !f.Fin || f.CloseCode() != code || code == 0 && len(f.Payload) != 0 {
 			return fmt.Errorf("client sent %s, want close %d", f, code)
 		}
-		return nil
+		return checkClose(f)
 	}
 }
 
@@ -425,11 +426,25 @@ func ExpectCloseOneOf(codes ...uint16) Step {
 		}
 		for _, code := range codes {
 			if f.Op == OpClose && f.Fin && f.CloseCode() == code {
-				return nil
+				return checkClose(f)
 			}
 		}
 		return fmt.Errorf("client sent %s, want close %v", f, codes)
 	}
+}
+
+// checkClose checks the rules of §5.5 and §5.5.1 for a close frame the client sent: no RSV
+// bit, at most 125 bytes of payload, not 1 byte, and a reason that is UTF-8.
+func checkClose(f Frame) error {
+	switch {
+	case f.Rsv != 0:
+		return fmt.Errorf("client close frame has RSV bits %#x", f.Rsv)
+	case len(f.Payload) > 125 || len(f.Payload) == 1:
+		return fmt.Errorf("client close frame has a payload of %d bytes", len(f.Payload))
+	case len(f.Payload) > 2 && !utf8.Valid(f.Payload[2:]):
+		return fmt.Errorf("client close reason %q is not UTF-8", f.Payload[2:])
+	}
+	return nil
 }
 
 // ExpectEOF checks that the client closes the TCP connection within StepTimeout without
