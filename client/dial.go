@@ -168,10 +168,11 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 }
 
 // ctxErr prefers the context's error when the context ended: a deadline set by the context
-// shows up in I/O as a timeout that would hide why.
+// shows up in I/O as a timeout that would hide why. err stays in the chain too, so that a
+// *handshake.StatusError whose body the deadline cut short is still found by errors.As.
 func ctxErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%w (%v)", cerr, err)
+		return fmt.Errorf("%w (%w)", cerr, err)
 	}
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/hostile"
 	"github.com/netkit/websocket/internal/wstest"
 )
 
@@ -85,6 +86,30 @@ func TestDialNon101IsStatusError(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("error shows the password: %v", err)
+	}
+}
+
+// TestDialStatusErrorKeptWhenHandshakeTimeoutCutsItsBody: a non-101 response whose body is
+// shorter than its Content-Length is read until HandshakeTimeout; the error must still carry
+// the *handshake.StatusError (status, Location, the part of the body that came) beside
+// context.DeadlineExceeded. Found by internal/hostile.
+func TestDialStatusErrorKeptWhenHandshakeTimeoutCutsItsBody(t *testing.T) {
+	srv, err := hostile.Start(hostile.Raw("HTTP/1.1 307 Temporary Redirect\r\nLocation: ws://127.0.0.1:1/x\r\n"+
+		"Content-Length: 100\r\n\r\n0123456789"), hostile.Script{hostile.Hang(10 * time.Second)}, hostile.Whole, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	_, _, err = Dial(context.Background(), srv.URL, &DialOptions{HandshakeTimeout: 300 * time.Millisecond})
+	var se *handshake.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 307 || se.Location != "ws://127.0.0.1:1/x" || string(se.Body) != "0123456789" {
+		t.Fatalf("err = %v, want a *handshake.StatusError 307 with its Location and partial body", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded in the chain too", err)
+	}
+	if err := srv.Wait(5 * time.Second); err != nil {
+		t.Fatalf("server: %v", err)
 	}
 }
 

@@ -19,6 +19,12 @@ type fakeTransport struct {
 	dead    chan struct{}
 	once    sync.Once
 
+	// When closeGate is set, close announces itself on closeStarted and waits for the gate
+	// before its frame "goes out": if closeNow came first, the frame is lost (closeLost).
+	closeStarted chan struct{}
+	closeGate    chan struct{}
+	closeLost    atomic.Bool
+
 	writeErr  error  // when set, writeMessage fails with it
 	closeEcho *bool  // when false, close does not get a reply (the peer is silent)
 	replyCode uint32 // when set, the peer replies with this code instead of echoing
@@ -66,6 +72,16 @@ func (f *fakeTransport) writeMessage(ctx context.Context, text bool, p []byte) e
 }
 
 func (f *fakeTransport) close(code uint32, reason string) error {
+	if f.closeGate != nil {
+		close(f.closeStarted)
+		<-f.closeGate
+		select {
+		case <-f.dead:
+			f.closeLost.Store(true)
+			return errFakeDropped
+		default:
+		}
+	}
 	f.written <- fmt.Sprintf("close:%d:%s", code, reason)
 	if f.closeEcho != nil && !*f.closeEcho {
 		return nil

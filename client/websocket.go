@@ -74,6 +74,7 @@ type session struct {
 	dead      bool      // the connection ended; the writer must stop
 	closeReq  bool      // Close was called
 	closeCB   *WebSocketAsyncCallback[bool]
+	inClose   bool  // the writer took the close and is carrying it out
 	closeDone bool  // the writer carried out the close
 	closeErr  error // its result
 	lost      error // first write error
@@ -341,6 +342,15 @@ func (ws *WebSocket) run(s *session) {
 		})
 	}
 
+	ws.mu.Lock()
+	inClose := s.inClose
+	ws.mu.Unlock()
+	if cl := (*closedError)(nil); inClose && errors.As(rerr, &cl) {
+		// The server's close crossed ours (RFC 6455 §7.1.2): the writer is sending our close
+		// frame, and the transport's close returns once it is out, the server's being in.
+		// Closing the connection first would cut it.
+		<-writerDone
+	}
 	_ = t.closeNow()
 	ws.mu.Lock()
 	s.dead = true
@@ -416,6 +426,7 @@ func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
 		it := s.out[0]
 		s.out[0] = outItem{}
 		s.out = s.out[1:]
+		s.inClose = it.isClose
 		ws.mu.Unlock()
 
 		if it.isClose {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const testURL = "ws://127.0.0.1:1/chat"
@@ -386,4 +387,38 @@ func TestOnWithWrongCallbackTypeIs401(t *testing.T) {
 	if err := ws.Off(EventOpen, msg); CodeOf(err) != CodeParameterError {
 		t.Fatalf("Off with wrong type: %v", err)
 	}
+}
+
+// TestServerCloseCrossingOursDoesNotCutOurCloseFrame: the server's close frame arrives while
+// the writer is sending ours (RFC 6455 §7.1.2: both sides may start the close at once). The
+// connection must not be closed under the writer: our close frame goes out, then CLOSE reports
+// the server's code. Found by internal/hostile (a rare race there: the server read EOF instead
+// of our close frame).
+func TestServerCloseCrossingOursDoesNotCutOurCloseFrame(t *testing.T) {
+	ws := CreateWebSocket()
+	f := newFake()
+	f.closeStarted, f.closeGate = make(chan struct{}), make(chan struct{})
+	no := false
+	f.closeEcho = &no // the server's own close stands for the reply
+	ws.dial = fakeDialer(f, nil)
+	r := newRecorder(t, ws)
+	r.onOpen = func() { _ = ws.Close(r.asyncCB("CLOSECB"), &WebSocketCloseOptions{Code: 4001}) }
+	_ = ws.Connect(testURL, nil, nil)
+	r.expect("HEADERRECEIVE a, b", "OPEN 1 Switching Protocols")
+	select {
+	case <-f.closeStarted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close not started")
+	}
+	f.serverClose(4003, "crossed")
+	time.Sleep(100 * time.Millisecond) // the reader has seen the server's close by now
+	close(f.closeGate)
+	r.expect("CLOSECB true", "CLOSE 4003 crossed")
+	if f.closeLost.Load() {
+		t.Fatal("the connection was closed before our close frame went out")
+	}
+	if w := <-f.written; w != "close:4001:" {
+		t.Fatalf("wrote %q", w)
+	}
+	wait(t, ws)
 }
