@@ -160,9 +160,9 @@ func (o *oursConn) read() ([]byte, error) {
 }
 
 func (o *oursConn) recv(req []byte, n, size int) error { return recvLoop(o, req, n, size) }
-func (o *oursConn) idle() <-chan struct{}  { return idleReader(o.read) }
-func (o *oursConn) close()                 { _ = o.c.Close(frame.CloseNormal, "") }
-func (o *oursConn) abort()                 { _ = o.c.CloseNow() }
+func (o *oursConn) idle() <-chan struct{}              { return idleReader(o.read) }
+func (o *oursConn) close()                             { _ = o.c.Close(frame.CloseNormal, "") }
+func (o *oursConn) abort()                             { _ = o.c.CloseNow() }
 
 // ---- inbox: messages delivered by event callbacks (facade, gws) ----
 
@@ -411,7 +411,7 @@ func (g *gorillaConn) read() ([]byte, error) {
 }
 
 func (g *gorillaConn) recv(req []byte, n, size int) error { return recvLoop(g, req, n, size) }
-func (g *gorillaConn) idle() <-chan struct{}  { return idleReader(g.read) }
+func (g *gorillaConn) idle() <-chan struct{}              { return idleReader(g.read) }
 
 // close is gorilla's documented closing: send a close message, read until the server's close
 // arrives (an error), then close the connection.
@@ -464,9 +464,9 @@ func (c *coderConn) read() ([]byte, error) {
 }
 
 func (c *coderConn) recv(req []byte, n, size int) error { return recvLoop(c, req, n, size) }
-func (c *coderConn) idle() <-chan struct{}  { return idleReader(c.read) }
-func (c *coderConn) close()                 { _ = c.c.Close(coder.StatusNormalClosure, "") }
-func (c *coderConn) abort()                 { _ = c.c.CloseNow() }
+func (c *coderConn) idle() <-chan struct{}              { return idleReader(c.read) }
+func (c *coderConn) close()                             { _ = c.c.Close(coder.StatusNormalClosure, "") }
+func (c *coderConn) abort()                             { _ = c.c.CloseNow() }
 
 // ---- gobwas/ws wsutil ----
 
@@ -507,7 +507,7 @@ func (w *wsutilConn) read() ([]byte, error) {
 }
 
 func (w *wsutilConn) recv(req []byte, n, size int) error { return recvLoop(w, req, n, size) }
-func (w *wsutilConn) idle() <-chan struct{}  { return idleReader(w.read) }
+func (w *wsutilConn) idle() <-chan struct{}              { return idleReader(w.read) }
 
 func (w *wsutilConn) close() {
 	body := ws.NewCloseFrameBody(ws.StatusNormalClosure, "")
@@ -603,7 +603,7 @@ func (g *gobwasConn) read() ([]byte, error) {
 }
 
 func (g *gobwasConn) recv(req []byte, n, size int) error { return recvLoop(g, req, n, size) }
-func (g *gobwasConn) idle() <-chan struct{}  { return idleReader(g.read) }
+func (g *gobwasConn) idle() <-chan struct{}              { return idleReader(g.read) }
 
 func (g *gobwasConn) close() {
 	if g.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "")) == nil {
@@ -755,6 +755,6 @@ func (r *rawConn) read() ([]byte, error) {
 }
 
 func (r *rawConn) recv(req []byte, n, size int) error { return recvLoop(r, req, n, size) }
-func (r *rawConn) idle() <-chan struct{}  { return idleReader(r.read) }
-func (r *rawConn) close()                 { r.nc.Close() }
-func (r *rawConn) abort()                 { r.nc.Close() }
+func (r *rawConn) idle() <-chan struct{}              { return idleReader(r.read) }
+func (r *rawConn) close()                             { r.nc.Close() }
+func (r *rawConn) abort()                             { r.nc.Close() }
