@@ -29,10 +29,10 @@ type config struct {
 func fullConfig() config {
 	return config{
 		reps:       5,
-		rtCount:    3000,
+		rtCount:    10000,
 		rtSizes:    []int{16, 1 << 10},
 		tpSizes:    []int{64, 1 << 10, 64 << 10, 1 << 20},
-		tpMinTime:  200 * time.Millisecond,
+		tpMinTime:  500 * time.Millisecond,
 		tpMinBytes: 0,
 		chunkBytes: 4 << 20,
 		hsCount:    300,
@@ -315,14 +315,16 @@ func (h *harness) handshake(lib library) (sample, error) {
 	}, nil
 }
 
-// inUse is the memory the idle benchmark counts: heap spans in use plus goroutine stacks,
-// after two collections.
-func inUse() uint64 {
+// memory is what the idle benchmark counts, after two collections: heap spans in use and
+// goroutine stacks, and the number of goroutines.
+type memory struct{ heap, stack, goroutines float64 }
+
+func inUse() memory {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+	return memory{float64(ms.HeapInuse), float64(ms.StackInuse), float64(runtime.NumGoroutine())}
 }
 
 // closedTime is a closed channel: receiving from it never waits.
@@ -384,6 +386,11 @@ func (h *harness) idle(lib library) (sample, error) {
 	if stuck > 0 {
 		return nil, fmt.Errorf("%d idle readers did not end", stuck)
 	}
-	per := (float64(after) - float64(before)) / float64(n)
-	return sample{"bytes": per}, nil
+	per := func(a, b float64) float64 { return (a - b) / float64(n) }
+	return sample{
+		"bytes":      per(after.heap+after.stack, before.heap+before.stack),
+		"heap":       per(after.heap, before.heap),
+		"stack":      per(after.stack, before.stack),
+		"goroutines": per(after.goroutines, before.goroutines),
+	}, nil
 }

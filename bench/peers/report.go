@@ -273,7 +273,13 @@ func (r *results) markdown() string {
 
 	if r.has("idle") {
 		fmt.Fprintf(&b, "### Memory per idle connection (%d connections)\n\n", r.cfg.idleConns)
-		r.table(&b, []string{"bytes per connection"}, []string{"idle"}, []column{{"bytes", "bytes", false, false, false}})
+		r.table(&b, []string{"bytes per connection", "of which heap", "of which stacks", "goroutines per connection"},
+			[]string{"idle", "idle", "idle", "idle"}, []column{
+				{"bytes", "bytes", false, false, false},
+				{"heap", "heap", false, false, false},
+				{"stacks", "stack", false, false, false},
+				{"goroutines", "goroutines", false, false, false},
+			})
 		fmt.Fprintf(&b, "\nDefinition: open %d connections to the idle path, each with a reader waiting (a goroutine "+
 			"blocked in the library's read, or the library's own read loop: gws ReadLoop, the facade's reader); "+
 			"then runtime.GC() twice; (HeapInuse + StackInuse) after minus before, divided by %d.\n\n",
