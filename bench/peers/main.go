@@ -12,6 +12,7 @@
 //	cd bench && go run ./peers                 # full run, about 5-10 minutes on 2 cores
 //	cd bench && go run ./peers -quick          # smoke run, a few seconds
 //	go run ./peers -only recv -sizes 64 -libs ours -cpuprofile recv64.pprof
+//	go run ./peers -only handshake -libs ours -memprofile handshake.allocs
 //
 // It lives in the bench module so that the library's go.mod never lists a competitor.
 package main
@@ -24,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -54,6 +56,7 @@ func mainErr() error {
 		sizes   = flag.String("sizes", "", "comma-separated message sizes in bytes to keep (default all)")
 		out     = flag.String("o", "", "also write the Markdown to this file")
 		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the client (driver) process")
+		memprof = flag.String("memprofile", "", "write an allocation profile of the client process (every allocation sampled)")
 	)
 	flag.Parse()
 	if *server {
@@ -87,9 +90,22 @@ func mainErr() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memprof != "" {
+		runtime.MemProfileRate = 1
+	}
 	res, err := run(opts)
 	if err != nil {
 		return err
+	}
+	if *memprof != "" {
+		f, err := os.Create(*memprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
 	}
 	md := res.markdown()
 	fmt.Print(md)

@@ -368,7 +368,11 @@ func (r *results) targets() string {
 		}
 	}
 	if v, ok := r.median("handshake", oursLib, "allocs"); ok {
-		line(v <= 20, "handshake %s allocations per connect+close; target ≤ 20", num(v))
+		floor := ""
+		if raw, rok := r.median("handshake", rawLib, "allocs"); rok {
+			floor = fmt.Sprintf(" (raw TCP connect+close alone: %s)", num(raw))
+		}
+		line(v <= 20, "handshake %s allocations per connect+close; target ≤ 20%s", num(v), floor)
 	}
 	if v, ok := r.median("handshake", oursLib, "p50"); ok {
 		if best, who, bok := r.bestPeer("handshake", "p50", false); bok {
