@@ -56,13 +56,13 @@ func mainErr() error {
 		sizes   = flag.String("sizes", "", "comma-separated message sizes in bytes to keep (default all)")
 		out     = flag.String("o", "", "also write the Markdown to this file")
 		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the client (driver) process")
-		memprof = flag.String("memprofile", "", "write an allocation profile of the client process (every allocation sampled)")
+		memprof = flag.String("memprofile", "", "write an allocation profile of the client process (every allocation sampled),\nand heap profiles <file>.idle-<library> while the idle connections are open")
 	)
 	flag.Parse()
 	if *server {
 		return runServer()
 	}
-	opts := options{quick: *quick, reps: *reps, progress: os.Stderr}
+	opts := options{quick: *quick, reps: *reps, progress: os.Stderr, heapProfile: *memprof}
 	var err error
 	if opts.only, err = parseSet(*only, func(s string) (string, error) {
 		switch s {
@@ -171,6 +171,8 @@ type options struct {
 	sizes    map[int]bool
 	libs     []library // nil: all
 	progress io.Writer // one line per repetition; nil for none
+	// heapProfile is the prefix of the idle benchmark's heap profiles; "" for none.
+	heapProfile string
 }
 
 // run starts the server, runs the selected benchmarks interleaved and returns the results.
@@ -191,7 +193,7 @@ func run(opts options) (*results, error) {
 		return nil, err
 	}
 	defer stop()
-	h := &harness{cfg: cfg, srv: srv}
+	h := &harness{cfg: cfg, srv: srv, heapProfile: opts.heapProfile}
 	res := newResults(cfg, libs)
 	for _, b := range h.benches(opts.only, opts.sizes) {
 		res.keys = append(res.keys, b.key())

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -78,6 +80,9 @@ func (b bench) key() string {
 type harness struct {
 	cfg config
 	srv addrs
+	// heapProfile, when not "", is the prefix of heap profiles written while the idle
+	// connections are open: <heapProfile>.idle-<library>.
+	heapProfile string
 }
 
 // dialTimeout bounds one dial of the benchmarks that do not count the dial's cost.
@@ -339,6 +344,19 @@ func inUse() memory {
 	return memory{float64(ms.HeapInuse), float64(ms.StackInuse), float64(runtime.NumGoroutine())}
 }
 
+// writeHeapProfile writes the heap profile (live objects as of the last collection) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // closedTime is a closed channel: receiving from it never waits.
 var closedTime = func() chan time.Time { c := make(chan time.Time); close(c); return c }()
 
@@ -373,6 +391,11 @@ func (h *harness) idle(lib library) (sample, error) {
 	wg.Wait()
 	time.Sleep(200 * time.Millisecond) // let every reader block in its read
 	after := inUse()
+	if h.heapProfile != "" {
+		if err := writeHeapProfile(h.heapProfile + ".idle-" + lib.name); err != nil {
+			return nil, err
+		}
+	}
 
 	// Tear down: drop every connection and wait for every reader to end.
 	deadline := time.NewTimer(h.cfg.watchdog)
