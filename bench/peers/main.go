@@ -14,7 +14,11 @@
 //	go run ./peers -only recv -sizes 64 -libs ours -cpuprofile recv64.pprof
 //	go run ./peers -only handshake -libs ours -memprofile handshake.allocs
 //
-// It lives in the bench module so that the library's go.mod never lists a competitor.
+// What it drives is RFC 6455 end to end: the opening handshake (§4.1, §4.2), data frames with
+// client masking (§5.2, §5.3), fragmentation on the server side (§5.4), ping/pong (§5.5.2,
+// §5.5.3) and the closing handshake (§5.5.1, §7). It lives in the bench module so that the
+// library's go.mod never lists a competitor; it uses the library only through its public
+// packages (client, conn, frame), and nothing may import it (it is a main package).
 package main
 
 import (
@@ -49,7 +53,7 @@ func main() {
 func mainErr() error {
 	var (
 		server  = flag.Bool("server", false, "only run the server (prints its addresses, stops at EOF on stdin)")
-		reps    = flag.Int("reps", 0, "repetitions per benchmark and library (default 5, -quick 1)")
+		reps    = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
 		quick   = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
 		only    = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle (default all)")
 		libs    = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames())

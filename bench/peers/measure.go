@@ -30,7 +30,7 @@ type config struct {
 
 func fullConfig() config {
 	return config{
-		reps:       5,
+		reps:       7,
 		rtCount:    10000,
 		rtSizes:    []int{16, 1 << 10},
 		tpSizes:    []int{64, 1 << 10, 64 << 10, 1 << 20},

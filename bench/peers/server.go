@@ -97,6 +97,7 @@ type wsConn struct {
 	br  *bufio.Reader
 	bw  *bufio.Writer
 	buf []byte // reassembled message payload, reused
+	pb  prebuilt
 }
 
 func serveWS(c net.Conn) {
@@ -214,7 +215,7 @@ func (s *wsConn) source(_ ws.OpCode, p []byte) error {
 	}
 	var hb writeBuf
 	_ = ws.WriteHeader(&hb, ws.Header{Fin: true, OpCode: ws.OpBinary, Length: int64(size)})
-	return writeRepeated(s.c, hb.b, size, n)
+	return writeRepeated(s.c, &s.pb, hb.b, size, n)
 }
 
 // writeBuf is an io.Writer into a byte slice.
@@ -222,28 +223,40 @@ type writeBuf struct{ b []byte }
 
 func (w *writeBuf) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
+// prebuilt is a source connection's batch of identical frames, built once per message size.
+type prebuilt struct {
+	size  int
+	batch []byte // per copies of one frame (header and payload)
+	one   int    // length of one frame
+	per   int
+}
+
 // writeRepeated writes n copies of header followed by size payload bytes (a fixed pattern),
-// batching small frames into writes of about batchSize bytes.
-func writeRepeated(c net.Conn, header []byte, size, n int) error {
-	one := make([]byte, 0, len(header)+size)
-	one = append(one, header...)
-	for i := 0; i < size; i++ {
-		one = append(one, pattern(i))
+// batching small frames into writes of about batchSize bytes. The batch is built on the first
+// request for a size and reused by the next requests of the connection.
+func writeRepeated(c net.Conn, pb *prebuilt, header []byte, size, n int) error {
+	if pb.batch == nil || pb.size != size {
+		one := make([]byte, 0, len(header)+size)
+		one = append(one, header...)
+		for i := 0; i < size; i++ {
+			one = append(one, pattern(i))
+		}
+		batch := one
+		per := 1
+		for len(batch)+len(one) <= batchSize {
+			batch = append(batch, one...)
+			per++
+		}
+		*pb = prebuilt{size: size, batch: batch, one: len(one), per: per}
 	}
-	batch := one
-	per := 1
-	for len(batch)+len(one) <= batchSize {
-		batch = append(batch, one...)
-		per++
-	}
-	for n >= per {
-		if _, err := c.Write(batch); err != nil {
+	for n >= pb.per {
+		if _, err := c.Write(pb.batch); err != nil {
 			return err
 		}
-		n -= per
+		n -= pb.per
 	}
 	if n > 0 {
-		if _, err := c.Write(batch[:n*len(one)]); err != nil {
+		if _, err := c.Write(pb.batch[:n*pb.one]); err != nil {
 			return err
 		}
 	}
@@ -279,6 +292,7 @@ func serveRaw(c net.Conn) {
 	bw := bufio.NewWriterSize(c, size)
 	var hdr [4]byte
 	var buf []byte
+	var pb prebuilt
 	count := 0
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -313,7 +327,7 @@ func serveRaw(c net.Conn) {
 				return
 			}
 			binary.BigEndian.PutUint32(hdr[:], uint32(size))
-			if writeRepeated(c, hdr[:], size, k) != nil {
+			if writeRepeated(c, &pb, hdr[:], size, k) != nil {
 				return
 			}
 		}
