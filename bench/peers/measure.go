@@ -53,7 +53,7 @@ func quickConfig() config {
 		tpMinBytes: 2 << 20,
 		chunkBytes: 1 << 20,
 		hsCount:    10,
-		idleConns:  20,
+		idleConns:  200,
 		watchdog:   30 * time.Second,
 	}
 }
