@@ -51,6 +51,21 @@ func (r *results) median(key, lib, metric string) (float64, bool) {
 	return vs[m], true
 }
 
+// span returns " (reps lo–hi)", the range of metric over the repetitions, or "" for fewer
+// than two: how much the machine's noise moved the median's inputs.
+func (r *results) span(key, lib, metric string) string {
+	var vs []float64
+	for _, s := range r.data[key][lib] {
+		if v, ok := s[metric]; ok {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" (reps %s–%s)", num(slices.Min(vs)), num(slices.Max(vs)))
+}
+
 // The roles of the libraries in the targets: ours, the peers, and the raw TCP floor.
 const (
 	oursLib   = "ours"
@@ -287,7 +302,7 @@ func (r *results) markdown() string {
 	}
 
 	if t := r.targets(); t != "" {
-		b.WriteString("### Targets (ours, from the medians above)\n\n")
+		b.WriteString("### Targets (ours, from the medians above; ranges are ours over the repetitions)\n\n")
 		b.WriteString(t)
 		b.WriteString("\n")
 	}
@@ -322,12 +337,12 @@ func (r *results) targets() string {
 		k := "rt/" + strconv.Itoa(s)
 		if ours, ok := r.median(k, oursLib, "p50"); ok {
 			if raw, rok := r.median(k, rawLib, "p50"); rok {
-				line(ours <= 1.15*raw, "round trip %s p50 %s µs = %.2f× raw TCP (%s µs); target ≤ 1.15×", sizeName(s), num(ours), ours/raw, num(raw))
+				line(ours <= 1.15*raw, "round trip %s p50 %s µs%s = %.2f× raw TCP (%s µs); target ≤ 1.15×", sizeName(s), num(ours), r.span(k, oursLib, "p50"), ours/raw, num(raw))
 			}
 		}
 		if ours, ok := r.median(k, oursLib, "p999"); ok {
 			if best, who, bok := r.bestPeer(k, "p999", false); bok {
-				line(ours <= best, "round trip %s p99.9 %s µs vs best peer %s %s µs; target ≤ best peer", sizeName(s), num(ours), who, num(best))
+				line(ours <= best, "round trip %s p99.9 %s µs%s vs best peer %s %s µs; target ≤ best peer", sizeName(s), num(ours), r.span(k, oursLib, "p999"), who, num(best))
 			}
 		}
 	}
@@ -339,7 +354,7 @@ func (r *results) targets() string {
 				continue
 			}
 			if best, who, bok := r.bestPeer(k, "mbs", true); bok {
-				line(ours >= best, "%s %s %s MB/s = %.0f%% of best peer %s (%s MB/s); target ≥ 100%%", kind, sizeName(s), num(ours), 100*ours/best, who, num(best))
+				line(ours >= best, "%s %s %s MB/s%s = %.0f%% of best peer %s (%s MB/s); target ≥ 100%%", kind, sizeName(s), num(ours), r.span(k, oursLib, "mbs"), 100*ours/best, who, num(best))
 			}
 			if s >= 64<<10 {
 				if raw, rok := r.median(k, rawLib, "mbs"); rok {
@@ -376,11 +391,11 @@ func (r *results) targets() string {
 	}
 	if v, ok := r.median("handshake", oursLib, "p50"); ok {
 		if best, who, bok := r.bestPeer("handshake", "p50", false); bok {
-			line(v <= best, "handshake p50 %s µs vs best peer %s %s µs; target ≤ best peer", num(v), who, num(best))
+			line(v <= best, "handshake p50 %s µs%s vs best peer %s %s µs; target ≤ best peer", num(v), r.span("handshake", oursLib, "p50"), who, num(best))
 		}
 	}
 	if v, ok := r.median("idle", oursLib, "bytes"); ok {
-		line(v <= 5<<10, "idle connection %s B (%.2f KiB); target ≤ 5 KiB", num(v), v/1024)
+		line(v <= 5<<10, "idle connection %s B%s (%.2f KiB); target ≤ 5 KiB", num(v), r.span("idle", oursLib, "bytes"), v/1024)
 		if best, who, bok := r.bestPeer("idle", "bytes", false); bok {
 			line(v < best/2, "idle connection %s B vs best peer %s %s B; target < half (%s B)", num(v), who, num(best), num(best/2))
 		}
