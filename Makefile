@@ -7,7 +7,7 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCHSTAT_VERSION   ?= v0.0.0-20260908200009-22c9c6c9d4da
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all run test lint fuzz fuzz-long bench bench-engine tools interop load
+.PHONY: all run test lint fuzz fuzz-long bench bench-engine bench-peers tools interop load
 
 all: lint test
 
@@ -40,6 +40,11 @@ fuzz-long:
 ## bench: engine benchmarks side by side with gobwas/ws (bench/ module), summarized by benchstat
 bench: tools
 	BENCHTIME=$(BENCHTIME) BENCHCOUNT=$(BENCHCOUNT) ./scripts/bench.sh
+
+## bench-peers: our clients against gorilla, coder, gobwas, gws and a raw TCP floor, one server
+## process on loopback, interleaved medians; Markdown to stdout and bench/results/peers.md
+bench-peers:
+	cd bench && $(GO) run ./peers -o results/peers.md
 
 tools:
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

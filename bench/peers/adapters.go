@@ -1,0 +1,767 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	coder "github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+	gorilla "github.com/gorilla/websocket"
+	"github.com/lxzan/gws"
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/frame"
+)
+
+// peerConn is one client connection of a library under test, used the way the library's
+// documentation shows. Only one goroutine calls its methods, except abort.
+type peerConn interface {
+	// write sends one binary message.
+	write(p []byte) error
+	// writeText sends one text message (the sink's "done", the source's "N S").
+	writeText(p []byte) error
+	// read returns the next data message, in a buffer the adapter reuses where the library
+	// allows it; it is valid until the next read.
+	read() ([]byte, error)
+	// recv sends req, the source's request "n size", and receives the n binary messages of
+	// size bytes it asks for, checking each one's size and pattern.
+	recv(req []byte, n, size int) error
+	// idle starts what reads the connection while it idles (a goroutine blocked in a read,
+	// or the library's own read loop) and returns a channel closed when that reader ends.
+	idle() <-chan struct{}
+	// close ends the connection the library's normal way (closing handshake if it has one).
+	close()
+	// abort drops the connection at once; any goroutine reading it returns. Safe to call
+	// from any goroutine, more than once.
+	abort()
+}
+
+// addrs are the server's listening addresses.
+type addrs struct{ ws, tcp string }
+
+// library is one client implementation under test.
+type library struct {
+	name string
+	note string // how it is used, for the report
+	dial func(ctx context.Context, a addrs, path string) (peerConn, error)
+}
+
+// libraries lists every client in the order the interleaved runs use.
+var libraries = []library{
+	{"ours", "client.Dial; Conn.WriteMessage / ReadMessage(ctx, reused buf)", dialOurs},
+	{"ours-facade", "CreateWebSocket, Connect, Send (window of 32), MESSAGE events", dialFacade},
+	{"gorilla", "Dialer.Dial; WriteMessage / NextReader into a reused buffer", dialGorilla},
+	{"coder", "websocket.Dial; Write(ctx) / Reader(ctx) into a reused buffer", dialCoder},
+	{"gobwas-wsutil", "ws.Dial; wsutil.WriteClientMessage / ReadServerData", dialWsutil},
+	{"gobwas-lowlevel", "ws.Dial; ws.WriteFrame (masked) / ws.ReadHeader with reused buffers", dialGobwasLow},
+	{"gws", "gws.NewClient, ReadLoop goroutine, OnMessage events; WriteMessage", dialGws},
+	{"raw-tcp", "net.Dial; 4-byte length prefix, writev, no WebSocket framing", dialRaw},
+}
+
+// errMessage reports a message that is not what the server sent.
+var errMessage = errors.New("peers: wrong message")
+
+// checkPayload checks a source message: size bytes of the pattern.
+func checkPayload(p []byte, size int) error {
+	if len(p) != size || (size > 0 && (p[0] != pattern(0) || p[size-1] != pattern(size-1))) {
+		return fmt.Errorf("%w: %d bytes, want %d", errMessage, len(p), size)
+	}
+	return nil
+}
+
+// recvLoop is recv for libraries with a blocking read.
+func recvLoop(c peerConn, req []byte, n, size int) error {
+	if err := c.writeText(req); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		p, err := c.read()
+		if err != nil {
+			return err
+		}
+		if err := checkPayload(p, size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idleReader runs read until it fails, in a goroutine, and returns a channel closed then.
+func idleReader(read func() ([]byte, error)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, err := read(); err != nil {
+				return
+			}
+		}
+	}()
+	return done
+}
+
+// readAllInto reads r to EOF into buf[:0], growing it, and returns the bytes.
+func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// closeWait bounds the closing handshakes of the adapters that drive it themselves.
+const closeWait = 5 * time.Second
+
+// ---- ours, blocking API ----
+
+type oursConn struct {
+	c   *client.Conn
+	buf []byte
+}
+
+func dialOurs(ctx context.Context, a addrs, path string) (peerConn, error) {
+	c, _, err := client.Dial(ctx, "ws://"+a.ws+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &oursConn{c: c}, nil
+}
+
+func (o *oursConn) write(p []byte) error {
+	return o.c.WriteMessage(context.Background(), conn.Binary, p)
+}
+
+func (o *oursConn) writeText(p []byte) error {
+	return o.c.WriteMessage(context.Background(), conn.Text, p)
+}
+
+func (o *oursConn) read() ([]byte, error) {
+	_, p, err := o.c.ReadMessage(context.Background(), o.buf)
+	o.buf = p
+	return p, err
+}
+
+func (o *oursConn) recv(req []byte, n, size int) error { return recvLoop(o, req, n, size) }
+func (o *oursConn) idle() <-chan struct{}              { return idleReader(o.read) }
+func (o *oursConn) close()                             { _ = o.c.Close(frame.CloseNormal, "") }
+func (o *oursConn) abort()                             { _ = o.c.CloseNow() }
+
+// ---- inbox: messages delivered by event callbacks (facade, gws) ----
+
+// inbox hands messages from a library's callback to the benchmark goroutine. In counting
+// mode (recv) the callback only counts and checks; otherwise it passes each message on.
+type inbox struct {
+	msgs   chan []byte
+	errs   chan error // the first failure, kept for every later reader
+	target atomic.Int64
+	size   atomic.Int64
+	got    atomic.Int64
+	bad    atomic.Int64
+	done   chan struct{}
+	buf    []byte // copy of the last message, for libraries that reuse theirs
+	failed sync.Once
+}
+
+func newInbox() *inbox {
+	return &inbox{msgs: make(chan []byte, 1), errs: make(chan error, 1), done: make(chan struct{}, 1)}
+}
+
+// deliver is called from the library's callback. copyIt copies p into the inbox's buffer
+// first (the library reuses p after the callback returns). Only one message is ever in flight
+// outside counting mode.
+func (b *inbox) deliver(p []byte, copyIt bool) {
+	if t := b.target.Load(); t > 0 {
+		if checkPayload(p, int(b.size.Load())) != nil {
+			b.bad.Add(1)
+		}
+		if b.got.Add(1) == t {
+			b.done <- struct{}{}
+		}
+		return
+	}
+	if copyIt {
+		b.buf = append(b.buf[:0], p...)
+		p = b.buf
+	}
+	select {
+	case b.msgs <- p:
+	case err := <-b.errs: // nobody will read it: the connection is over
+		b.errs <- err
+	}
+}
+
+var errClosed = errors.New("peers: connection closed")
+
+// fail records the connection's end; reads return err from then on.
+func (b *inbox) fail(err error) {
+	if err == nil {
+		err = errClosed
+	}
+	b.failed.Do(func() { b.errs <- err })
+}
+
+func (b *inbox) read() ([]byte, error) {
+	select {
+	case p := <-b.msgs:
+		return p, nil
+	case err := <-b.errs:
+		b.errs <- err
+		return nil, err
+	}
+}
+
+// count waits, after send, for n messages of size bytes in counting mode.
+func (b *inbox) count(n, size int, send func() error) error {
+	b.got.Store(0)
+	b.bad.Store(0)
+	b.size.Store(int64(size))
+	b.target.Store(int64(n))
+	defer b.target.Store(0)
+	if err := send(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	select {
+	case <-b.done:
+	case err := <-b.errs:
+		b.errs <- err
+		return err
+	}
+	if bad := b.bad.Load(); bad > 0 {
+		return fmt.Errorf("%w: %d of %d", errMessage, bad, n)
+	}
+	return nil
+}
+
+// ---- ours, the seed facade ----
+
+// facadeWindow is how many Sends may be outstanding: Send returns at once and queues, so the
+// sender waits for the Send callbacks to keep the queue bounded.
+const facadeWindow = 32
+
+type facadeConn struct {
+	ws      *client.WebSocket
+	in      *inbox
+	opened  chan error
+	closed  chan struct{}
+	sem     chan struct{}
+	sent    *client.WebSocketAsyncCallback[bool]
+	sendErr atomic.Pointer[client.AsyncError]
+}
+
+func dialFacade(ctx context.Context, a addrs, path string) (peerConn, error) {
+	f := &facadeConn{
+		ws:     client.CreateWebSocket(),
+		in:     newInbox(),
+		opened: make(chan error, 1),
+		closed: make(chan struct{}),
+		sem:    make(chan struct{}, facadeWindow),
+	}
+	f.sent = client.NewWebSocketAsyncCallback(func(err *client.AsyncError, _ bool) {
+		if err != nil {
+			f.sendErr.CompareAndSwap(nil, err)
+		}
+		<-f.sem
+	})
+	ws := f.ws
+	_ = ws.On(client.EventOpen, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, _ map[uint32]string) {
+		var e error
+		if err != nil {
+			e = err
+		}
+		select {
+		case f.opened <- e:
+		default:
+		}
+	}))
+	_ = ws.On(client.EventMessage, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, m client.MessageData) {
+		switch d := m.(type) {
+		case client.ArrayData:
+			f.in.deliver(d, false)
+		case client.StringData:
+			f.in.deliver([]byte(d), false)
+		}
+	}))
+	_ = ws.On(client.EventError, client.NewWebSocketErrorCallback(func(err *client.BusinessException) {
+		select {
+		case f.opened <- err:
+		default:
+		}
+		f.in.fail(err)
+	}))
+	var once sync.Once
+	_ = ws.On(client.EventClose, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, _ client.CloseResult) {
+		once.Do(func() { close(f.closed) })
+		f.in.fail(errClosed)
+	}))
+	opts := client.NewWebSocketRequestOptions()
+	opts.Proxy = client.NoProxy{} // the seed's default is SYSTEM; loopback needs no proxy
+	if err := ws.Connect("ws://"+a.ws+path, opts, nil); err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-f.opened:
+		if err != nil {
+			f.waitClosed()
+			return nil, err
+		}
+		return f, nil
+	case <-ctx.Done():
+		f.close()
+		return nil, ctx.Err()
+	}
+}
+
+func (f *facadeConn) send(d client.MessageData) error {
+	select {
+	case f.sem <- struct{}{}:
+	case <-f.closed:
+		return errClosed
+	}
+	if err := f.ws.Send(d, f.sent); err != nil {
+		return err
+	}
+	if err := f.sendErr.Load(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (f *facadeConn) write(p []byte) error     { return f.send(client.ArrayData(p)) }
+func (f *facadeConn) writeText(p []byte) error { return f.send(client.StringData(p)) }
+func (f *facadeConn) read() ([]byte, error)    { return f.in.read() }
+
+func (f *facadeConn) recv(req []byte, n, size int) error {
+	return f.in.count(n, size, func() error { return f.writeText(req) })
+}
+
+func (f *facadeConn) idle() <-chan struct{} { return f.closed }
+
+func (f *facadeConn) close() {
+	_ = f.ws.Close(nil, nil)
+	f.waitClosed()
+}
+
+// abort closes without waiting for CLOSE (the facade has no abort; its close is bounded by
+// the engine's close timeout).
+func (f *facadeConn) abort() {
+	f.in.fail(errClosed)
+	_ = f.ws.Close(nil, nil)
+}
+
+func (f *facadeConn) waitClosed() {
+	t := time.NewTimer(2 * closeWait)
+	defer t.Stop()
+	select {
+	case <-f.closed:
+	case <-t.C:
+	}
+}
+
+// ---- gorilla/websocket ----
+
+type gorillaConn struct {
+	c   *gorilla.Conn
+	buf []byte
+}
+
+func dialGorilla(ctx context.Context, a addrs, path string) (peerConn, error) {
+	c, resp, err := gorilla.DefaultDialer.DialContext(ctx, "ws://"+a.ws+path, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &gorillaConn{c: c}, nil
+}
+
+func (g *gorillaConn) write(p []byte) error { return g.c.WriteMessage(gorilla.BinaryMessage, p) }
+func (g *gorillaConn) writeText(p []byte) error {
+	return g.c.WriteMessage(gorilla.TextMessage, p)
+}
+
+func (g *gorillaConn) read() ([]byte, error) {
+	_, r, err := g.c.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	g.buf, err = readAllInto(r, g.buf)
+	return g.buf, err
+}
+
+func (g *gorillaConn) recv(req []byte, n, size int) error { return recvLoop(g, req, n, size) }
+func (g *gorillaConn) idle() <-chan struct{}              { return idleReader(g.read) }
+
+// close is gorilla's documented closing: send a close message, read until the server's close
+// arrives (an error), then close the connection.
+func (g *gorillaConn) close() {
+	msg := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "")
+	if g.c.WriteControl(gorilla.CloseMessage, msg, time.Now().Add(closeWait)) == nil {
+		_ = g.c.SetReadDeadline(time.Now().Add(closeWait))
+		for {
+			if _, _, err := g.c.NextReader(); err != nil {
+				break
+			}
+		}
+	}
+	g.c.Close()
+}
+
+func (g *gorillaConn) abort() { g.c.Close() }
+
+// ---- coder/websocket ----
+
+type coderConn struct {
+	c   *coder.Conn
+	buf []byte
+}
+
+func dialCoder(ctx context.Context, a addrs, path string) (peerConn, error) {
+	c, _, err := coder.Dial(ctx, "ws://"+a.ws+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(64 << 20) // the default, 32 KiB, is below the largest message
+	return &coderConn{c: c}, nil
+}
+
+func (c *coderConn) write(p []byte) error {
+	return c.c.Write(context.Background(), coder.MessageBinary, p)
+}
+
+func (c *coderConn) writeText(p []byte) error {
+	return c.c.Write(context.Background(), coder.MessageText, p)
+}
+
+func (c *coderConn) read() ([]byte, error) {
+	_, r, err := c.c.Reader(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	c.buf, err = readAllInto(r, c.buf)
+	return c.buf, err
+}
+
+func (c *coderConn) recv(req []byte, n, size int) error { return recvLoop(c, req, n, size) }
+func (c *coderConn) idle() <-chan struct{}              { return idleReader(c.read) }
+func (c *coderConn) close()                             { _ = c.c.Close(coder.StatusNormalClosure, "") }
+func (c *coderConn) abort()                             { _ = c.c.CloseNow() }
+
+// ---- gobwas/ws wsutil ----
+
+type wsutilConn struct {
+	nc net.Conn
+	rw io.ReadWriter
+}
+
+// readWriter joins the handshake's buffered reader (when it holds bytes) with the connection.
+type readWriter struct {
+	io.Reader
+	io.Writer
+}
+
+func dialWsutil(ctx context.Context, a addrs, path string) (peerConn, error) {
+	nc, br, _, err := ws.Dial(ctx, "ws://"+a.ws+path)
+	if err != nil {
+		return nil, err
+	}
+	var rw io.ReadWriter = nc
+	if br != nil {
+		rw = readWriter{br, nc}
+	}
+	return &wsutilConn{nc: nc, rw: rw}, nil
+}
+
+func (w *wsutilConn) write(p []byte) error {
+	return wsutil.WriteClientMessage(w.nc, ws.OpBinary, p)
+}
+
+func (w *wsutilConn) writeText(p []byte) error {
+	return wsutil.WriteClientMessage(w.nc, ws.OpText, p)
+}
+
+func (w *wsutilConn) read() ([]byte, error) {
+	p, _, err := wsutil.ReadServerData(w.rw)
+	return p, err
+}
+
+func (w *wsutilConn) recv(req []byte, n, size int) error { return recvLoop(w, req, n, size) }
+func (w *wsutilConn) idle() <-chan struct{}              { return idleReader(w.read) }
+
+func (w *wsutilConn) close() {
+	body := ws.NewCloseFrameBody(ws.StatusNormalClosure, "")
+	if wsutil.WriteClientMessage(w.nc, ws.OpClose, body) == nil {
+		_ = w.nc.SetReadDeadline(time.Now().Add(closeWait))
+		for {
+			if _, _, err := wsutil.ReadServerData(w.rw); err != nil {
+				break
+			}
+		}
+	}
+	w.nc.Close()
+}
+
+func (w *wsutilConn) abort() { w.nc.Close() }
+
+// ---- gobwas/ws low level ----
+
+type gobwasConn struct {
+	nc  net.Conn
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	out []byte // masked copy of the payload being written
+	buf []byte // payload being read
+	ctl []byte // control frame payload
+}
+
+func dialGobwasLow(ctx context.Context, a addrs, path string) (peerConn, error) {
+	nc, br, _, err := ws.Dial(ctx, "ws://"+a.ws+path)
+	if err != nil {
+		return nil, err
+	}
+	if br == nil {
+		br = bufio.NewReader(nc)
+	}
+	return &gobwasConn{nc: nc, br: br, bw: bufio.NewWriter(nc), ctl: make([]byte, 0, 125)}, nil
+}
+
+// writeFrame writes one masked frame (RFC 6455 §5.3) from a reused buffer.
+func (g *gobwasConn) writeFrame(op ws.OpCode, p []byte) error {
+	if cap(g.out) < len(p) {
+		g.out = make([]byte, len(p))
+	}
+	out := g.out[:len(p)]
+	copy(out, p)
+	f := ws.MaskFrameInPlace(ws.NewFrame(op, true, out))
+	if err := ws.WriteFrame(g.bw, f); err != nil {
+		return err
+	}
+	return g.bw.Flush()
+}
+
+func (g *gobwasConn) write(p []byte) error     { return g.writeFrame(ws.OpBinary, p) }
+func (g *gobwasConn) writeText(p []byte) error { return g.writeFrame(ws.OpText, p) }
+
+func (g *gobwasConn) read() ([]byte, error) {
+	g.buf = g.buf[:0]
+	for {
+		h, err := ws.ReadHeader(g.br)
+		if err != nil {
+			return nil, err
+		}
+		if h.OpCode.IsControl() {
+			p := g.ctl[:h.Length]
+			if _, err := io.ReadFull(g.br, p); err != nil {
+				return nil, err
+			}
+			switch h.OpCode {
+			case ws.OpClose:
+				return nil, errClosed
+			case ws.OpPing:
+				if err := g.writeFrame(ws.OpPong, p); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		start := len(g.buf)
+		end := start + int(h.Length)
+		if cap(g.buf) < end {
+			nb := make([]byte, start, end)
+			copy(nb, g.buf)
+			g.buf = nb
+		}
+		g.buf = g.buf[:end]
+		if _, err := io.ReadFull(g.br, g.buf[start:]); err != nil {
+			return nil, err
+		}
+		if h.Fin {
+			return g.buf, nil
+		}
+	}
+}
+
+func (g *gobwasConn) recv(req []byte, n, size int) error { return recvLoop(g, req, n, size) }
+func (g *gobwasConn) idle() <-chan struct{}              { return idleReader(g.read) }
+
+func (g *gobwasConn) close() {
+	if g.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "")) == nil {
+		_ = g.nc.SetReadDeadline(time.Now().Add(closeWait))
+		for {
+			if _, err := g.read(); err != nil {
+				break
+			}
+		}
+	}
+	g.nc.Close()
+}
+
+func (g *gobwasConn) abort() { g.nc.Close() }
+
+// ---- lxzan/gws ----
+
+type gwsConn struct {
+	sock     *gws.Conn
+	in       *inbox
+	loopDone chan struct{}
+}
+
+// gwsHandler is the gws.Event the client registers.
+type gwsHandler struct{ in *inbox }
+
+func (h *gwsHandler) OnOpen(*gws.Conn)               {}
+func (h *gwsHandler) OnClose(_ *gws.Conn, err error) { h.in.fail(err) }
+func (h *gwsHandler) OnPing(s *gws.Conn, p []byte)   { _ = s.WritePong(p) }
+func (h *gwsHandler) OnPong(*gws.Conn, []byte)       {}
+func (h *gwsHandler) OnMessage(_ *gws.Conn, m *gws.Message) {
+	h.in.deliver(m.Bytes(), true)
+	_ = m.Close()
+}
+
+func dialGws(ctx context.Context, a addrs, path string) (peerConn, error) {
+	in := newInbox()
+	opt := &gws.ClientOption{Addr: "ws://" + a.ws + path}
+	if d, ok := ctx.Deadline(); ok {
+		opt.HandshakeTimeout = time.Until(d)
+	}
+	sock, resp, err := gws.NewClient(&gwsHandler{in: in}, opt)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	g := &gwsConn{sock: sock, in: in, loopDone: make(chan struct{})}
+	go func() {
+		defer close(g.loopDone)
+		sock.ReadLoop()
+	}()
+	return g, nil
+}
+
+func (g *gwsConn) write(p []byte) error { return g.sock.WriteMessage(gws.OpcodeBinary, p) }
+func (g *gwsConn) writeText(p []byte) error {
+	return g.sock.WriteMessage(gws.OpcodeText, p)
+}
+func (g *gwsConn) read() ([]byte, error) { return g.in.read() }
+
+func (g *gwsConn) recv(req []byte, n, size int) error {
+	return g.in.count(n, size, func() error { return g.writeText(req) })
+}
+
+func (g *gwsConn) idle() <-chan struct{} { return g.loopDone }
+
+func (g *gwsConn) close() {
+	_ = g.sock.WriteClose(1000, nil)
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-g.loopDone:
+	case <-t.C:
+		g.abort()
+		<-g.loopDone
+	}
+}
+
+func (g *gwsConn) abort() {
+	g.in.fail(errClosed)
+	_ = g.sock.NetConn().Close()
+}
+
+// ---- raw TCP floor ----
+
+type rawConn struct {
+	nc   net.Conn
+	br   *bufio.Reader
+	mode byte
+	hdr  [4]byte
+	vec  [2][]byte
+	bufs net.Buffers
+	buf  []byte
+}
+
+// rawReadBuf is the raw client's read buffer: 4 KiB, the default read buffer of ours, gorilla
+// and gobwas, so that raw TCP differs from them only by the framing.
+const rawReadBuf = 4 << 10
+
+var rawModes = map[string]byte{"/echo": modeEcho, "/sink": modeSink, "/source": modeSource, "/idle": modeIdle}
+
+func dialRaw(ctx context.Context, a addrs, path string) (peerConn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", a.tcp)
+	if err != nil {
+		return nil, err
+	}
+	mode := rawModes[path]
+	if _, err := nc.Write([]byte{mode}); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	size := rawReadBuf
+	if mode == modeIdle {
+		size = idleBuf // the floor of memory per connection, as on the server
+	}
+	return &rawConn{nc: nc, br: bufio.NewReaderSize(nc, size), mode: mode}, nil
+}
+
+// write sends the length and the bytes with one writev.
+func (r *rawConn) write(p []byte) error {
+	binary.BigEndian.PutUint32(r.hdr[:], uint32(len(p)))
+	r.vec[0], r.vec[1] = r.hdr[:], p
+	r.bufs = r.vec[:]
+	_, err := r.bufs.WriteTo(r.nc)
+	r.vec[1] = nil
+	return err
+}
+
+// writeText is write, except that the sink's "done" becomes the rawDone marker.
+func (r *rawConn) writeText(p []byte) error {
+	if r.mode == modeSink && string(p) == "done" {
+		binary.BigEndian.PutUint32(r.hdr[:], rawDone)
+		_, err := r.nc.Write(r.hdr[:])
+		return err
+	}
+	return r.write(p)
+}
+
+func (r *rawConn) read() ([]byte, error) {
+	if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint32(r.hdr[:]))
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	r.buf = r.buf[:n]
+	// What the buffer holds is copied; the rest is read straight into the message, in as few
+	// reads as the kernel allows (the floor: no copy through a buffer for large messages).
+	k, _ := io.ReadFull(r.br, r.buf[:min(n, r.br.Buffered())])
+	_, err := io.ReadFull(r.nc, r.buf[k:])
+	return r.buf, err
+}
+
+func (r *rawConn) recv(req []byte, n, size int) error { return recvLoop(r, req, n, size) }
+func (r *rawConn) idle() <-chan struct{}              { return idleReader(r.read) }
+func (r *rawConn) close()                             { r.nc.Close() }
+func (r *rawConn) abort()                             { r.nc.Close() }
