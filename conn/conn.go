@@ -128,7 +128,7 @@ type Conn struct {
 	frameLock chan struct{} // held while a frame is written (and by message-writer Writes)
 
 	// Reading state, owned by the holder of readLock.
-	fr         *frame.Reader
+	fr         frame.Reader
 	ctlOp      frame.Opcode // control frame whose payload is still to be read, if ctlPending
 	ctlPending bool
 	inFrame    bool // the current frame is a data frame of c's message
@@ -140,10 +140,9 @@ type Conn struct {
 	readGen    uint64
 	partial    []byte // bytes of the current message kept by an interrupted ReadMessage
 	utf8       frame.UTF8Validator
-	scratch    [512]byte
 
 	// Writing state, owned by the holder of frameLock.
-	fw      *frame.Writer
+	fw      frame.Writer
 	pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
 
 	// The pong to send for the last ping, guarded by mu: the reader queues it and whoever
@@ -203,10 +202,11 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		peerClosed:   make(chan struct{}),
 		done:         make(chan struct{}),
 	}
-	c.fr = frame.NewReader(nc, cf.Role, cf.ReadBufferSize)
-	c.fr.Reset(nc, prefix)
+	src := newSource(nc)
+	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
+	c.fr.Reset(src, prefix)
 	c.fr.SetAllowedRsv(cf.AllowedRsv)
-	c.fw = frame.NewWriter(nc, cf.Role, cf.WriteBufferSize)
+	c.fw.Init(nc, cf.Role, cf.WriteBufferSize)
 	return c
 }
 

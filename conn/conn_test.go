@@ -994,8 +994,15 @@ func TestSteadyStateReadAndWriteAllocateNothing(t *testing.T) {
 		client.ReadMessage(ctx, cbuf)
 	}
 	round()
-	if a := testing.AllocsPerRun(100, round); a != 0 {
-		t.Fatalf("%v allocs per round trip", a)
+	// Under -race, sync.Pool drops buffers at random: the read and write buffers, borrowed
+	// per frame, are then allocated again (at most four per round trip: each end reads and
+	// writes once).
+	want := 0.0
+	if raceEnabled {
+		want = 4
+	}
+	if a := testing.AllocsPerRun(100, round); a > want {
+		t.Fatalf("%v allocs per round trip, want at most %v", a, want)
 	}
 	client.CloseNow()
 	server.CloseNow()

@@ -61,6 +61,9 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	for {
 		if err := c.advance(ctx); err != nil {
 			if err == errMessageEnd {
+				if c.fr.Buffered() == 0 {
+					c.fr.Release() // an idle connection holds no read buffer
+				}
 				return c.msgType, buf, nil
 			}
 			return 0, buf[:0], c.interrupted(ctx, err, buf)
@@ -221,8 +224,8 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 			}
 			return err
 		}
-		n, err := c.fr.Read(c.scratch[:])
-		if n > 0 && c.msgType == Text && !c.utf8.Write(c.scratch[:n]) {
+		p, err := c.fr.Next()
+		if len(p) > 0 && c.msgType == Text && !c.utf8.Write(p) {
 			return frame.ErrInvalidUTF8
 		}
 		if err != nil && err != io.EOF {
