@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
@@ -36,7 +38,15 @@ const (
 // runtime timer, not a goroutine: a goroutine exists only while a ping is being sent.
 type Conn struct {
 	*conn.Conn
-	resp *handshake.Response
+	// The handshake response is held weakly, so that an idle connection does not keep its
+	// header map: while the caller of Dial keeps the *Response, Response returns it; after
+	// that it is rebuilt once, from the fields kept here (substrings of one string).
+	resp       weak.Pointer[handshake.Response]
+	respMu     sync.Mutex
+	respStrong *handshake.Response // the rebuilt response, once asked for
+	status     string
+	fields     []handshake.Field
+	extensions []string
 
 	recv     atomic.Uint64 // frames received: keepalive's sign of life
 	timedOut atomic.Bool   // keepalive closed the connection
@@ -44,7 +54,7 @@ type Conn struct {
 }
 
 func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOptions) *Conn {
-	c := &Conn{resp: resp}
+	c := &Conn{resp: weak.Make(resp), status: resp.Status, fields: resp.Fields, extensions: resp.Extensions}
 	seen := c.sawFrame
 	cfg := &conn.Config{
 		Role:            frame.RoleClient,
@@ -74,24 +84,48 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 func (c *Conn) sawFrame([]byte) { c.recv.Add(1) }
 
 // Response returns the server's handshake response.
-func (c *Conn) Response() *handshake.Response { return c.resp }
+func (c *Conn) Response() *handshake.Response {
+	if r := c.resp.Value(); r != nil {
+		return r
+	}
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
+	if c.respStrong == nil {
+		r := &handshake.Response{StatusCode: http.StatusSwitchingProtocols, Status: c.status,
+			Header: make(http.Header, len(c.fields)), Fields: c.fields,
+			Subprotocol: c.Conn.Subprotocol(), Extensions: c.extensions}
+		for _, f := range c.fields {
+			r.Header.Add(f.Name, f.Value)
+		}
+		c.respStrong = r
+	}
+	return c.respStrong
+}
 
 // ReadMessage reads the next whole message into buf[:0] (see conn.Conn.ReadMessage). After
 // keepalive gave up on the connection its errors wrap ErrPongTimeout.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (conn.MessageType, []byte, error) {
 	typ, p, err := c.Conn.ReadMessage(ctx, buf)
-	if err != nil {
-		return typ, p, c.readErr(err)
-	}
-	if typ != conn.Text && typ != conn.Binary {
-		// Guard: the engine reported a message without a type, which it does when the TCP
-		// stream ends between frames. Treat it as the lost connection it is.
-		_ = c.Conn.CloseNow()
-		return 0, p[:0], c.readErr(&conn.CloseError{Code: frame.CloseAbnormal,
-			Reason: "connection closed without a close frame", Err: io.ErrUnexpectedEOF})
+	if err != nil || typ != conn.Text && typ != conn.Binary {
+		return c.readFailed(typ, p, err)
 	}
 	c.recv.Add(1)
 	return typ, p, nil
+}
+
+// readFailed is the error path of ReadMessage, apart so that a goroutine waiting in
+// ReadMessage needs little stack.
+//
+//go:noinline
+func (c *Conn) readFailed(typ conn.MessageType, p []byte, err error) (conn.MessageType, []byte, error) {
+	if err != nil {
+		return typ, p, c.readErr(err)
+	}
+	// Guard: the engine reported a message without a type, which it does when the TCP
+	// stream ends between frames. Treat it as the lost connection it is.
+	_ = c.Conn.CloseNow()
+	return 0, p[:0], c.readErr(&conn.CloseError{Code: frame.CloseAbnormal,
+		Reason: "connection closed without a close frame", Err: io.ErrUnexpectedEOF})
 }
 
 // NextReader returns the next message as a stream (see conn.Conn.NextReader). After

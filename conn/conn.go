@@ -142,8 +142,7 @@ type Conn struct {
 	utf8       frame.UTF8Validator
 
 	// Writing state, owned by the holder of frameLock.
-	fw      frame.Writer
-	pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
+	fw frame.Writer
 
 	// The pong to send for the last ping, guarded by mu: the reader queues it and whoever
 	// holds or next takes the frame lock sends it, so the reader never waits for writers.
@@ -156,9 +155,9 @@ type Conn struct {
 	closeSent  bool                       // a close frame was sent or is being sent: no frame may follow
 	termErr    atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
 	peerSeen   bool                       // the peer's close frame was received
-	peerClosed chan struct{}
+	peerClosed chan struct{} // closed when peerSeen is set; made on demand (peerClosedChan)
 	tcpClosed  bool
-	done       chan struct{} // closed when the net.Conn is closed
+	done       chan struct{} // closed when tcpClosed is set; made on demand (doneChan)
 
 	dmu           sync.Mutex // guards the deadline fields
 	rdl, wdl      time.Time  // deadlines set by the user
@@ -199,8 +198,6 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		readLock:     ctxLock{wake: make(chan struct{}, 1)},
 		msgLock:      make(chan struct{}, 1),
 		frameLock:    make(chan struct{}, 1),
-		peerClosed:   make(chan struct{}),
-		done:         make(chan struct{}),
 	}
 	src := newSource(nc)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
@@ -344,7 +341,7 @@ func isTimeout(err error) bool {
 
 // lock takes a 1-slot channel lock, giving up when ctx ends or, if done is not nil, when the
 // connection closes.
-func lock(ctx context.Context, l chan struct{}, done chan struct{}) error {
+func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
 	select {
 	case l <- struct{}{}:
 		return nil
@@ -358,9 +355,40 @@ func lock(ctx context.Context, l chan struct{}, done chan struct{}) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-done:
+	case <-c.doneChan():
 		return ErrClosed
 	}
+}
+
+// closedChan is a closed channel, returned for a signal that has happened.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
+
+// doneChan returns a channel closed when the net.Conn is closed. It is made only when a
+// goroutine has to wait for it, so a Conn whose calls never wait for each other makes none.
+func (c *Conn) doneChan() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		if c.tcpClosed {
+			return closedChan
+		}
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
+
+// peerClosedChan returns a channel closed when the peer's close frame has been received, made
+// on demand like doneChan.
+func (c *Conn) peerClosedChan() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peerClosed == nil {
+		if c.peerSeen {
+			return closedChan
+		}
+		c.peerClosed = make(chan struct{})
+	}
+	return c.peerClosed
 }
 
 // ctxLock is a mutual exclusion lock whose waiters give up when their context ends: the read

@@ -25,6 +25,28 @@ import (
 // *frame.ProtocolError; after the end of the connection every call returns the same
 // *CloseError.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	if ctx.Done() != nil || !c.readLock.tryLock() {
+		return c.readMessageCtx(ctx, buf)
+	}
+	// The common case, kept shallow: a goroutine waiting here for the next message holds a
+	// short call chain (little stack) and, on a TCP or Unix socket, no read buffer.
+	if c.terminal() == nil && c.atMessageStart() {
+		// An error is met again, and handled, by readMessage.
+		_ = c.fr.WaitInput()
+	}
+	typ, p, err := c.readMessage(ctx, buf[:0])
+	c.readLock.unlock()
+	return typ, p, err
+}
+
+// atMessageStart reports whether the next read needs input from the network before anything
+// else: no message, control frame or pong is in progress and no input is buffered.
+func (c *Conn) atMessageStart() bool {
+	return !c.inMsg && !c.inFrame && !c.ctlPending && !c.pongQueued() && c.fr.Buffered() == 0
+}
+
+// readMessageCtx is ReadMessage with a context that can be cancelled, or a busy read lock.
+func (c *Conn) readMessageCtx(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	buf = buf[:0]
 	if err := c.readLock.lock(ctx); err != nil {
 		return 0, buf, err
@@ -47,6 +69,9 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 
 // readMessage is ReadMessage once readLock is held and ctx watched.
 func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	if err := c.terminal(); err != nil {
+		return 0, buf, err
+	}
 	c.readGen++
 	if c.inMsg {
 		if c.streamed {
@@ -105,12 +130,15 @@ func (c *Conn) interrupted(ctx context.Context, err error, buf []byte) error {
 // otherwise; those leave the connection usable.
 func (c *Conn) readError(ctx context.Context, err error) error {
 	if t := c.terminal(); t != nil {
+		c.fr.Drop() // the connection is over: hand the read buffer back
 		return t
 	}
 	switch e := err.(type) {
 	case *CloseError:
+		c.fr.Drop()
 		return e
 	case *frame.ProtocolError:
+		c.fr.Drop()
 		return c.fail(e)
 	}
 	if isTimeout(err) {
@@ -119,7 +147,9 @@ func (c *Conn) readError(ctx context.Context, err error) error {
 		}
 		return err
 	}
-	return c.abort(lostConnection(err))
+	t := c.abort(lostConnection(err))
+	c.fr.Drop()
+	return t
 }
 
 // errMessageEnd is advance's report that the current message is complete.

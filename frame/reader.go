@@ -193,6 +193,19 @@ func (r *Reader) Release() bool {
 	return true
 }
 
+// Drop discards the unread input and hands r's buffer back to the pool, for a Reader that
+// will not be read again (its connection is over). A later read would start from the source
+// as if at a frame boundary.
+func (r *Reader) Drop() {
+	r.poison()
+	r.prefix = nil
+	if r.bufp != nil {
+		putBuf(r.bufp)
+		r.bufp, r.buf = nil, nil
+	}
+	r.r, r.w = 0, 0
+}
+
 // NextFrame reads the next frame header, skipping what is left of the current frame's payload,
 // and validates it: DecodeHeader's encoding rules, Check's per-frame rules for r's role and
 // allowed RSV bits, and Sequencer's fragmentation rules (§5.4). A violation is returned as a
@@ -448,6 +461,18 @@ func (r *Reader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// WaitInput waits until input is buffered, for a Reader whose source is a BufferSource and
+// that has none: it hands its buffer back to the pool, and the source reads into a pooled
+// buffer only once input is ready. With input buffered, or another source, it returns nil at
+// once. An error of the source is returned, and the next read would meet it again. Its call
+// chain is short, so that a goroutine waiting in it needs little stack.
+func (r *Reader) WaitInput() error {
+	if r.lazy == nil || r.r != r.w || len(r.prefix) > 0 || r.err != nil {
+		return nil
+	}
+	return r.fillLazy()
 }
 
 // fillLazy waits for input holding no buffer and adopts the buffer the BufferSource read it

@@ -179,16 +179,46 @@ func (w *Writer) WriteFrame(fin bool, op Opcode, rsv byte, payload []byte) error
 		return ErrWritePending
 	}
 	if len(payload) <= MaxControlPayload {
-		hs := h.Encode(w.ctl[:])
-		if h.Masked {
-			mask.Copy(w.ctl[hs:], payload, h.Key, 0)
-		} else {
-			copy(w.ctl[hs:], payload)
-		}
-		_, err := w.write(w.ctl[:hs+len(payload)], 0)
-		return err
+		return w.writeSmall(h, payload)
 	}
 	return w.writeData(h, payload)
+}
+
+// ErrNotControl is returned by WriteControl for a data opcode.
+var ErrNotControl = errors.New("frame: WriteControl writes control frames only")
+
+// WriteControl writes a control frame (ping, pong or close) with payload, like WriteFrame with
+// FIN set. Unlike WriteFrame, whose payload may go to a writev, it never lets payload escape, so
+// a payload in a caller's stack array stays there. It allocates nothing.
+func (w *Writer) WriteControl(op Opcode, payload []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !op.IsControl() {
+		return ErrNotControl
+	}
+	if err := checkWrite(true, op, 0, len(payload)); err != nil {
+		return err
+	}
+	h := Header{Fin: true, Op: op, Length: int64(len(payload))}
+	if w.role == RoleClient {
+		h.Masked = true
+		h.Key = w.newKey()
+	}
+	return w.writeSmall(h, payload)
+}
+
+// writeSmall writes a frame whose payload is at most MaxControlPayload bytes through the
+// Writer's small buffer, in one Write.
+func (w *Writer) writeSmall(h Header, payload []byte) error {
+	hs := h.Encode(w.ctl[:])
+	if h.Masked {
+		mask.Copy(w.ctl[hs:], payload, h.Key, 0)
+	} else {
+		copy(w.ctl[hs:], payload)
+	}
+	_, err := w.write(w.ctl[:hs+len(payload)], 0)
+	return err
 }
 
 // writeData writes a data frame larger than MaxControlPayload.
