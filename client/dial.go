@@ -125,7 +125,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	}
 	nc, err := netDial(dialCtx, "tcp", addr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, deadlineErr(ctx, deadline, err)
 	}
 	ok := false
 	defer func() {
@@ -147,14 +147,14 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		// The caller's config is cloned, never modified; SNI defaults to the URL's host.
 		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, u.Hostname()))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, ctxErr(ctx, fmt.Errorf("TLS handshake: %w", err))
+			return nil, nil, deadlineErr(ctx, deadline, fmt.Errorf("TLS handshake: %w", err))
 		}
 		nc = tc
 	}
 
 	resp, prefix, err := handshakeOver(nc, u, o)
 	if err != nil {
-		return nil, resp, ctxErr(ctx, err)
+		return nil, resp, deadlineErr(ctx, deadline, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, resp, err
@@ -227,6 +227,19 @@ func handshakeOver(nc net.Conn, u *url.URL, o *DialOptions) (*handshake.Response
 	return resp, prefix, nil
 }
 
+// deadlineErr is ctxErr for the whole dial: a timeout past the dial's deadline is reported as
+// context.DeadlineExceeded (with the I/O error), as if a context had expired.
+func deadlineErr(ctx context.Context, deadline time.Time, err error) error {
+	if ctx.Err() == nil && !deadline.IsZero() && !time.Now().Before(deadline) &&
+		!errors.Is(err, context.DeadlineExceeded) {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+		}
+	}
+	return ctxErr(ctx, err)
+}
+
 // ctxErr prefers the context's error when the context ended: a deadline set by the context
 // shows up in I/O as a timeout that would hide why.
 func ctxErr(ctx context.Context, err error) error {
@@ -287,16 +300,7 @@ type connTransport struct {
 func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 	typ, p, err := t.c.ReadMessage(ctx, t.buf)
 	if err != nil {
-		var ce *conn.CloseError
-		switch {
-		case errors.As(err, &ce) && ce.Remote:
-			return nil, &closedError{code: uint32(ce.Code), reason: ce.Reason}
-		case errors.Is(err, ErrPongTimeout):
-			return nil, &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
-		case ce != nil:
-			return nil, &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
-		}
-		return nil, err
+		return nil, t.readFailed(err)
 	}
 	if typ == conn.Text {
 		t.buf = p[:0]
@@ -304,6 +308,25 @@ func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 	}
 	t.buf = nil
 	return ArrayData(p), nil
+}
+
+// readFailed turns a read error into the facade's: apart from readMessage so that the reading
+// goroutine, waiting in readMessage, needs little stack.
+//
+//go:noinline
+func (t *connTransport) readFailed(err error) error {
+	{
+		var ce *conn.CloseError
+		switch {
+		case errors.As(err, &ce) && ce.Remote:
+			return &closedError{code: uint32(ce.Code), reason: ce.Reason}
+		case errors.Is(err, ErrPongTimeout):
+			return &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
+		case ce != nil:
+			return &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
+		}
+		return err
+	}
 }
 
 func (t *connTransport) writeMessage(ctx context.Context, text bool, p []byte) error {

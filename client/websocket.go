@@ -56,10 +56,13 @@ type session struct {
 	protocols  []string
 	dialCtx    context.Context
 	cancelDial context.CancelFunc
-	wake       chan struct{} // capacity 1: the writer has work or must stop
+	writers    sync.WaitGroup // the writing goroutine, while it runs
 
 	// Guarded by WebSocket.mu.
+	t         transport // the open connection; nil until the dial succeeded
 	out       []outItem // messages and the close, in Send/Close order
+	writing   bool      // a writing goroutine runs (it exists only while out has work)
+	noWrite   bool      // the close was written, or a write failed: nothing more is written
 	dead      bool      // the connection ended; the writer must stop
 	closeReq  bool      // Close was called
 	closeCB   *WebSocketAsyncCallback[bool]
@@ -68,11 +71,16 @@ type session struct {
 	lost      error // first write error
 }
 
-func (s *session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// startWriter starts the writing goroutine if there is work for it and none runs. ws.mu is
+// held. The goroutine exists only while messages or the close wait to be written, so an idle
+// connection has none.
+func (ws *WebSocket) startWriter(s *session) {
+	if s.writing || s.noWrite || s.dead || s.t == nil || len(s.out) == 0 {
+		return
 	}
+	s.writing = true
+	s.writers.Add(1)
+	go ws.writeLoop(s)
 }
 
 // reject reports a refused call to cb (asynchronously, like every callback) and returns the
@@ -124,8 +132,7 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 		return ws.reject(cb, newAsync(CodeConnectionExists, ErrAlreadyConnected))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel,
-		wake: make(chan struct{}, 1)}
+	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel}
 	ws.state = stateConnecting
 	ws.sess = s
 	if cb != nil {
@@ -152,8 +159,8 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 	}
 	s := ws.sess
 	s.out = append(s.out, outItem{text: text, data: p, cb: cb})
+	ws.startWriter(s)
 	ws.mu.Unlock()
-	s.signal()
 	return nil
 }
 
@@ -180,11 +187,11 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 	s.closeReq = true
 	s.closeCB = cb
 	s.out = append(s.out, outItem{isClose: true, code: code, reason: reason})
+	ws.startWriter(s)
 	ws.mu.Unlock()
 	if connecting {
 		s.cancelDial()
 	}
-	s.signal()
 	return nil
 }
 
@@ -302,32 +309,59 @@ func (ws *WebSocket) run(s *session) {
 	status := map[uint32]string{uint32(info.statusCode): info.statusText}
 	ws.q.push(func() { ws.emitHeaders(headers) })
 	ws.q.push(func() { ws.emitOpen(status) })
+	s.t = t
+	ws.startWriter(s) // messages sent before OPEN
 	ws.mu.Unlock()
+	// The reader is a goroutine of its own, started with a small stack, rather than this
+	// one, whose stack the dial has grown.
+	go ws.readLoop(s, t)
+}
 
-	writerDone := make(chan struct{})
-	go ws.writeLoop(s, t, writerDone)
-
-	sem := make(chan struct{}, maxPendingMessages)
-	var rerr error
+// readLoop reads the session's messages and delivers them until the connection ends. It is
+// the one goroutine an idle connection has, and keeps a short call chain while it waits.
+func (ws *WebSocket) readLoop(s *session, t transport) {
+	var sem chan struct{} // bounds the messages queued behind other callbacks
 	for {
 		m, err := t.readMessage(context.Background())
 		if err != nil {
-			rerr = err
-			break
+			ws.endSession(s, t, err)
+			return
 		}
-		sem <- struct{}{}
-		ws.q.push(func() {
-			ws.emitMessage(m)
-			<-sem
-		})
+		ws.deliver(m, &sem)
 	}
+}
 
+// deliver emits MESSAGE and DATAEND for m: at once, on the reading goroutine, when no other
+// callback is pending (no task to allocate, no goroutine to start), and otherwise queued behind
+// the pending ones, with at most maxPendingMessages messages waiting; when callbacks fall
+// behind, reading stops, and TCP flow control slows the server.
+//
+//go:noinline
+func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}) {
+	if ws.q.runInline() {
+		ws.emitMessage(m)
+		ws.q.drain()
+		return
+	}
+	if *sem == nil {
+		*sem = make(chan struct{}, maxPendingMessages)
+	}
+	pending := *sem
+	pending <- struct{}{}
+	ws.q.push(func() {
+		ws.emitMessage(m)
+		<-pending
+	})
+}
+
+// endSession ends the session after the reader's error rerr: it stops the connection and the
+// writer, and reports the end.
+func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 	_ = t.closeNow()
 	ws.mu.Lock()
 	s.dead = true
 	ws.mu.Unlock()
-	s.signal()
-	<-writerDone
+	s.writers.Wait()
 
 	ws.mu.Lock()
 	var ce *closedError
@@ -377,24 +411,24 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 	ws.q.push(func() { ws.emitClose(r) })
 }
 
-// writeLoop sends the session's messages and its close, in order, until the close is sent or
-// the session ends.
-func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
-	defer close(done)
+// writeLoop sends the session's messages and its close, in order, until none is left, the
+// close is sent, or the session ends. startWriter starts it when there is work.
+func (ws *WebSocket) writeLoop(s *session) {
+	defer s.writers.Done()
 	for {
 		ws.mu.Lock()
-		for len(s.out) == 0 && !s.dead {
-			ws.mu.Unlock()
-			<-s.wake
-			ws.mu.Lock()
-		}
-		if s.dead {
+		if len(s.out) == 0 || s.dead || s.noWrite {
+			s.writing = false
 			ws.mu.Unlock()
 			return
 		}
+		t := s.t
 		it := s.out[0]
 		s.out[0] = outItem{}
 		s.out = s.out[1:]
+		if len(s.out) == 0 {
+			s.out = nil // let the backing array go while idle
+		}
 		ws.mu.Unlock()
 
 		if it.isClose {
@@ -402,6 +436,8 @@ func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
 			ws.mu.Lock()
 			s.closeDone = true
 			s.closeErr = err
+			s.noWrite = true
+			s.writing = false
 			ws.mu.Unlock()
 			return
 		}
@@ -411,6 +447,8 @@ func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
 			if s.lost == nil {
 				s.lost = err
 			}
+			s.noWrite = true
+			s.writing = false
 			ws.mu.Unlock()
 			_ = t.closeNow() // the reader then sees the loss and ends the session
 			if it.cb != nil {
