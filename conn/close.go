@@ -78,8 +78,12 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	}
 	// Close waits for the peer's close, the end of the connection, the timeout, or the read
 	// lock, to read until the peer's close itself when no read call is active.
-	c.readLock.waiters.Add(1)
-	defer c.readLock.waiters.Add(-1)
+	var readWake chan struct{} // the read lock's token channel, once Close waits for it
+	defer func() {
+		if readWake != nil {
+			c.readLock.waiters.Add(-1)
+		}
+	}()
 	expired := false
 	for {
 		if expired {
@@ -105,12 +109,18 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		if c.readLock.tryLock() {
 			return c.closeReading(clk.deadline)
 		}
+		if readWake == nil {
+			// Count as a waiter, then try again: from now on an unlock leaves a token.
+			readWake = c.readLock.wake()
+			c.readLock.waiters.Add(1)
+			continue
+		}
 		select {
 		case <-c.peerClosedChan():
 		case <-c.doneChan():
 		case <-clk.expiry():
 			expired = true
-		case <-c.readLock.wake:
+		case <-readWake:
 			// The token must not be lost: take the lock now, or its holder's unlock will
 			// leave another.
 			if c.readLock.tryLock() {
@@ -183,18 +193,12 @@ func (k *closeClock) stop() {
 // writeClose writes a close frame with payload, waiting for the frame lock until the clock
 // expires. It owns the write deadline from then on. The caller has set closeSent.
 func (c *Conn) writeClose(payload []byte, clk *closeClock) error {
-	select {
-	case c.frameLock <- struct{}{}:
-	default:
-		select {
-		case c.frameLock <- struct{}{}:
-		case <-clk.expiry():
-			return ErrCloseTimeout
-		case <-c.doneChan():
-			return ErrClosed
+	if !c.frameLock.tryLock() {
+		if err := c.frameLock.lockSlow(context.Background(), c.doneChan(), clk.expiry()); err != nil {
+			return err
 		}
 	}
-	defer func() { <-c.frameLock }()
+	defer c.frameLock.unlock()
 	c.dmu.Lock()
 	c.closeDeadline = true
 	c.nc.SetWriteDeadline(clk.deadline)

@@ -123,9 +123,9 @@ type Conn struct {
 	onPing       func([]byte)
 	onPong       func([]byte)
 
-	readLock  ctxLock       // held during each read call
-	msgLock   chan struct{} // held by a data message being written, from start to end
-	frameLock chan struct{} // held while a frame is written (and by message-writer Writes)
+	readLock  ctxLock // held during each read call
+	msgLock   ctxLock // held by a data message being written, from start to end
+	frameLock ctxLock // held while a frame is written (and by message-writer Writes)
 
 	// Reading state, owned by the holder of readLock.
 	fr         frame.Reader
@@ -195,9 +195,6 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		subprotocol:  cf.Subprotocol,
 		onPing:       cf.OnPing,
 		onPong:       cf.OnPong,
-		readLock:     ctxLock{wake: make(chan struct{}, 1)},
-		msgLock:      make(chan struct{}, 1),
-		frameLock:    make(chan struct{}, 1),
 	}
 	src := newSource(nc)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
@@ -339,25 +336,16 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// lock takes a 1-slot channel lock, giving up when ctx ends or, if done is not nil, when the
-// connection closes.
-func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
-	select {
-	case l <- struct{}{}:
+// lockWrite takes l, one of the write locks, giving up when ctx ends or the connection closes
+// (ErrClosed).
+func (c *Conn) lockWrite(ctx context.Context, l *ctxLock) error {
+	if l.tryLock() {
 		return nil
-	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case l <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.doneChan():
-		return ErrClosed
-	}
+	return l.lockSlow(ctx, c.doneChan(), nil)
 }
 
 // closedChan is a closed channel, returned for a signal that has happened.
@@ -391,29 +379,44 @@ func (c *Conn) peerClosedChan() <-chan struct{} {
 	return c.peerClosed
 }
 
-// ctxLock is a mutual exclusion lock whose waiters give up when their context ends: the read
-// lock, taken by every read call. Taking and releasing it uncontended costs one atomic
-// operation each, against two runtime lock round trips for a channel used as a lock; a
-// goroutine that finds it held waits for a wake-up token, or its context.
+// ctxLock is a mutual exclusion lock whose waiters give up when their context ends (or the
+// connection closes): the read lock, taken by every read call, and the two write locks.
+// Taking and releasing it uncontended costs one atomic operation each, against two runtime
+// lock round trips for a channel used as a lock; a goroutine that finds it held waits for a
+// wake-up token, or its context. The token channel is made by the first goroutine that has to
+// wait, so a Conn whose calls never wait for each other makes none.
 //
-// It is not fair: a goroutine taking it may overtake one woken to take it. That suits the
-// read side, whose calls are serialized and normally made by one goroutine.
+// It is not fair: a goroutine taking it may overtake one woken to take it. That suits its
+// uses, whose holders hold it briefly or are normally one goroutine.
 type ctxLock struct {
 	held    atomic.Bool
-	waiters atomic.Int32  // goroutines waiting for wake
-	wake    chan struct{} // 1-slot: unlock leaves a token in it when someone waits
+	waiters atomic.Int32                  // goroutines waiting for a token
+	wakeCh  atomic.Pointer[chan struct{}] // 1-slot: unlock leaves a token in it when someone waits
 }
 
 // tryLock takes l if it is free and reports whether it did.
 func (l *ctxLock) tryLock() bool { return l.held.CompareAndSwap(false, true) }
 
+// wake returns the token channel, making it on first use.
+func (l *ctxLock) wake() chan struct{} {
+	if p := l.wakeCh.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{}, 1)
+	if l.wakeCh.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *l.wakeCh.Load()
+}
+
 // unlock releases l, waking a waiter if there is one.
 func (l *ctxLock) unlock() {
 	l.held.Store(false)
-	// A waiter counts itself before trying l, so either it sees l free or this sees it.
+	// A waiter makes the channel and counts itself before trying l, so either it sees l free
+	// or this sees it.
 	if l.waiters.Load() > 0 {
 		select {
-		case l.wake <- struct{}{}:
+		case l.wake() <- struct{}{}:
 		default: // a token is already there
 		}
 	}
@@ -424,20 +427,27 @@ func (l *ctxLock) lock(ctx context.Context) error {
 	if l.tryLock() {
 		return nil
 	}
-	return l.lockSlow(ctx)
-}
-
-func (l *ctxLock) lockSlow(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return l.lockSlow(ctx, nil, nil)
+}
+
+// lockSlow waits for l. It gives up with ctx.Err() when ctx ends, ErrClosed when closed is
+// closed, and ErrCloseTimeout when expiry fires; nil channels never fire.
+func (l *ctxLock) lockSlow(ctx context.Context, closed <-chan struct{}, expiry <-chan time.Time) error {
+	wake := l.wake()
 	l.waiters.Add(1)
 	defer l.waiters.Add(-1)
 	for !l.tryLock() {
 		select {
-		case <-l.wake:
+		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-closed:
+			return ErrClosed
+		case <-expiry:
+			return ErrCloseTimeout
 		}
 	}
 	return nil

@@ -24,10 +24,10 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != Text && typ != Binary {
 		return ErrMessageType
 	}
-	if err := c.lock(ctx, c.msgLock); err != nil {
+	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return err
 	}
-	defer func() { <-c.msgLock }()
+	defer func() { c.msgLock.unlock() }()
 	return c.writeFrame(ctx, true, typ, p)
 }
 
@@ -52,7 +52,7 @@ func (c *Conn) Pong(ctx context.Context, p []byte) error {
 
 // writeFrame writes one whole frame under the frame lock.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
-	if err := c.lock(ctx, c.frameLock); err != nil {
+	if err := c.lockWrite(ctx, &c.frameLock); err != nil {
 		return err
 	}
 	defer c.unlockFrame(ctx)
@@ -115,11 +115,11 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if typ != Text && typ != Binary {
 		return nil, ErrMessageType
 	}
-	if err := c.lock(ctx, c.msgLock); err != nil {
+	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return nil, err
 	}
 	if c.closing() {
-		<-c.msgLock
+		c.msgLock.unlock()
 		return nil, ErrClosed
 	}
 	return &messageWriter{c: c, ctx: ctx, op: typ}, nil
@@ -147,7 +147,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	c := w.c
-	if err := c.lock(w.ctx, c.frameLock); err != nil {
+	if err := c.lockWrite(w.ctx, &c.frameLock); err != nil {
 		return 0, err
 	}
 	defer c.unlockFrame(w.ctx)
@@ -205,14 +205,14 @@ func (w *messageWriter) Close() error {
 	}
 	w.closed = true
 	c := w.c
-	defer func() { <-c.msgLock }()
+	defer func() { c.msgLock.unlock() }()
 	if w.err != nil {
 		c.discardPending()
 		return w.err
 	}
 	err := w.ctx.Err()
 	if err == nil {
-		err = c.lock(w.ctx, c.frameLock)
+		err = c.lockWrite(w.ctx, &c.frameLock)
 	}
 	if err == nil {
 		if c.closing() {
@@ -237,11 +237,9 @@ func (w *messageWriter) Close() error {
 
 // discardPending drops buffered payload of an abandoned message.
 func (c *Conn) discardPending() {
-	select {
-	case c.frameLock <- struct{}{}:
+	if c.frameLock.tryLock() || c.frameLock.lockSlow(context.Background(), c.doneChan(), nil) == nil {
 		c.fw.DiscardPending()
 		c.unlockFrame(context.Background())
-	case <-c.doneChan():
 	}
 }
 
@@ -263,10 +261,8 @@ func (c *Conn) pongQueued() bool { return c.pongWanted.Load() }
 // pong when it releases the lock, so the reader goes on reading instead of waiting behind a
 // writer (which could be waiting for the peer to read, while the peer waits for us).
 func (c *Conn) flushPong(ctx context.Context) {
-	select {
-	case c.frameLock <- struct{}{}:
+	if c.frameLock.tryLock() {
 		c.unlockFrame(ctx)
-	default:
 	}
 }
 
@@ -278,7 +274,7 @@ func (c *Conn) unlockFrame(ctx context.Context) {
 		c.mu.Lock()
 		if !c.pongWanted.Load() || c.closeSent {
 			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent)
-			<-c.frameLock
+			c.frameLock.unlock()
 			c.mu.Unlock()
 			return
 		}
@@ -297,12 +293,12 @@ func (c *Conn) unlockFrame(ctx context.Context) {
 				c.pongN = copy(c.pongBuf[:], pongOut[:n])
 				c.pongWanted.Store(true)
 			}
-			<-c.frameLock
+			c.frameLock.unlock()
 			c.mu.Unlock()
 			return
 		}
 		c.abort(lostConnection(err))
-		<-c.frameLock
+		c.frameLock.unlock()
 		return
 	}
 }
