@@ -155,7 +155,7 @@ type Conn struct {
 	closeSent  bool                       // a close frame was sent or is being sent: no frame may follow
 	termErr    atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
 	peerSeen   bool                       // the peer's close frame was received
-	peerClosed chan struct{} // closed when peerSeen is set; made on demand (peerClosedChan)
+	peerClosed chan struct{}              // closed when peerSeen is set; made on demand (peerClosedChan)
 	tcpClosed  bool
 	done       chan struct{} // closed when tcpClosed is set; made on demand (doneChan)
 
