@@ -101,6 +101,7 @@ var errInvalidRead = errors.New("frame: source returned an invalid byte count")
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
+	handed handout // payload last handed out (poisoned in wsdebug builds; empty otherwise)
 	src    io.Reader
 	lazy   BufferSource // src, when it is one
 	role   Role
@@ -114,8 +115,7 @@ type Reader struct {
 	remain int64   // unread payload bytes of the current frame
 	pos    int     // mask key position of the next payload byte
 	seq    Sequencer
-	err    error  // sticky protocol error
-	handed []byte // payload last handed out by Payload (poisoned in wsdebug builds)
+	err    error // sticky protocol error
 }
 
 // NewReader returns a Reader of frames from src for an endpoint of the given role (a client
@@ -288,9 +288,7 @@ func (r *Reader) Payload() ([]byte, error) {
 	}
 	r.r += n
 	r.remain = 0
-	if debugPoison {
-		r.handed = p
-	}
+	r.handed.set(p)
 	return p, nil
 }
 
@@ -373,9 +371,7 @@ func (r *Reader) Next() ([]byte, error) {
 	}
 	r.r += n
 	r.remain -= int64(n)
-	if debugPoison {
-		r.handed = p
-	}
+	r.handed.set(p)
 	return p, nil
 }
 
@@ -498,13 +494,6 @@ func (r *Reader) fillLazy() error {
 	return nil
 }
 
-// poison overwrites the payload last handed out by Payload in wsdebug builds; it compiles to
-// nothing otherwise.
-func (r *Reader) poison() {
-	if debugPoison && r.handed != nil {
-		for i := range r.handed {
-			r.handed[i] = 0xDB
-		}
-		r.handed = nil
-	}
-}
+// poison overwrites the payload last handed out by Payload or Next in wsdebug builds; it
+// compiles to nothing otherwise.
+func (r *Reader) poison() { r.handed.poison() }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync"
 
 	"github.com/netkit/websocket/mask"
 )
@@ -67,8 +68,6 @@ type Writer struct {
 	haveKey bool
 	err     error // sticky, wraps ErrIncompleteWrite
 	ctl     [MaxHeaderSize + MaxControlPayload]byte
-	vec     [2][]byte
-	bufs    net.Buffers
 	rng     *rand.ChaCha8 // key generator of tests; nil: the runtime's
 }
 
@@ -240,10 +239,12 @@ func (w *Writer) writeData(h Header, payload []byte) error {
 	if !h.Masked {
 		// Header from the small buffer, payload from the caller's slice: writev, no copy.
 		h.Encode(w.ctl[:])
-		w.vec[0], w.vec[1] = w.ctl[:hs], payload
-		w.bufs = w.vec[:]
-		n, err := w.bufs.WriteTo(w.dst)
-		w.vec[0], w.vec[1], w.bufs = nil, nil, nil
+		v := iovecs.Get().(*iovec)
+		v.vec[0], v.vec[1] = w.ctl[:hs], payload
+		v.bufs = v.vec[:]
+		n, err := v.bufs.WriteTo(w.dst)
+		v.vec[0], v.vec[1], v.bufs = nil, nil, nil
+		iovecs.Put(v)
 		if err == nil && n < int64(hs+len(payload)) {
 			err = io.ErrShortWrite
 		}
@@ -258,6 +259,15 @@ func (w *Writer) writeData(h Header, payload []byte) error {
 	putBuf(sp)
 	return err
 }
+
+// iovec is the argument of one writev: a frame's header and payload. It is pooled rather than
+// held by each Writer, which keeps an idle connection smaller.
+type iovec struct {
+	vec  [2][]byte
+	bufs net.Buffers
+}
+
+var iovecs = sync.Pool{New: func() any { return new(iovec) }}
 
 // maxScratch is the largest scratch buffer a client's Writer borrows to mask a frame larger
 // than its own buffer; a larger frame is written in chunks of this size.
