@@ -182,15 +182,18 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 		return ws.reject(cb, err)
 	}
 	s := ws.sess
-	connecting := ws.state == stateConnecting
+	var cancelDial context.CancelFunc
+	if ws.state == stateConnecting {
+		cancelDial = s.cancelDial
+	}
 	ws.state = stateClosing
 	s.closeReq = true
 	s.closeCB = cb
 	s.out = append(s.out, outItem{isClose: true, code: code, reason: reason})
 	ws.startWriter(s)
 	ws.mu.Unlock()
-	if connecting {
-		s.cancelDial()
+	if cancelDial != nil {
+		cancelDial()
 	}
 	return nil
 }
@@ -286,6 +289,10 @@ func (ws *WebSocket) run(s *session) {
 	t, info, err := dial(s.dialCtx, s.u, s.opts, s.protocols)
 	cancelled := s.dialCtx.Err() != nil
 	s.cancelDial()
+	// What only the dial needed is let go: an open connection keeps less.
+	ws.mu.Lock()
+	s.u, s.opts, s.protocols, s.dialCtx, s.cancelDial = nil, nil, nil, nil, nil
+	ws.mu.Unlock()
 	if err != nil {
 		ws.mu.Lock()
 		if s.closeReq && cancelled {
