@@ -118,12 +118,13 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		addr = net.JoinHostPort(u.Hostname(), port)
 	}
 
-	netDial := o.NetDialContext
-	if netDial == nil {
-		var d net.Dialer
-		netDial = d.DialContext
+	var nc net.Conn
+	var err error
+	if o.NetDialContext != nil {
+		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
+	} else {
+		nc, err = directDialer.DialContext(dialCtx, "tcp", addr)
 	}
-	nc, err := netDial(dialCtx, "tcp", addr)
 	if err != nil {
 		return nil, nil, deadlineErr(ctx, deadline, err)
 	}
@@ -165,6 +166,9 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	ok = true
 	return c, resp, nil
 }
+
+// directDialer dials when DialOptions.NetDialContext is nil.
+var directDialer net.Dialer
 
 // deadlineContext is a context with a deadline and no Done channel: a bound for net.Dialer
 // that it applies as a socket deadline, without the goroutine and timer a cancellable context
