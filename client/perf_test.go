@@ -53,6 +53,11 @@ func idleBlocking(tb testing.TB, n int) float64 {
 		}
 		wg.Wait()
 	}()
+	// One connection first, so that what the process sets up once (resolver, pools) is not
+	// counted per connection.
+	if c, _, err := Dial(ctx, url, nil); err == nil {
+		c.Close(frame.CloseNormal, "")
+	}
 	base := runtime.NumGoroutine()
 	before := heapStack()
 	for range n {
@@ -99,6 +104,15 @@ func idleFacade(tb testing.TB, n int) float64 {
 			<-ws.q.wait()
 		}
 	}()
+	warm := CreateWebSocket()
+	warm.On(EventOpen, onOpen)
+	warm.On(EventClose, onClose)
+	if err := warm.Connect(url, opts, nil); err == nil {
+		<-opened
+		warm.Close(nil, nil)
+		<-closed
+		<-warm.q.wait()
+	}
 	before := heapStack()
 	for range n {
 		ws := CreateWebSocket()
