@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"syscall"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +159,7 @@ func BenchmarkHandshake(b *testing.B) {
 	url := peerURL(b, "/echo")
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		c, _, err := Dial(ctx, url, nil)
 		if err != nil {
@@ -167,6 +169,22 @@ func BenchmarkHandshake(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// cpuTime returns the CPU time (user and system) this process has used. Benchmarks report it
+// per operation beside the wall time, which on a loaded machine says more about our cost.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per operation since start as cpu-ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 var benchSizes = []struct {
@@ -192,6 +210,7 @@ func BenchmarkBlocking(b *testing.B) {
 			c := dial(b, "/sink")
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				if err := c.WriteMessage(ctx, conn.Binary, msg); err != nil {
 					b.Fatal(err)
@@ -200,12 +219,14 @@ func BenchmarkBlocking(b *testing.B) {
 			if err := c.Close(frame.CloseNormal, ""); err != nil { // the server has read all
 				b.Fatal(err)
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run("op=recv/size="+sz.name, func(b *testing.B) {
 			c := dial(b, "/flood?n="+strconv.Itoa(sz.n))
 			buf := make([]byte, 0, sz.n)
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				_, p, err := c.ReadMessage(ctx, buf)
 				if err != nil || len(p) != sz.n {
@@ -213,6 +234,7 @@ func BenchmarkBlocking(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, cpu)
 			c.CloseNow()
 		})
 		b.Run("op=roundtrip/size="+sz.name, func(b *testing.B) {
@@ -220,6 +242,7 @@ func BenchmarkBlocking(b *testing.B) {
 			buf := make([]byte, 0, sz.n)
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				if err := c.WriteMessage(ctx, conn.Binary, msg); err != nil {
 					b.Fatal(err)
@@ -230,6 +253,7 @@ func BenchmarkBlocking(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, cpu)
 			c.Close(frame.CloseNormal, "")
 		})
 	}
@@ -279,14 +303,18 @@ func BenchmarkFacade(b *testing.B) {
 			})
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
+			cpu := cpuTime()
+			limit := time.NewTimer(time.Minute) // bounds every wait, allocating nothing per op
+			defer limit.Stop()
 			for b.Loop() {
 				select {
 				case <-got:
-				case <-time.After(30 * time.Second):
+				case <-limit.C:
 					b.Fatal("MESSAGE did not come")
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, cpu)
 			closeWS(b, ws)
 		})
 		b.Run("op=roundtrip/size="+sz.name, func(b *testing.B) {
@@ -294,6 +322,9 @@ func BenchmarkFacade(b *testing.B) {
 			ws := open(b, "/echo", func(m MessageData) { got <- len(m.(ArrayData)) })
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
+			cpu := cpuTime()
+			limit := time.NewTimer(time.Minute)
+			defer limit.Stop()
 			for b.Loop() {
 				ws.Send(ArrayData(msg), nil)
 				select {
@@ -301,11 +332,12 @@ func BenchmarkFacade(b *testing.B) {
 					if n != sz.n {
 						b.Fatal(n)
 					}
-				case <-time.After(30 * time.Second):
+				case <-limit.C:
 					b.Fatal("MESSAGE did not come")
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, cpu)
 			closeWS(b, ws)
 		})
 	}
