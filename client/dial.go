@@ -122,6 +122,8 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	var err error
 	if o.NetDialContext != nil {
 		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
+	} else if o.PingInterval >= 0 {
+		nc, err = pingingDialer.DialContext(dialCtx, "tcp", addr)
 	} else {
 		nc, err = directDialer.DialContext(dialCtx, "tcp", addr)
 	}
@@ -167,8 +169,14 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	return c, resp, nil
 }
 
-// directDialer dials when DialOptions.NetDialContext is nil.
-var directDialer net.Dialer
+// The dialers used when DialOptions.NetDialContext is nil. With WebSocket keepalive on (the
+// default), TCP keepalive would only duplicate it, and setting it up costs four setsockopt
+// calls per connection: pingingDialer leaves it off. directDialer, for connections without
+// keepalive, keeps net.Dialer's default.
+var (
+	pingingDialer = net.Dialer{KeepAlive: -1}
+	directDialer  net.Dialer
+)
 
 // deadlineContext is a context with a deadline and no Done channel: a bound for net.Dialer
 // that it applies as a socket deadline, without the goroutine and timer a cancellable context
