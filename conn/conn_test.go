@@ -1058,3 +1058,24 @@ func TestFullDuplexStreamingWithPingsDoesNotDeadlock(t *testing.T) {
 	client.CloseNow()
 	server.CloseNow()
 }
+
+// TestReadMessageIntoNilBufferAllocatesOnce checks that a message of up to 1 MiB read without
+// a buffer costs one allocation, sized to the frame, not a chain of growing ones.
+func TestReadMessageIntoNilBufferAllocatesOnce(t *testing.T) {
+	for _, n := range []int{100, 64 << 10, 1 << 20} {
+		wire := rawFrame(true, 0, frame.OpBinary, false, payloadOf(n, false, 1))
+		c := New(&memConn{wire: wire}, nil, &Config{Role: frame.RoleClient})
+		want := 1.0
+		if raceEnabled {
+			want = 4 // sync.Pool drops buffers at random (each miss is two allocations)
+		}
+		a := testing.AllocsPerRun(20, func() {
+			if _, p, err := c.ReadMessage(context.Background(), nil); err != nil || len(p) != n || cap(p) > n+n/8+64 {
+				t.Fatalf("%d bytes (cap %d), %v", len(p), cap(p), err)
+			}
+		})
+		if a > want {
+			t.Fatalf("%d-byte message: %v allocations, want at most %v", n, a, want)
+		}
+	}
+}

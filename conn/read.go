@@ -11,7 +11,9 @@ import (
 
 // ReadMessage reads the next message whole and returns its type and payload, appended to
 // buf[:0] (grown only when its capacity does not suffice, so a buffer reused across calls makes
-// ReadMessage allocate nothing in steady state). Control frames that arrive before or between
+// ReadMessage allocate nothing in steady state). A buffer too small is grown once to hold the
+// rest of the frame when that is at most 1 MiB (one allocation for most messages), and by
+// doubling beyond, so that a peer announcing a large frame gets memory only as it sends. Control frames that arrive before or between
 // the message's fragments are handled on the way (§5.5): pings answered, pongs reported to
 // Config.OnPong, and a close frame answered and reported as a *CloseError.
 //
@@ -67,6 +69,10 @@ func (c *Conn) readMessageCtx(ctx context.Context, buf []byte) (MessageType, []b
 	return c.readMessage(ctx, buf)
 }
 
+// maxGrowStep is the most ReadMessage grows a buffer by ahead of the data, or the size it
+// has, if larger (doubling).
+const maxGrowStep = 1 << 20
+
 // readMessage is ReadMessage once readLock is held and ctx watched.
 func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	if err := c.terminal(); err != nil {
@@ -95,7 +101,7 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		}
 		rem := c.fr.Remaining()
 		if free := cap(buf) - len(buf); int64(free) < rem {
-			buf = slices.Grow(buf, int(min(rem, int64(max(len(buf), 32<<10)))))
+			buf = slices.Grow(buf, int(min(rem, int64(max(len(buf), maxGrowStep)))))
 		}
 		p := buf[len(buf):cap(buf)]
 		if int64(len(p)) > rem {
