@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
@@ -305,20 +306,24 @@ func secondsOrOff(s uint32) time.Duration {
 
 // connTransport adapts *Conn to the facade.
 type connTransport struct {
-	c   *Conn
-	buf []byte // reused for text messages; binary ones are handed over
+	c *Conn
 }
 
+// readMessage reads each message into a buffer of its own, sized to it, which it hands to the
+// user: a binary message as that ArrayData, a text message as a StringData over the same bytes
+// (they are never written again), so no read buffer stays with an idle connection and text is
+// not copied.
 func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
-	typ, p, err := t.c.ReadMessage(ctx, t.buf)
+	typ, p, err := t.c.ReadMessage(ctx, nil)
 	if err != nil {
 		return nil, t.readFailed(err)
 	}
 	if typ == conn.Text {
-		t.buf = p[:0]
-		return StringData(p), nil
+		if len(p) == 0 {
+			return StringData(""), nil
+		}
+		return StringData(unsafe.String(&p[0], len(p))), nil
 	}
-	t.buf = nil
 	return ArrayData(p), nil
 }
 
