@@ -12,6 +12,16 @@ import (
 	"github.com/netkit/websocket/frame"
 )
 
+// within waits for ch, failing tb after a minute.
+func within[T any](tb testing.TB, ch <-chan T, what string) {
+	tb.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		tb.Fatalf("%s did not happen within a minute", what)
+	}
+}
+
 // idleConns is how many connections the idle-memory measurements open.
 const idleConns = 2000
 
@@ -101,17 +111,17 @@ func idleFacade(tb testing.TB, n int) float64 {
 			}
 		}
 		for _, ws := range wss {
-			<-ws.q.wait()
+			within(tb, ws.q.wait(), "callbacks to finish")
 		}
 	}()
 	warm := CreateWebSocket()
 	warm.On(EventOpen, onOpen)
 	warm.On(EventClose, onClose)
 	if err := warm.Connect(url, opts, nil); err == nil {
-		<-opened
+		within(tb, opened, "OPEN")
 		warm.Close(nil, nil)
-		<-closed
-		<-warm.q.wait()
+		within(tb, closed, "CLOSE")
+		within(tb, warm.q.wait(), "callbacks to finish")
 	}
 	before := heapStack()
 	for range n {
@@ -278,7 +288,7 @@ func BenchmarkFacade(b *testing.B) {
 		case <-time.After(30 * time.Second):
 			b.Fatal("CLOSE did not come")
 		}
-		<-ws.q.wait()
+		within(b, ws.q.wait(), "callbacks to finish")
 	}
 	for _, sz := range benchSizes {
 		msg := make([]byte, sz.n)
