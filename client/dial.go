@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/frame"
@@ -86,30 +88,48 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if timeout == 0 {
 		timeout = DefaultHandshakeTimeout
 	}
+	var deadline time.Time
 	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	// A context that cannot be cancelled (context.Background(), the common case) needs no
+	// watcher: the bound is a deadline, on the dial and then on the connection's I/O. The
+	// dial gets it from a context without Done, which keeps net.Dialer from starting a
+	// goroutine for the connect.
+	cancellable := ctx.Done() != nil
+	dialCtx := ctx
+	if !cancellable && !deadline.IsZero() {
+		dialCtx = deadlineContext{ctx, deadline}
+	} else if cancellable && timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
+		dialCtx = ctx
 	}
 
-	host := u.Hostname()
-	port := u.Port()
-	if port == "" {
-		port = "80"
+	addr := u.Host // host:port as in the URL, brackets kept for IPv6
+	if u.Port() == "" {
+		port := "80"
 		if u.Scheme == "wss" {
 			port = "443"
 		}
+		addr = net.JoinHostPort(u.Hostname(), port)
 	}
-	addr := net.JoinHostPort(host, port)
 
-	netDial := o.NetDialContext
-	if netDial == nil {
-		var d net.Dialer
-		netDial = d.DialContext
+	var nc net.Conn
+	var err error
+	if o.NetDialContext != nil {
+		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
+	} else if o.PingInterval >= 0 {
+		nc, err = pingingDialer.DialContext(dialCtx, "tcp", addr)
+	} else {
+		nc, err = directDialer.DialContext(dialCtx, "tcp", addr)
 	}
-	nc, err := netDial(ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, deadlineErr(ctx, deadline, err)
 	}
 	ok := false
 	defer func() {
@@ -118,21 +138,68 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		}
 	}()
 
-	// A cancelled or expired ctx interrupts any blocking I/O below by expiring the deadline;
-	// ctx.Err() is set by then, so the error can say why.
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	if cancellable {
+		// A cancelled or expired ctx interrupts any blocking I/O below by expiring the
+		// deadline; ctx.Err() is set by then, so the error can say why.
+		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	} else if !deadline.IsZero() {
+		_ = nc.SetDeadline(deadline)
+	}
 
 	if u.Scheme == "wss" {
 		// The caller's config is cloned, never modified; SNI defaults to the URL's host.
-		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, host))
+		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, u.Hostname()))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, ctxErr(ctx, fmt.Errorf("TLS handshake: %w", err))
+			return nil, nil, deadlineErr(ctx, deadline, fmt.Errorf("TLS handshake: %w", err))
 		}
 		nc = tc
 	}
 
-	req := &handshake.Request{
+	resp, prefix, err := handshakeOver(nc, u, o)
+	if err != nil {
+		return nil, resp, deadlineErr(ctx, deadline, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, resp, err
+	}
+	_ = nc.SetDeadline(time.Time{})
+
+	c := newConn(nc, prefix, resp, o)
+	ok = true
+	return c, resp, nil
+}
+
+// The dialers used when DialOptions.NetDialContext is nil. With WebSocket keepalive on (the
+// default), TCP keepalive would only duplicate it, and setting it up costs four setsockopt
+// calls per connection: pingingDialer leaves it off. directDialer, for connections without
+// keepalive, keeps net.Dialer's default.
+var (
+	pingingDialer = net.Dialer{KeepAlive: -1}
+	directDialer  net.Dialer
+)
+
+// deadlineContext is a context with a deadline and no Done channel: a bound for net.Dialer
+// that it applies as a socket deadline, without the goroutine and timer a cancellable context
+// costs it.
+type deadlineContext struct {
+	context.Context // cannot be cancelled
+	deadline        time.Time
+}
+
+func (c deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// Pooled buffers of the opening handshake: the request being written and the reader of the
+// response.
+var (
+	requestBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+	readerPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+)
+
+// handshakeOver performs the client's opening handshake on nc (RFC 6455 §4.1) and returns the
+// response and the bytes the server sent after it (the first frames), if any.
+func handshakeOver(nc net.Conn, u *url.URL, o *DialOptions) (*handshake.Response, []byte, error) {
+	req := handshake.Request{
 		Host:      u.Host,
 		Path:      u.RequestURI(),
 		Protocols: o.Subprotocols,
@@ -140,31 +207,49 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		Header:    o.Header,
 	}
 	key := handshake.NewKey()
-	buf, err := req.Append(make([]byte, 0, 512), key)
+	bp := requestBufs.Get().(*[]byte)
+	buf, err := req.Append((*bp)[:0], key)
+	if err == nil {
+		_, err = nc.Write(buf)
+		if err != nil {
+			err = fmt.Errorf("writing handshake: %w", err)
+		}
+	}
+	if cap(buf) <= 4096 {
+		*bp = buf[:0]
+		requestBufs.Put(bp)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := nc.Write(buf); err != nil {
-		return nil, nil, ctxErr(ctx, fmt.Errorf("writing handshake: %w", err))
-	}
-	br := bufio.NewReaderSize(nc, 4096)
-	resp, err := handshake.ReadResponse(br, req, key, nil)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
+	resp, err := handshake.ReadResponse(br, &req, key, nil)
 	if err != nil {
-		return nil, resp, ctxErr(ctx, err)
+		return resp, nil, err
 	}
 	var prefix []byte
 	if n := br.Buffered(); n > 0 {
 		p, _ := br.Peek(n)
 		prefix = append([]byte(nil), p...)
 	}
-	if !stop() {
-		return nil, resp, ctx.Err()
-	}
-	_ = nc.SetDeadline(time.Time{})
+	return resp, prefix, nil
+}
 
-	c := newConn(nc, prefix, resp, o)
-	ok = true
-	return c, resp, nil
+// deadlineErr is ctxErr for the whole dial: a timeout past the dial's deadline is reported as
+// context.DeadlineExceeded (with the I/O error), as if a context had expired.
+func deadlineErr(ctx context.Context, deadline time.Time, err error) error {
+	if ctx.Err() == nil && !deadline.IsZero() && !time.Now().Before(deadline) &&
+		!errors.Is(err, context.DeadlineExceeded) {
+		// An I/O timeout, or an error whose reading the deadline cut short (a
+		// *handshake.StatusError with part of its body): both stay in the chain.
+		return fmt.Errorf("%w (%w)", context.DeadlineExceeded, err)
+	}
+	return ctxErr(ctx, err)
 }
 
 // ctxErr prefers the context's error when the context ended: a deadline set by the context
@@ -221,30 +306,44 @@ func secondsOrOff(s uint32) time.Duration {
 
 // connTransport adapts *Conn to the facade.
 type connTransport struct {
-	c   *Conn
-	buf []byte // reused for text messages; binary ones are handed over
+	c *Conn
 }
 
+// readMessage reads each message into a buffer of its own, sized to it, which it hands to the
+// user: a binary message as that ArrayData, a text message as a StringData over the same bytes
+// (they are never written again), so no read buffer stays with an idle connection and text is
+// not copied.
 func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
-	typ, p, err := t.c.ReadMessage(ctx, t.buf)
+	typ, p, err := t.c.ReadMessage(ctx, nil)
 	if err != nil {
+		return nil, t.readFailed(err)
+	}
+	if typ == conn.Text {
+		if len(p) == 0 {
+			return StringData(""), nil
+		}
+		return StringData(unsafe.String(&p[0], len(p))), nil
+	}
+	return ArrayData(p), nil
+}
+
+// readFailed turns a read error into the facade's: apart from readMessage so that the reading
+// goroutine, waiting in readMessage, needs little stack.
+//
+//go:noinline
+func (t *connTransport) readFailed(err error) error {
+	{
 		var ce *conn.CloseError
 		switch {
 		case errors.As(err, &ce) && ce.Remote:
-			return nil, &closedError{code: uint32(ce.Code), reason: ce.Reason}
+			return &closedError{code: uint32(ce.Code), reason: ce.Reason}
 		case errors.Is(err, ErrPongTimeout):
-			return nil, &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
+			return &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
 		case ce != nil:
-			return nil, &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
+			return &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
 		}
-		return nil, err
+		return err
 	}
-	if typ == conn.Text {
-		t.buf = p[:0]
-		return StringData(p), nil
-	}
-	t.buf = nil
-	return ArrayData(p), nil
 }
 
 func (t *connTransport) writeMessage(ctx context.Context, text bool, p []byte) error {

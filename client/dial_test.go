@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,37 @@ func TestKeepaliveKeepsAnsweringConnectionOpen(t *testing.T) {
 	}
 	if err := c.Close(frame.CloseNormal, ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIdleConnectionStartsNoGoroutine checks that a connection from Dial, keepalive on (the
+// default), has no goroutine of its own while nobody reads it: keepalive is a timer.
+func TestIdleConnectionStartsNoGoroutine(t *testing.T) {
+	srv := wstest.New(t, echo)
+	warm, _, err := Dial(context.Background(), srv.URL, nil) // one-time setup of the process
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.CloseNow()
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	var conns []*Conn
+	for range 10 {
+		c, _, err := Dial(context.Background(), srv.URL, &DialOptions{PingInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	time.Sleep(50 * time.Millisecond)
+	// The server runs a goroutine per connection in this process; the client must add none.
+	after := runtime.NumGoroutine()
+	for _, c := range conns {
+		if err := c.Close(frame.CloseNormal, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if extra := after - before - len(conns); extra > 0 {
+		t.Fatalf("%d goroutines for %d idle connections beyond the server's one each", extra+len(conns), len(conns))
 	}
 }

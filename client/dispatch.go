@@ -22,6 +22,19 @@ func (q *serialQueue) push(f func()) {
 	q.mu.Unlock()
 }
 
+// runInline reports whether the caller may run a task itself, now: no task is pending or
+// running. It then counts as the running drainer and must call drain when done, which runs the
+// tasks pushed meanwhile.
+func (q *serialQueue) runInline() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.running || len(q.tasks) > 0 {
+		return false
+	}
+	q.running = true
+	return true
+}
+
 func (q *serialQueue) drain() {
 	for {
 		q.mu.Lock()

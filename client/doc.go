@@ -51,7 +51,10 @@
 //
 // All callbacks of one WebSocket (events and the callbacks of Connect, Send and Close) run one at
 // a time, in order, on a goroutine the WebSocket starts when it has something to deliver and
-// that ends when nothing is left. Events of a connection arrive in wire order: HEADERRECEIVE,
+// that ends when nothing is left; MESSAGE and DATAEND run on the connection's reading goroutine
+// itself when no other callback is pending, so a steady stream of messages starts no goroutine
+// and the connection reads no further while a MESSAGE callback runs. Events of a connection
+// arrive in wire order: HEADERRECEIVE,
 // OPEN, then MESSAGE followed by DATAEND for each message, then CLOSE. A connection lost without
 // a close frame (RFC 6455 §7.1.5, code 1006) reports ERROR first, then CLOSE with 1006 and a
 // reason that says why. A callback may call any method of the WebSocket; no lock of the
@@ -61,6 +64,18 @@
 //
 // Dial opens a connection with a context and returns it with the handshake response; it is the
 // API for services and the transport under the seed facade.
+//
+// # Cost
+//
+// An idle connection holds no read or write buffer (see package conn) and one goroutine: the
+// one reading it (the caller's, with the blocking API; the WebSocket's own, with the facade,
+// whose writing goroutine exists only while messages wait). Keepalive is a timer. Measured
+// with 2000 idle connections against a server in another process (BenchmarkIdleConn): about
+// 4.7 KiB per connection with the blocking API and 5.2-5.8 KiB with the facade. A connect and
+// close with Dial and context.Background() makes about 34 allocations, 14 of them in net.Dialer
+// (BenchmarkHandshake). ReadMessage and WriteMessage allocate nothing with a reused buffer;
+// the facade allocates the payload of each MESSAGE and the MessageData interface value that
+// carries it.
 //
 // The client implements RFC 6455 §4.1 (opening handshake, client side) through the handshake
 // package and §5-§7 (framing, control frames, closing) through the conn package; it holds no

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/handshake"
@@ -196,6 +197,58 @@ func TestRealCallbacksCallSendAndCloseWithoutDeadlock(t *testing.T) {
 	ev := r.until("CLOSE")
 	if ev[len(ev)-1] != "CLOSE 1000 " || n != 100 {
 		t.Fatalf("n=%d last %q", n, ev[len(ev)-1])
+	}
+	wait(t, ws)
+}
+
+// TestRealMessagesStayIntactAfterLaterOnes keeps every MESSAGE's data and checks it after the
+// later messages arrived: each text and binary payload is the user's own, never a buffer the
+// connection reuses.
+func TestRealMessagesStayIntactAfterLaterOnes(t *testing.T) {
+	srv := wstest.New(t, echo)
+	ws := CreateWebSocket()
+	got := make(chan MessageData, 16)
+	opened := make(chan struct{}, 1)
+	closed := make(chan struct{})
+	_ = ws.On(EventOpen, NewWebSocketAsyncCallback(func(*AsyncError, map[uint32]string) { opened <- struct{}{} }))
+	_ = ws.On(EventMessage, NewWebSocketAsyncCallback(func(_ *AsyncError, m MessageData) { got <- m }))
+	_ = ws.On(EventClose, NewWebSocketAsyncCallback(func(*AsyncError, CloseResult) { close(closed) }))
+	if err := ws.Connect(srv.URL, realOptions(), nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-opened:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OPEN did not come")
+	}
+	var want []MessageData
+	for i := range 6 {
+		if i%2 == 0 {
+			want = append(want, StringData(strings.Repeat(string(rune('a'+i)), 40)))
+		} else {
+			want = append(want, ArrayData(bytes.Repeat([]byte{byte(i)}, 40)))
+		}
+		_ = ws.Send(want[i], nil)
+	}
+	var kept []MessageData
+	for range want {
+		select {
+		case m := <-got:
+			kept = append(kept, m)
+		case <-time.After(10 * time.Second):
+			t.Fatal("MESSAGE did not come")
+		}
+	}
+	for i, m := range kept {
+		if fmt.Sprint(m) != fmt.Sprint(want[i]) {
+			t.Fatalf("message %d is now %v, want %v", i, m, want[i])
+		}
+	}
+	_ = ws.Close(nil, nil)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("CLOSE did not come")
 	}
 	wait(t, ws)
 }

@@ -51,6 +51,9 @@ var (
 	// ErrConnectionClosed: a message or close request that was accepted but not sent because
 	// the connection ended first.
 	ErrConnectionClosed = errors.New("websocket: connection closed before the request was sent")
+	// ErrCloseWriteTimeout: Close found the messages queued before it still not written after
+	// 5 s (a peer that reads nothing), and cut the connection.
+	ErrCloseWriteTimeout = errors.New("websocket: messages queued before close not written in time; connection cut")
 	// ErrCallbackType: On or Off with a callback whose type does not fit the event.
 	ErrCallbackType = errors.New("websocket: callback type does not fit the event")
 	// ErrNilArgument: a nil callback or a nil MessageData.

@@ -63,14 +63,13 @@ type session struct {
 	protocols  []string
 	dialCtx    context.Context
 	cancelDial context.CancelFunc
-	// writeCtx bounds the writes of queued messages; Close cancels it when they have not gone
-	// out within closeWriteTimeout, so that a peer that never reads cannot hold Close forever.
-	writeCtx    context.Context
-	cancelWrite context.CancelFunc
-	wake        chan struct{} // capacity 1: the writer has work or must stop
+	writers    sync.WaitGroup // the writing goroutine, while it runs
 
 	// Guarded by WebSocket.mu.
+	t         transport // the open connection; nil until the dial succeeded
 	out       []outItem // messages and the close, in Send/Close order
+	writing   bool      // a writing goroutine runs (it exists only while out has work)
+	noWrite   bool      // the close was written, or a write failed: nothing more is written
 	dead      bool      // the connection ended; the writer must stop
 	closeReq  bool      // Close was called
 	closeCB   *WebSocketAsyncCallback[bool]
@@ -80,11 +79,16 @@ type session struct {
 	lost      error // first write error
 }
 
-func (s *session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// startWriter starts the writing goroutine if there is work for it and none runs. ws.mu is
+// held. The goroutine exists only while messages or the close wait to be written, so an idle
+// connection has none.
+func (ws *WebSocket) startWriter(s *session) {
+	if s.writing || s.noWrite || s.dead || s.t == nil || len(s.out) == 0 {
+		return
 	}
+	s.writing = true
+	s.writers.Add(1)
+	go ws.writeLoop(s)
 }
 
 // reject reports a refused call to cb (asynchronously, like every callback) and returns the
@@ -136,10 +140,7 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 		return ws.reject(cb, newAsync(CodeConnectionExists, ErrAlreadyConnected))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	wctx, wcancel := context.WithCancel(context.Background())
-	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel,
-		writeCtx: wctx, cancelWrite: wcancel,
-		wake: make(chan struct{}, 1)}
+	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel}
 	ws.state = stateConnecting
 	ws.sess = s
 	if cb != nil {
@@ -166,17 +167,17 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 	}
 	s := ws.sess
 	s.out = append(s.out, outItem{text: text, data: p, cb: cb})
+	ws.startWriter(s)
 	ws.mu.Unlock()
-	s.signal()
 	return nil
 }
 
 // Close starts the closing handshake with the code and reason of opts (nil means code 1000,
 // no reason) (seed close). Messages sent before it are sent first, as long as they go out
 // within conn.DefaultCloseTimeout (5 s) of Close: a write still blocked then, by a peer that
-// reads nothing, is cut and the connection is lost (ERROR, then CLOSE 1006). It returns at
-// once; the CLOSE event reports the end with the server's reply. Close while the connection is still
-// being opened abandons the attempt (CLOSE 1006, no ERROR).
+// reads nothing, is cut and the connection is lost (ERROR with ErrCloseWriteTimeout, then CLOSE
+// 1006). It returns at once; the CLOSE event reports the end with the server's reply. Close
+// while the connection is still being opened abandons the attempt (CLOSE 1006, no ERROR).
 //
 // cb, which may be nil, is called before CLOSE with true when the close was carried out, or
 // with an error: 401 for a code RFC 6455 §7.4 does not allow on the wire or a reason over 123
@@ -191,21 +192,39 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 		return ws.reject(cb, err)
 	}
 	s := ws.sess
-	connecting := ws.state == stateConnecting
+	var cancelDial context.CancelFunc
+	if ws.state == stateConnecting {
+		cancelDial = s.cancelDial
+	}
 	ws.state = stateClosing
 	s.closeReq = true
 	s.closeCB = cb
 	s.out = append(s.out, outItem{isClose: true, code: code, reason: reason})
+	ws.startWriter(s)
 	ws.mu.Unlock()
-	if connecting {
-		s.cancelDial()
+	if cancelDial != nil {
+		cancelDial()
 	}
 	// The messages queued before the close go first, but not forever: a write still blocked
-	// after closeWriteTimeout (a peer that reads nothing) is cancelled and the connection is
-	// lost (ERROR, then CLOSE 1006). The timer is harmless once the session is over.
-	time.AfterFunc(closeWriteTimeout, s.cancelWrite)
-	s.signal()
+	// after closeWriteTimeout (a peer that reads nothing) is cut and the connection is lost
+	// (ERROR, then CLOSE 1006). The timer is harmless once the session is over.
+	time.AfterFunc(closeWriteTimeout, func() { ws.cutBlockedWrite(s) })
 	return nil
+}
+
+// cutBlockedWrite closes the connection of s when its writer is still busy with the messages
+// queued before the close: Close gave them closeWriteTimeout to go out.
+func (ws *WebSocket) cutBlockedWrite(s *session) {
+	ws.mu.Lock()
+	t := s.t
+	stuck := t != nil && s.writing && !s.inClose && !s.dead
+	if stuck && s.lost == nil {
+		s.lost = ErrCloseWriteTimeout
+	}
+	ws.mu.Unlock()
+	if stuck {
+		_ = t.closeNow() // the blocked write fails, and the reader ends the session
+	}
 }
 
 // On registers cb for events of type t (seed on). cb must be made by the constructor that fits
@@ -299,6 +318,10 @@ func (ws *WebSocket) run(s *session) {
 	t, info, err := dial(s.dialCtx, s.u, s.opts, s.protocols)
 	cancelled := s.dialCtx.Err() != nil
 	s.cancelDial()
+	// What only the dial needed is let go: an open connection keeps less.
+	ws.mu.Lock()
+	s.u, s.opts, s.protocols, s.dialCtx, s.cancelDial = nil, nil, nil, nil, nil
+	ws.mu.Unlock()
 	if err != nil {
 		ws.mu.Lock()
 		if s.closeReq && cancelled {
@@ -322,26 +345,54 @@ func (ws *WebSocket) run(s *session) {
 	status := map[uint32]string{uint32(info.statusCode): info.statusText}
 	ws.q.push(func() { ws.emitHeaders(headers) })
 	ws.q.push(func() { ws.emitOpen(status) })
+	s.t = t
+	ws.startWriter(s) // messages sent before OPEN
 	ws.mu.Unlock()
+	// The reader is a goroutine of its own, started with a small stack, rather than this
+	// one, whose stack the dial has grown.
+	go ws.readLoop(s, t)
+}
 
-	writerDone := make(chan struct{})
-	go ws.writeLoop(s, t, writerDone)
-
-	sem := make(chan struct{}, maxPendingMessages)
-	var rerr error
+// readLoop reads the session's messages and delivers them until the connection ends. It is
+// the one goroutine an idle connection has, and keeps a short call chain while it waits.
+func (ws *WebSocket) readLoop(s *session, t transport) {
+	var sem chan struct{} // bounds the messages queued behind other callbacks
 	for {
 		m, err := t.readMessage(context.Background())
 		if err != nil {
-			rerr = err
-			break
+			ws.endSession(s, t, err)
+			return
 		}
-		sem <- struct{}{}
-		ws.q.push(func() {
-			ws.emitMessage(m)
-			<-sem
-		})
+		ws.deliver(m, &sem)
 	}
+}
 
+// deliver emits MESSAGE and DATAEND for m: at once, on the reading goroutine, when no other
+// callback is pending (no task to allocate, no goroutine to start), and otherwise queued behind
+// the pending ones, with at most maxPendingMessages messages waiting; when callbacks fall
+// behind, reading stops, and TCP flow control slows the server.
+//
+//go:noinline
+func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}) {
+	if ws.q.runInline() {
+		ws.emitMessage(m)
+		ws.q.drain()
+		return
+	}
+	if *sem == nil {
+		*sem = make(chan struct{}, maxPendingMessages)
+	}
+	pending := *sem
+	pending <- struct{}{}
+	ws.q.push(func() {
+		ws.emitMessage(m)
+		<-pending
+	})
+}
+
+// endSession ends the session after the reader's error rerr: it stops the connection and the
+// writer, and reports the end.
+func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 	ws.mu.Lock()
 	inClose := s.inClose
 	ws.mu.Unlock()
@@ -349,14 +400,13 @@ func (ws *WebSocket) run(s *session) {
 		// The server's close crossed ours (RFC 6455 §7.1.2): the writer is sending our close
 		// frame, and the transport's close returns once it is out, the server's being in.
 		// Closing the connection first would cut it.
-		<-writerDone
+		s.writers.Wait()
 	}
 	_ = t.closeNow()
 	ws.mu.Lock()
 	s.dead = true
 	ws.mu.Unlock()
-	s.signal()
-	<-writerDone
+	s.writers.Wait()
 
 	ws.mu.Lock()
 	var ce *closedError
@@ -379,7 +429,6 @@ func (ws *WebSocket) run(s *session) {
 // ERROR (when e is not nil), the failures of unsent messages, the Close callback, then CLOSE.
 // ws.mu must be held, so that no callback of a later session can be queued before them.
 func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
-	s.cancelWrite()
 	pending := s.out
 	s.out = nil
 	s.dead = true
@@ -408,24 +457,24 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 	ws.q.push(func() { ws.emitClose(r) })
 }
 
-// writeLoop sends the session's messages and its close, in order, until the close is sent or
-// the session ends.
-func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
-	defer close(done)
+// writeLoop sends the session's messages and its close, in order, until none is left, the
+// close is sent, or the session ends. startWriter starts it when there is work.
+func (ws *WebSocket) writeLoop(s *session) {
+	defer s.writers.Done()
 	for {
 		ws.mu.Lock()
-		for len(s.out) == 0 && !s.dead {
-			ws.mu.Unlock()
-			<-s.wake
-			ws.mu.Lock()
-		}
-		if s.dead {
+		if len(s.out) == 0 || s.dead || s.noWrite {
+			s.writing = false
 			ws.mu.Unlock()
 			return
 		}
+		t := s.t
 		it := s.out[0]
 		s.out[0] = outItem{}
 		s.out = s.out[1:]
+		if len(s.out) == 0 {
+			s.out = nil // let the backing array go while idle
+		}
 		s.inClose = it.isClose
 		ws.mu.Unlock()
 
@@ -434,15 +483,19 @@ func (ws *WebSocket) writeLoop(s *session, t transport, done chan<- struct{}) {
 			ws.mu.Lock()
 			s.closeDone = true
 			s.closeErr = err
+			s.noWrite = true
+			s.writing = false
 			ws.mu.Unlock()
 			return
 		}
-		err := t.writeMessage(s.writeCtx, it.text, it.data)
+		err := t.writeMessage(context.Background(), it.text, it.data)
 		if err != nil {
 			ws.mu.Lock()
 			if s.lost == nil {
 				s.lost = err
 			}
+			s.noWrite = true
+			s.writing = false
 			ws.mu.Unlock()
 			_ = t.closeNow() // the reader then sees the loss and ends the session
 			if it.cb != nil {

@@ -70,52 +70,61 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	c.closeSent = true
 	c.mu.Unlock()
 
-	deadline := time.Now().Add(c.closeTimeout)
-	timer := time.NewTimer(c.closeTimeout)
-	defer timer.Stop()
-	if err := c.writeClose(payload, deadline, timer.C); err != nil {
+	clk := closeClock{deadline: time.Now().Add(c.closeTimeout)}
+	defer clk.stop()
+	if err := c.writeClose(payload, &clk); err != nil {
 		c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "sending the close frame failed", Err: err})
 		return fmt.Errorf("websocket: close: sending the close frame: %w", err)
 	}
 	// Close waits for the peer's close, the end of the connection, the timeout, or the read
 	// lock, to read until the peer's close itself when no read call is active.
-	c.readLock.waiters.Add(1)
-	defer c.readLock.waiters.Add(-1)
+	var readWake chan struct{} // the read lock's token channel, once Close waits for it
+	defer func() {
+		if readWake != nil {
+			c.readLock.waiters.Add(-1)
+		}
+	}()
 	expired := false
 	for {
 		if expired {
 			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "the peer did not answer the close frame in time", Err: ErrCloseTimeout})
 			return fmt.Errorf("websocket: close: %w (after %v)", ErrCloseTimeout, c.closeTimeout)
 		}
-		select {
-		case <-c.peerClosed:
+		c.mu.Lock()
+		seen, closed := c.peerSeen, c.tcpClosed
+		c.mu.Unlock()
+		if seen {
 			c.closeTCP()
 			return nil
-		case <-c.done:
-			select {
-			case <-c.peerClosed:
-				return nil
-			default:
-			}
+		}
+		if closed {
 			return fmt.Errorf("websocket: close: connection ended before the peer's close: %w", c.terminal())
-		case <-timer.C:
+		}
+		select {
+		case <-clk.started():
 			expired = true
 			continue
 		default:
 		}
 		if c.readLock.tryLock() {
-			return c.closeReading(deadline)
+			return c.closeReading(clk.deadline)
+		}
+		if readWake == nil {
+			// Count as a waiter, then try again: from now on an unlock leaves a token.
+			readWake = c.readLock.wake()
+			c.readLock.waiters.Add(1)
+			continue
 		}
 		select {
-		case <-c.peerClosed:
-		case <-c.done:
-		case <-timer.C:
+		case <-c.peerClosedChan():
+		case <-c.doneChan():
+		case <-clk.expiry():
 			expired = true
-		case <-c.readLock.wake:
+		case <-readWake:
 			// The token must not be lost: take the lock now, or its holder's unlock will
 			// leave another.
 			if c.readLock.tryLock() {
-				return c.closeReading(deadline)
+				return c.closeReading(clk.deadline)
 			}
 		}
 	}
@@ -125,6 +134,7 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 // frame, then closes the TCP connection.
 func (c *Conn) closeReading(deadline time.Time) error {
 	err := c.readUntilPeerClose(deadline)
+	c.fr.Drop() // the connection is over: hand the read buffer back
 	c.readLock.unlock()
 	if err == nil {
 		c.closeTCP()
@@ -150,22 +160,50 @@ func (c *Conn) CloseNow() error {
 	return nil
 }
 
-// writeClose writes a close frame with payload, waiting for the frame lock until expiry fires.
-// It owns the write deadline from then on. The caller has set closeSent.
-func (c *Conn) writeClose(payload []byte, deadline time.Time, expiry <-chan time.Time) error {
-	select {
-	case c.frameLock <- struct{}{}:
-	case <-expiry:
-		return ErrCloseTimeout
-	case <-c.done:
-		return ErrClosed
+// closeClock bounds a closing handshake: a deadline for I/O, and a timer for waiting on other
+// goroutines, made only when there is such a wait (a Close that finds the locks free, the
+// common case, makes none).
+type closeClock struct {
+	deadline time.Time
+	t        *time.Timer
+}
+
+// expiry returns a channel that receives when the deadline passes, starting the timer.
+func (k *closeClock) expiry() <-chan time.Time {
+	if k.t == nil {
+		k.t = time.NewTimer(time.Until(k.deadline))
 	}
-	defer func() { <-c.frameLock }()
+	return k.t.C
+}
+
+// started returns the timer's channel if it was started, and nil (never ready) otherwise.
+func (k *closeClock) started() <-chan time.Time {
+	if k.t == nil {
+		return nil
+	}
+	return k.t.C
+}
+
+func (k *closeClock) stop() {
+	if k.t != nil {
+		k.t.Stop()
+	}
+}
+
+// writeClose writes a close frame with payload, waiting for the frame lock until the clock
+// expires. It owns the write deadline from then on. The caller has set closeSent.
+func (c *Conn) writeClose(payload []byte, clk *closeClock) error {
+	if !c.frameLock.tryLock() {
+		if err := c.frameLock.lockSlow(context.Background(), c.doneChan(), clk.expiry()); err != nil {
+			return err
+		}
+	}
+	defer c.frameLock.unlock()
 	c.dmu.Lock()
 	c.closeDeadline = true
-	c.nc.SetWriteDeadline(deadline)
+	c.nc.SetWriteDeadline(clk.deadline)
 	c.dmu.Unlock()
-	return c.fw.WriteFrame(true, frame.OpClose, 0, payload)
+	return c.fw.WriteControl(frame.OpClose, payload)
 }
 
 // sendClose writes a close frame with code and reason within the close timeout, for a reply or
@@ -176,9 +214,9 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string) {
 	if err != nil {
 		payload, _ = frame.AppendClose(pb[:0], code, "")
 	}
-	timer := time.NewTimer(c.closeTimeout)
-	defer timer.Stop()
-	c.writeClose(payload, time.Now().Add(c.closeTimeout), timer.C)
+	clk := closeClock{deadline: time.Now().Add(c.closeTimeout)}
+	c.writeClose(payload, &clk)
+	clk.stop()
 }
 
 // readUntilPeerClose reads and discards frames until the peer's close frame, for Close with no
@@ -226,7 +264,9 @@ func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
 	c.closeSent = true
 	if !c.peerSeen {
 		c.peerSeen = true
-		close(c.peerClosed)
+		if c.peerClosed != nil {
+			close(c.peerClosed)
+		}
 	}
 	term := c.termErr.Load()
 	c.mu.Unlock()
@@ -289,9 +329,12 @@ func (c *Conn) closeTCP() {
 		return
 	}
 	c.tcpClosed = true
+	done := c.done
 	c.mu.Unlock()
 	c.nc.Close()
-	close(c.done)
+	if done != nil {
+		close(done)
+	}
 }
 
 // lostConnection is the CloseError of a connection that ended without a close frame.

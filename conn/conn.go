@@ -114,6 +114,17 @@ var (
 // Allocation: ReadMessage into a buffer large enough and WriteMessage allocate nothing with a
 // context that cannot be cancelled (such as context.Background()); a cancellable context costs
 // the registration of a context.AfterFunc per call.
+//
+// Memory: the read and write buffers (Config.ReadBufferSize, WriteBufferSize) are borrowed
+// from pools while a frame is in flight and handed back when the connection is idle; messages
+// of up to 125 bytes are written through a small buffer inside the Conn. On a *net.TCPConn or
+// *net.UnixConn, a read waiting for the peer holds no buffer: it parks in the runtime's network
+// poller through syscall.RawConn, and a ready read takes a buffer from the pool and costs one
+// read(2). ReadMessage with a context that cannot be cancelled waits in a short call chain, so
+// a goroutine that waits there fits the smallest goroutine stack (2 KiB). Locks and signals
+// allocate their channels only when a goroutine has to wait for another. An idle client
+// connection costs about 4.7 KiB in all (Conn, net.Conn, handshake response, the waiting
+// goroutine's stack). Other net.Conns (TLS, wrappers) keep the read buffer while a read waits.
 type Conn struct {
 	nc           net.Conn
 	role         frame.Role
@@ -123,12 +134,12 @@ type Conn struct {
 	onPing       func([]byte)
 	onPong       func([]byte)
 
-	readLock  ctxLock       // held during each read call
-	msgLock   chan struct{} // held by a data message being written, from start to end
-	frameLock chan struct{} // held while a frame is written (and by message-writer Writes)
+	readLock  ctxLock // held during each read call
+	msgLock   ctxLock // held by a data message being written, from start to end
+	frameLock ctxLock // held while a frame is written (and by message-writer Writes)
 
 	// Reading state, owned by the holder of readLock.
-	fr         *frame.Reader
+	fr         frame.Reader
 	ctlOp      frame.Opcode // control frame whose payload is still to be read, if ctlPending
 	ctlPending bool
 	inFrame    bool // the current frame is a data frame of c's message
@@ -140,11 +151,9 @@ type Conn struct {
 	readGen    uint64
 	partial    []byte // bytes of the current message kept by an interrupted ReadMessage
 	utf8       frame.UTF8Validator
-	scratch    [512]byte
 
 	// Writing state, owned by the holder of frameLock.
-	fw      *frame.Writer
-	pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
+	fw frame.Writer
 
 	// The pong to send for the last ping, guarded by mu: the reader queues it and whoever
 	// holds or next takes the frame lock sends it, so the reader never waits for writers.
@@ -157,9 +166,9 @@ type Conn struct {
 	closeSent  bool                       // a close frame was sent or is being sent: no frame may follow
 	termErr    atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
 	peerSeen   bool                       // the peer's close frame was received
-	peerClosed chan struct{}
+	peerClosed chan struct{}              // closed when peerSeen is set; made on demand (peerClosedChan)
 	tcpClosed  bool
-	done       chan struct{} // closed when the net.Conn is closed
+	done       chan struct{} // closed when tcpClosed is set; made on demand (doneChan)
 
 	dmu           sync.Mutex // guards the deadline fields
 	rdl, wdl      time.Time  // deadlines set by the user
@@ -197,16 +206,12 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		subprotocol:  cf.Subprotocol,
 		onPing:       cf.OnPing,
 		onPong:       cf.OnPong,
-		readLock:     ctxLock{wake: make(chan struct{}, 1)},
-		msgLock:      make(chan struct{}, 1),
-		frameLock:    make(chan struct{}, 1),
-		peerClosed:   make(chan struct{}),
-		done:         make(chan struct{}),
 	}
-	c.fr = frame.NewReader(nc, cf.Role, cf.ReadBufferSize)
-	c.fr.Reset(nc, prefix)
+	src := newSource(nc)
+	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
+	c.fr.Reset(src, prefix)
 	c.fr.SetAllowedRsv(cf.AllowedRsv)
-	c.fw = frame.NewWriter(nc, cf.Role, cf.WriteBufferSize)
+	c.fw.Init(nc, cf.Role, cf.WriteBufferSize)
 	return c
 }
 
@@ -342,50 +347,87 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// lock takes a 1-slot channel lock, giving up when ctx ends or, if done is not nil, when the
-// connection closes.
-func lock(ctx context.Context, l chan struct{}, done chan struct{}) error {
-	select {
-	case l <- struct{}{}:
+// lockWrite takes l, one of the write locks, giving up when ctx ends or the connection closes
+// (ErrClosed).
+func (c *Conn) lockWrite(ctx context.Context, l *ctxLock) error {
+	if l.tryLock() {
 		return nil
-	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case l <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-done:
-		return ErrClosed
-	}
+	return l.lockSlow(ctx, c.doneChan(), nil)
 }
 
-// ctxLock is a mutual exclusion lock whose waiters give up when their context ends: the read
-// lock, taken by every read call. Taking and releasing it uncontended costs one atomic
-// operation each, against two runtime lock round trips for a channel used as a lock; a
-// goroutine that finds it held waits for a wake-up token, or its context.
+// closedChan is a closed channel, returned for a signal that has happened.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
+
+// doneChan returns a channel closed when the net.Conn is closed. It is made only when a
+// goroutine has to wait for it, so a Conn whose calls never wait for each other makes none.
+func (c *Conn) doneChan() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		if c.tcpClosed {
+			return closedChan
+		}
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
+
+// peerClosedChan returns a channel closed when the peer's close frame has been received, made
+// on demand like doneChan.
+func (c *Conn) peerClosedChan() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peerClosed == nil {
+		if c.peerSeen {
+			return closedChan
+		}
+		c.peerClosed = make(chan struct{})
+	}
+	return c.peerClosed
+}
+
+// ctxLock is a mutual exclusion lock whose waiters give up when their context ends (or the
+// connection closes): the read lock, taken by every read call, and the two write locks.
+// Taking and releasing it uncontended costs one atomic operation each, against two runtime
+// lock round trips for a channel used as a lock; a goroutine that finds it held waits for a
+// wake-up token, or its context. The token channel is made by the first goroutine that has to
+// wait, so a Conn whose calls never wait for each other makes none.
 //
-// It is not fair: a goroutine taking it may overtake one woken to take it. That suits the
-// read side, whose calls are serialized and normally made by one goroutine.
+// It is not fair: a goroutine taking it may overtake one woken to take it. That suits its
+// uses, whose holders hold it briefly or are normally one goroutine.
 type ctxLock struct {
 	held    atomic.Bool
-	waiters atomic.Int32  // goroutines waiting for wake
-	wake    chan struct{} // 1-slot: unlock leaves a token in it when someone waits
+	waiters atomic.Int32                  // goroutines waiting for a token
+	wakeCh  atomic.Pointer[chan struct{}] // 1-slot: unlock leaves a token in it when someone waits
 }
 
 // tryLock takes l if it is free and reports whether it did.
 func (l *ctxLock) tryLock() bool { return l.held.CompareAndSwap(false, true) }
 
+// wake returns the token channel, making it on first use.
+func (l *ctxLock) wake() chan struct{} {
+	if p := l.wakeCh.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{}, 1)
+	if l.wakeCh.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *l.wakeCh.Load()
+}
+
 // unlock releases l, waking a waiter if there is one.
 func (l *ctxLock) unlock() {
 	l.held.Store(false)
-	// A waiter counts itself before trying l, so either it sees l free or this sees it.
+	// A waiter makes the channel and counts itself before trying l, so either it sees l free
+	// or this sees it.
 	if l.waiters.Load() > 0 {
 		select {
-		case l.wake <- struct{}{}:
+		case l.wake() <- struct{}{}:
 		default: // a token is already there
 		}
 	}
@@ -396,20 +438,27 @@ func (l *ctxLock) lock(ctx context.Context) error {
 	if l.tryLock() {
 		return nil
 	}
-	return l.lockSlow(ctx)
-}
-
-func (l *ctxLock) lockSlow(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return l.lockSlow(ctx, nil, nil)
+}
+
+// lockSlow waits for l. It gives up with ctx.Err() when ctx ends, ErrClosed when closed is
+// closed, and ErrCloseTimeout when expiry fires; nil channels never fire.
+func (l *ctxLock) lockSlow(ctx context.Context, closed <-chan struct{}, expiry <-chan time.Time) error {
+	wake := l.wake()
 	l.waiters.Add(1)
 	defer l.waiters.Add(-1)
 	for !l.tryLock() {
 		select {
-		case <-l.wake:
+		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-closed:
+			return ErrClosed
+		case <-expiry:
+			return ErrCloseTimeout
 		}
 	}
 	return nil

@@ -994,8 +994,15 @@ func TestSteadyStateReadAndWriteAllocateNothing(t *testing.T) {
 		client.ReadMessage(ctx, cbuf)
 	}
 	round()
-	if a := testing.AllocsPerRun(100, round); a != 0 {
-		t.Fatalf("%v allocs per round trip", a)
+	// Under -race, sync.Pool drops buffers at random: the read and write buffers, borrowed
+	// per frame, are then allocated again (at most four per round trip: each end reads and
+	// writes once).
+	want := 0.0
+	if raceEnabled {
+		want = 4
+	}
+	if a := testing.AllocsPerRun(100, round); a > want {
+		t.Fatalf("%v allocs per round trip, want at most %v", a, want)
 	}
 	client.CloseNow()
 	server.CloseNow()
@@ -1050,4 +1057,25 @@ func TestFullDuplexStreamingWithPingsDoesNotDeadlock(t *testing.T) {
 	}
 	client.CloseNow()
 	server.CloseNow()
+}
+
+// TestReadMessageIntoNilBufferAllocatesOnce checks that a message of up to 1 MiB read without
+// a buffer costs one allocation, sized to the frame, not a chain of growing ones.
+func TestReadMessageIntoNilBufferAllocatesOnce(t *testing.T) {
+	for _, n := range []int{100, 64 << 10, 1 << 20} {
+		wire := rawFrame(true, 0, frame.OpBinary, false, payloadOf(n, false, 1))
+		c := New(&memConn{wire: wire}, nil, &Config{Role: frame.RoleClient})
+		want := 1.0
+		if raceEnabled {
+			want = 4 // sync.Pool drops buffers at random (each miss is two allocations)
+		}
+		a := testing.AllocsPerRun(20, func() {
+			if _, p, err := c.ReadMessage(context.Background(), nil); err != nil || len(p) != n || cap(p) > n+n/8+64 {
+				t.Fatalf("%d bytes (cap %d), %v", len(p), cap(p), err)
+			}
+		})
+		if a > want {
+			t.Fatalf("%d-byte message: %v allocations, want at most %v", n, a, want)
+		}
+	}
 }

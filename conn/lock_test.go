@@ -11,7 +11,7 @@ import (
 // briefly, some of which give up waiting through their context: at most one holder at a time,
 // and every goroutine that does not give up gets the lock (a lost wake-up would hang the test).
 func TestCtxLockExcludesAndNeverLosesAWakeUp(t *testing.T) {
-	l := ctxLock{wake: make(chan struct{}, 1)}
+	var l ctxLock
 	var (
 		mu      sync.Mutex
 		holders int
@@ -71,7 +71,7 @@ func TestCtxLockExcludesAndNeverLosesAWakeUp(t *testing.T) {
 // TestCtxLockCancelledWaiterReturnsContextError checks that a waiter whose context ends gets
 // ctx.Err() and leaves the lock to its holder, and that an ended context fails at once.
 func TestCtxLockCancelledWaiterReturnsContextError(t *testing.T) {
-	l := ctxLock{wake: make(chan struct{}, 1)}
+	var l ctxLock
 	if err := l.lock(context.Background()); err != nil {
 		t.Fatal(err)
 	}

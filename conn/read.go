@@ -11,7 +11,9 @@ import (
 
 // ReadMessage reads the next message whole and returns its type and payload, appended to
 // buf[:0] (grown only when its capacity does not suffice, so a buffer reused across calls makes
-// ReadMessage allocate nothing in steady state). Control frames that arrive before or between
+// ReadMessage allocate nothing in steady state). A buffer too small is grown once to hold the
+// rest of the frame when that is at most 1 MiB (one allocation for most messages), and by
+// doubling beyond, so that a peer announcing a large frame gets memory only as it sends. Control frames that arrive before or between
 // the message's fragments are handled on the way (§5.5): pings answered, pongs reported to
 // Config.OnPong, and a close frame answered and reported as a *CloseError.
 //
@@ -25,6 +27,28 @@ import (
 // *frame.ProtocolError; after the end of the connection every call returns the same
 // *CloseError.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	if ctx.Done() != nil || !c.readLock.tryLock() {
+		return c.readMessageCtx(ctx, buf)
+	}
+	// The common case, kept shallow: a goroutine waiting here for the next message holds a
+	// short call chain (little stack) and, on a TCP or Unix socket, no read buffer.
+	if c.terminal() == nil && c.atMessageStart() {
+		// An error is met again, and handled, by readMessage.
+		_ = c.fr.WaitInput()
+	}
+	typ, p, err := c.readMessage(ctx, buf[:0])
+	c.readLock.unlock()
+	return typ, p, err
+}
+
+// atMessageStart reports whether the next read needs input from the network before anything
+// else: no message, control frame or pong is in progress and no input is buffered.
+func (c *Conn) atMessageStart() bool {
+	return !c.inMsg && !c.inFrame && !c.ctlPending && !c.pongQueued() && c.fr.Buffered() == 0
+}
+
+// readMessageCtx is ReadMessage with a context that can be cancelled, or a busy read lock.
+func (c *Conn) readMessageCtx(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	buf = buf[:0]
 	if err := c.readLock.lock(ctx); err != nil {
 		return 0, buf, err
@@ -45,8 +69,15 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	return c.readMessage(ctx, buf)
 }
 
+// maxGrowStep is the most ReadMessage grows a buffer by ahead of the data, or the size it
+// has, if larger (doubling).
+const maxGrowStep = 1 << 20
+
 // readMessage is ReadMessage once readLock is held and ctx watched.
 func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	if err := c.terminal(); err != nil {
+		return 0, buf, err
+	}
 	c.readGen++
 	if c.inMsg {
 		if c.streamed {
@@ -61,13 +92,16 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	for {
 		if err := c.advance(ctx); err != nil {
 			if err == errMessageEnd {
+				if c.fr.Buffered() == 0 {
+					c.fr.Release() // an idle connection holds no read buffer
+				}
 				return c.msgType, buf, nil
 			}
 			return 0, buf[:0], c.interrupted(ctx, err, buf)
 		}
 		rem := c.fr.Remaining()
 		if free := cap(buf) - len(buf); int64(free) < rem {
-			buf = slices.Grow(buf, int(min(rem, int64(max(len(buf), 32<<10)))))
+			buf = slices.Grow(buf, int(min(rem, int64(max(len(buf), maxGrowStep)))))
 		}
 		p := buf[len(buf):cap(buf)]
 		if int64(len(p)) > rem {
@@ -102,12 +136,15 @@ func (c *Conn) interrupted(ctx context.Context, err error, buf []byte) error {
 // otherwise; those leave the connection usable.
 func (c *Conn) readError(ctx context.Context, err error) error {
 	if t := c.terminal(); t != nil {
+		c.fr.Drop() // the connection is over: hand the read buffer back
 		return t
 	}
 	switch e := err.(type) {
 	case *CloseError:
+		c.fr.Drop()
 		return e
 	case *frame.ProtocolError:
+		c.fr.Drop()
 		return c.fail(e)
 	}
 	if isTimeout(err) {
@@ -116,7 +153,9 @@ func (c *Conn) readError(ctx context.Context, err error) error {
 		}
 		return err
 	}
-	return c.abort(lostConnection(err))
+	t := c.abort(lostConnection(err))
+	c.fr.Drop()
+	return t
 }
 
 // errMessageEnd is advance's report that the current message is complete.
@@ -221,8 +260,8 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 			}
 			return err
 		}
-		n, err := c.fr.Read(c.scratch[:])
-		if n > 0 && c.msgType == Text && !c.utf8.Write(c.scratch[:n]) {
+		p, err := c.fr.Next()
+		if len(p) > 0 && c.msgType == Text && !c.utf8.Write(p) {
 			return frame.ErrInvalidUTF8
 		}
 		if err != nil && err != io.EOF {

@@ -24,10 +24,10 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != Text && typ != Binary {
 		return ErrMessageType
 	}
-	if err := lock(ctx, c.msgLock, c.done); err != nil {
+	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return err
 	}
-	defer func() { <-c.msgLock }()
+	defer func() { c.msgLock.unlock() }()
 	return c.writeFrame(ctx, true, typ, p)
 }
 
@@ -52,7 +52,7 @@ func (c *Conn) Pong(ctx context.Context, p []byte) error {
 
 // writeFrame writes one whole frame under the frame lock.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
-	if err := lock(ctx, c.frameLock, c.done); err != nil {
+	if err := c.lockWrite(ctx, &c.frameLock); err != nil {
 		return err
 	}
 	defer c.unlockFrame(ctx)
@@ -60,7 +60,12 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []by
 		return ErrClosed
 	}
 	stop := c.watchWrite(ctx)
-	err := c.fw.WriteFrame(fin, op, 0, p)
+	var err error
+	if op.IsControl() {
+		err = c.fw.WriteControl(op, p)
+	} else {
+		err = c.fw.WriteFrame(fin, op, 0, p)
+	}
 	c.unwatchWrite(stop)
 	if err != nil {
 		return c.writeError(ctx, err)
@@ -110,11 +115,11 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if typ != Text && typ != Binary {
 		return nil, ErrMessageType
 	}
-	if err := lock(ctx, c.msgLock, c.done); err != nil {
+	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return nil, err
 	}
 	if c.closing() {
-		<-c.msgLock
+		c.msgLock.unlock()
 		return nil, ErrClosed
 	}
 	return &messageWriter{c: c, ctx: ctx, op: typ}, nil
@@ -142,7 +147,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	c := w.c
-	if err := lock(w.ctx, c.frameLock, c.done); err != nil {
+	if err := c.lockWrite(w.ctx, &c.frameLock); err != nil {
 		return 0, err
 	}
 	defer c.unlockFrame(w.ctx)
@@ -200,14 +205,14 @@ func (w *messageWriter) Close() error {
 	}
 	w.closed = true
 	c := w.c
-	defer func() { <-c.msgLock }()
+	defer func() { c.msgLock.unlock() }()
 	if w.err != nil {
 		c.discardPending()
 		return w.err
 	}
 	err := w.ctx.Err()
 	if err == nil {
-		err = lock(w.ctx, c.frameLock, c.done)
+		err = c.lockWrite(w.ctx, &c.frameLock)
 	}
 	if err == nil {
 		if c.closing() {
@@ -232,11 +237,9 @@ func (w *messageWriter) Close() error {
 
 // discardPending drops buffered payload of an abandoned message.
 func (c *Conn) discardPending() {
-	select {
-	case c.frameLock <- struct{}{}:
+	if c.frameLock.tryLock() || c.frameLock.lockSlow(context.Background(), c.doneChan(), nil) == nil {
 		c.fw.DiscardPending()
 		c.unlockFrame(context.Background())
-	case <-c.done:
 	}
 }
 
@@ -258,29 +261,28 @@ func (c *Conn) pongQueued() bool { return c.pongWanted.Load() }
 // pong when it releases the lock, so the reader goes on reading instead of waiting behind a
 // writer (which could be waiting for the peer to read, while the peer waits for us).
 func (c *Conn) flushPong(ctx context.Context) {
-	select {
-	case c.frameLock <- struct{}{}:
+	if c.frameLock.tryLock() {
 		c.unlockFrame(ctx)
-	default:
 	}
 }
 
 // unlockFrame releases the frame lock, sending first the pong the reader queued, if any. The
 // pong is bounded by ctx; if ctx or a deadline stops it before any byte, it stays queued.
 func (c *Conn) unlockFrame(ctx context.Context) {
+	var pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
 	for {
 		c.mu.Lock()
 		if !c.pongWanted.Load() || c.closeSent {
 			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent)
-			<-c.frameLock
+			c.frameLock.unlock()
 			c.mu.Unlock()
 			return
 		}
-		n := copy(c.pongOut[:], c.pongBuf[:c.pongN])
+		n := copy(pongOut[:], c.pongBuf[:c.pongN])
 		c.pongWanted.Store(false)
 		c.mu.Unlock()
 		stop := c.watchWrite(ctx)
-		err := c.fw.WriteFrame(true, frame.OpPong, 0, c.pongOut[:n])
+		err := c.fw.WriteControl(frame.OpPong, pongOut[:n])
 		c.unwatchWrite(stop)
 		if err == nil {
 			continue
@@ -288,15 +290,15 @@ func (c *Conn) unlockFrame(ctx context.Context) {
 		if isTimeout(err) && !errors.Is(err, frame.ErrIncompleteWrite) {
 			c.mu.Lock()
 			if !c.pongWanted.Load() {
-				c.pongN = copy(c.pongBuf[:], c.pongOut[:n])
+				c.pongN = copy(c.pongBuf[:], pongOut[:n])
 				c.pongWanted.Store(true)
 			}
-			<-c.frameLock
+			c.frameLock.unlock()
 			c.mu.Unlock()
 			return
 		}
 		c.abort(lostConnection(err))
-		<-c.frameLock
+		c.frameLock.unlock()
 		return
 	}
 }

@@ -58,6 +58,27 @@ func putBuf(b *[]byte) {
 	bufPools[bits.Len(uint(len(*b)))-1-minBufShift].Put(b)
 }
 
+// GetBuffer takes a buffer of the size class of size (rounded as NewReader rounds it) from the
+// sync.Pool that Readers and Writers share. It is for a BufferSource, which hands the buffer to
+// a Reader; PutBuffer gives back one that was not handed over.
+func GetBuffer(size int) *[]byte { return getBuf(bufSize(size)) }
+
+// PutBuffer returns a buffer taken with GetBuffer to its pool. The caller must not use it
+// afterwards.
+func PutBuffer(b *[]byte) { putBuf(b) }
+
+// BufferSource is an optional interface of a Reader's source, for waiting for input without
+// holding a buffer. When a Reader has no unread input, it hands its buffer back to the pool
+// and calls ReadBuffer instead of Read.
+type BufferSource interface {
+	io.Reader
+	// ReadBuffer waits until input is ready, then takes a buffer of size bytes with GetBuffer
+	// (size is the Reader's BufferSize) and reads into it. It returns the buffer and n > 0
+	// bytes read, or no buffer and an error (io.EOF at the end of input); a buffer taken while
+	// waiting must be given back with PutBuffer. It obeys the source's read deadline.
+	ReadBuffer(size int) (buf *[]byte, n int, err error)
+}
+
 // ErrPayloadTooBig is returned by Reader.Payload when the rest of the current frame's payload
 // does not fit the Reader's buffer; Read streams it instead.
 var ErrPayloadTooBig = errors.New("frame: payload does not fit the read buffer; use Read")
@@ -68,7 +89,9 @@ var errInvalidRead = errors.New("frame: source returned an invalid byte count")
 // §5.4, §5.5), and Payload or Read deliver the payload, unmasked (§5.3).
 //
 // The Reader buffers its input in a buffer taken from a sync.Pool on first use and handed back
-// by Release when it holds no unread bytes, so an idle connection need not keep one.
+// by Release when it holds no unread bytes, so an idle connection need not keep one. When its
+// source is a BufferSource, a Reader with no unread input hands the buffer back by itself and
+// waits for input without one.
 //
 // Every method is resumable: an error from the underlying reader (a read deadline, a cancelled
 // context turned into a deadline, io.EOF) loses nothing. Bytes read before the error stay
@@ -78,7 +101,9 @@ var errInvalidRead = errors.New("frame: source returned an invalid byte count")
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
+	handed handout // payload last handed out (poisoned in wsdebug builds; empty otherwise)
 	src    io.Reader
+	lazy   BufferSource // src, when it is one
 	role   Role
 	rsv    byte    // RSV bits a negotiated extension allows
 	size   int     // buffer size when taken
@@ -90,8 +115,7 @@ type Reader struct {
 	remain int64   // unread payload bytes of the current frame
 	pos    int     // mask key position of the next payload byte
 	seq    Sequencer
-	err    error  // sticky protocol error
-	handed []byte // payload last handed out by Payload (poisoned in wsdebug builds)
+	err    error // sticky protocol error
 }
 
 // NewReader returns a Reader of frames from src for an endpoint of the given role (a client
@@ -101,12 +125,15 @@ type Reader struct {
 // SetAllowedRsv says otherwise.
 func NewReader(src io.Reader, role Role, bufSize int) *Reader {
 	r := &Reader{}
-	r.init(src, role, bufSize)
+	r.Init(src, role, bufSize)
 	return r
 }
 
-func (r *Reader) init(src io.Reader, role Role, size int) {
-	r.src, r.role, r.size = src, role, bufSize(size)
+// Init makes r a new Reader as NewReader does, for a Reader held by value inside another
+// structure (one allocation less). r must not hold a buffer.
+func (r *Reader) Init(src io.Reader, role Role, size int) {
+	*r = Reader{src: src, role: role, size: bufSize(size)}
+	r.lazy, _ = src.(BufferSource)
 }
 
 // Reset makes r read from src from the start of a frame stream, as if new, keeping its role,
@@ -116,6 +143,7 @@ func (r *Reader) init(src io.Reader, role Role, size int) {
 func (r *Reader) Reset(src io.Reader, prefix []byte) {
 	r.poison()
 	r.src = src
+	r.lazy, _ = src.(BufferSource)
 	r.r, r.w = 0, 0
 	r.prefix = nil
 	r.hdr, r.remain, r.pos = Header{}, 0, 0
@@ -163,6 +191,19 @@ func (r *Reader) Release() bool {
 	r.bufp, r.buf = nil, nil
 	r.r, r.w = 0, 0
 	return true
+}
+
+// Drop discards the unread input and hands r's buffer back to the pool, for a Reader that
+// will not be read again (its connection is over). A later read would start from the source
+// as if at a frame boundary.
+func (r *Reader) Drop() {
+	r.poison()
+	r.prefix = nil
+	if r.bufp != nil {
+		putBuf(r.bufp)
+		r.bufp, r.buf = nil, nil
+	}
+	r.r, r.w = 0, 0
 }
 
 // NextFrame reads the next frame header, skipping what is left of the current frame's payload,
@@ -247,9 +288,7 @@ func (r *Reader) Payload() ([]byte, error) {
 	}
 	r.r += n
 	r.remain = 0
-	if debugPoison {
-		r.handed = p
-	}
+	r.handed.set(p)
 	return p, nil
 }
 
@@ -304,6 +343,38 @@ func (r *Reader) Read(p []byte) (n int, err error) {
 	return n, err
 }
 
+// Next returns the next part of the current frame's payload, unmasked, as a slice of r's
+// buffer: what is buffered, or what one read of the source brings when nothing is. It returns
+// io.EOF once the frame's payload has been read whole, and io.ErrUnexpectedEOF when input ends
+// inside it. The slice is valid until the next call of any method on r. Next allocates
+// nothing.
+func (r *Reader) Next() ([]byte, error) {
+	r.poison()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.remain == 0 {
+		return nil, io.EOF
+	}
+	if r.r == r.w {
+		if err := r.fill(1); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	n := int(min(int64(r.w-r.r), r.remain))
+	p := r.buf[r.r : r.r+n : r.r+n]
+	if r.hdr.Masked {
+		r.pos = mask.Mask(p, r.hdr.Key, r.pos)
+	}
+	r.r += n
+	r.remain -= int64(n)
+	r.handed.set(p)
+	return p, nil
+}
+
 // discard skips the rest of the current frame's payload.
 func (r *Reader) discard() error {
 	for r.remain > 0 {
@@ -346,6 +417,11 @@ func (r *Reader) acquire() {
 // fill reads until at least need (<= r.size) unread bytes are buffered. It reads as much as the
 // source returns, which may be more. Bytes read before an error are kept.
 func (r *Reader) fill(need int) error {
+	if r.lazy != nil && r.r == r.w && len(r.prefix) == 0 {
+		if err := r.fillLazy(); err != nil {
+			return err
+		}
+	}
 	r.acquire()
 	if r.r+need > len(r.buf) {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
@@ -383,13 +459,41 @@ func (r *Reader) fill(need int) error {
 	return nil
 }
 
-// poison overwrites the payload last handed out by Payload in wsdebug builds; it compiles to
-// nothing otherwise.
-func (r *Reader) poison() {
-	if debugPoison && r.handed != nil {
-		for i := range r.handed {
-			r.handed[i] = 0xDB
-		}
-		r.handed = nil
+// WaitInput waits until input is buffered, for a Reader whose source is a BufferSource and
+// that has none: it hands its buffer back to the pool, and the source reads into a pooled
+// buffer only once input is ready. With input buffered, or another source, it returns nil at
+// once. An error of the source is returned, and the next read would meet it again. Its call
+// chain is short, so that a goroutine waiting in it needs little stack.
+func (r *Reader) WaitInput() error {
+	if r.lazy == nil || r.r != r.w || len(r.prefix) > 0 || r.err != nil {
+		return nil
 	}
+	return r.fillLazy()
 }
+
+// fillLazy waits for input holding no buffer and adopts the buffer the BufferSource read it
+// into. The caller has checked that r holds no unread input.
+func (r *Reader) fillLazy() error {
+	if r.bufp != nil {
+		putBuf(r.bufp)
+		r.bufp, r.buf = nil, nil
+	}
+	r.r, r.w = 0, 0
+	bp, n, err := r.lazy.ReadBuffer(r.size)
+	if bp == nil {
+		if err == nil {
+			err = errInvalidRead
+		}
+		return err
+	}
+	if n <= 0 || n > len(*bp) || len(*bp) != r.size {
+		putBuf(bp)
+		return errInvalidRead
+	}
+	r.bufp, r.buf, r.w = bp, *bp, n
+	return nil
+}
+
+// poison overwrites the payload last handed out by Payload or Next in wsdebug builds; it
+// compiles to nothing otherwise.
+func (r *Reader) poison() { r.handed.poison() }

@@ -1,12 +1,12 @@
 package frame
 
 import (
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync"
 
 	"github.com/netkit/websocket/mask"
 )
@@ -36,17 +36,21 @@ var (
 
 // Writer writes frames to a byte stream (§5.2): header and payload leave in one Write when
 // they fit the Writer's buffer, the header being encoded into room reserved in front of the
-// payload. A client's Writer masks every frame (§5.3) with a fresh key from its own ChaCha8
-// generator (math/rand/v2, cryptographically strong, seeded from crypto/rand), masking while it
-// copies into the buffer so the caller's bytes are never modified. A server's frame too large
+// payload. A client's Writer masks every frame (§5.3) with a fresh key from the runtime's
+// ChaCha8 generator (math/rand/v2's top-level functions: per-thread ChaCha8 state seeded from
+// the operating system, unpredictable to the peer as §10.3 requires), masking while it copies
+// into the buffer so the caller's bytes are never modified. A server's frame too large
 // for the buffer goes out as net.Buffers{header, payload}, a single writev on a *net.TCPConn,
 // without copying the payload. A client's frame too large for the buffer is masked into a
 // scratch buffer borrowed from a pool for the time of the frame (sized to the frame, at most
 // 256 KiB) and written in chunks of that size, so a 1 MiB frame takes a handful of Writes and
 // nothing is allocated in steady state.
 //
-// Control frames use a small buffer of their own, so they can be written between the data
-// frames of a message whose payload is being gathered with Append.
+// Control frames, and data frames whose payload is at most MaxControlPayload bytes, use a small
+// buffer inside the Writer; larger frames borrow the Writer's buffer from a sync.Pool for the
+// time of the frame (or of the message being gathered with Append) and hand it back when it is
+// written, so an idle Writer holds no buffer. Control frames can therefore be written between
+// the data frames of a message whose payload is being gathered with Append.
 //
 // After a write error with no byte of the frame written (say, a write deadline), the Writer is
 // unchanged and the write may be retried. After a partial write the error wraps
@@ -64,53 +68,55 @@ type Writer struct {
 	haveKey bool
 	err     error // sticky, wraps ErrIncompleteWrite
 	ctl     [MaxHeaderSize + MaxControlPayload]byte
-	vec     [2][]byte
-	bufs    net.Buffers
-	rng     rand.ChaCha8
+	rng     *rand.ChaCha8 // key generator of tests; nil: the runtime's
 }
 
 // NewWriter returns a Writer of frames to dst for an endpoint of the given role: a client
 // masks its frames, a server does not (§5.1). bufSize is the buffer size: 0 means
 // DefaultBufferSize, and it is rounded up to a power of two within MinBufferSize and
 // MaxBufferSize; frames of up to bufSize-MaxHeaderSize payload bytes are written with a single
-// Write. The buffer is taken from a pool on the first data frame.
+// Write. The buffer is taken from a pool for each data frame larger than MaxControlPayload and
+// returned once it is written.
 func NewWriter(dst io.Writer, role Role, bufSize int) *Writer {
 	w := &Writer{}
-	w.init(dst, role, bufSize)
+	w.Init(dst, role, bufSize)
 	return w
 }
 
-func (w *Writer) init(dst io.Writer, role Role, size int) {
-	w.dst, w.role, w.size = dst, role, bufSize(size)
-	if role == RoleClient {
-		var seed [32]byte
-		crand.Read(seed[:]) // never fails (crypto/rand crashes the program instead)
-		w.rng.Seed(seed)
-	}
+// Init makes w a new Writer as NewWriter does, for a Writer held by value inside another
+// structure (one allocation less). w must not hold a buffer.
+func (w *Writer) Init(dst io.Writer, role Role, size int) {
+	*w = Writer{dst: dst, role: role, size: bufSize(size)}
 }
 
 // Reset makes w write to dst, dropping pending payload and a sticky error, and keeping its
-// role, buffer size and generator.
+// role and buffer size.
 func (w *Writer) Reset(dst io.Writer) {
 	w.dst = dst
 	w.n, w.haveKey, w.err = 0, false, nil
+	w.release()
 }
 
 // BufferSize returns the size of w's buffer.
 func (w *Writer) BufferSize() int { return w.size }
 
 // Release hands w's buffer back to the pool when no payload is pending and reports whether w
-// is now without a buffer. The next data frame takes one again.
+// is now without a buffer. The next data frame takes one again. Writes release the buffer
+// themselves once their frame is out; Release is for a message abandoned after Append.
 func (w *Writer) Release() bool {
-	if w.bufp == nil {
-		return true
-	}
 	if w.n != 0 {
-		return false
+		return w.bufp == nil
 	}
-	putBuf(w.bufp)
-	w.bufp, w.buf = nil, nil
+	w.release()
 	return true
+}
+
+// release hands the buffer back to the pool, if w has one.
+func (w *Writer) release() {
+	if w.bufp != nil {
+		putBuf(w.bufp)
+		w.bufp, w.buf = nil, nil
+	}
 }
 
 func (w *Writer) acquire() {
@@ -122,7 +128,12 @@ func (w *Writer) acquire() {
 
 // newKey draws a masking key.
 func (w *Writer) newKey() (k [4]byte) {
-	v := w.rng.Uint64()
+	var v uint64
+	if w.rng != nil {
+		v = w.rng.Uint64()
+	} else {
+		v = rand.Uint64()
+	}
 	k[0], k[1], k[2], k[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 	return k
 }
@@ -163,54 +174,100 @@ func (w *Writer) WriteFrame(fin bool, op Opcode, rsv byte, payload []byte) error
 		h.Masked = true
 		h.Key = w.newKey()
 	}
-	if op.IsControl() {
-		hs := h.Encode(w.ctl[:])
-		if h.Masked {
-			mask.Copy(w.ctl[hs:], payload, h.Key, 0)
-		} else {
-			copy(w.ctl[hs:], payload)
-		}
-		_, err := w.write(w.ctl[:hs+len(payload)], 0)
-		return err
-	}
-	if w.n != 0 {
+	if !op.IsControl() && w.n != 0 {
 		return ErrWritePending
 	}
-	w.acquire()
+	if len(payload) <= MaxControlPayload {
+		return w.writeSmall(h, payload)
+	}
+	return w.writeData(h, payload)
+}
+
+// ErrNotControl is returned by WriteControl for a data opcode.
+var ErrNotControl = errors.New("frame: WriteControl writes control frames only")
+
+// WriteControl writes a control frame (ping, pong or close) with payload, like WriteFrame with
+// FIN set. Unlike WriteFrame, whose payload may go to a writev, it never lets payload escape, so
+// a payload in a caller's stack array stays there. It allocates nothing.
+func (w *Writer) WriteControl(op Opcode, payload []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !op.IsControl() {
+		return ErrNotControl
+	}
+	if err := checkWrite(true, op, 0, len(payload)); err != nil {
+		return err
+	}
+	h := Header{Fin: true, Op: op, Length: int64(len(payload))}
+	if w.role == RoleClient {
+		h.Masked = true
+		h.Key = w.newKey()
+	}
+	return w.writeSmall(h, payload)
+}
+
+// writeSmall writes a frame whose payload is at most MaxControlPayload bytes through the
+// Writer's small buffer, in one Write.
+func (w *Writer) writeSmall(h Header, payload []byte) error {
+	hs := h.Encode(w.ctl[:])
+	if h.Masked {
+		mask.Copy(w.ctl[hs:], payload, h.Key, 0)
+	} else {
+		copy(w.ctl[hs:], payload)
+	}
+	_, err := w.write(w.ctl[:hs+len(payload)], 0)
+	return err
+}
+
+// writeData writes a data frame larger than MaxControlPayload.
+func (w *Writer) writeData(h Header, payload []byte) error {
 	hs := h.Size()
-	start := MaxHeaderSize - hs
-	h.Encode(w.buf[start:])
-	if room := len(w.buf) - MaxHeaderSize; len(payload) <= room {
+	if len(payload) <= w.size-MaxHeaderSize {
+		w.acquire()
+		start := MaxHeaderSize - hs
+		h.Encode(w.buf[start:])
 		if h.Masked {
 			mask.Copy(w.buf[MaxHeaderSize:], payload, h.Key, 0)
 		} else {
 			copy(w.buf[MaxHeaderSize:], payload)
 		}
 		_, err := w.write(w.buf[start:MaxHeaderSize+len(payload)], 0)
+		w.release()
 		return err
 	}
 	if !h.Masked {
-		// Header from the buffer, payload from the caller's slice: writev, no copy.
-		w.vec[0], w.vec[1] = w.buf[start:MaxHeaderSize], payload
-		w.bufs = w.vec[:]
-		n, err := w.bufs.WriteTo(w.dst)
-		w.vec[0], w.vec[1], w.bufs = nil, nil, nil
+		// Header from the small buffer, payload from the caller's slice: writev, no copy.
+		h.Encode(w.ctl[:])
+		v := iovecs.Get().(*iovec)
+		v.vec[0], v.vec[1] = w.ctl[:hs], payload
+		v.bufs = v.vec[:]
+		n, err := v.bufs.WriteTo(w.dst)
+		v.vec[0], v.vec[1], v.bufs = nil, nil, nil
+		iovecs.Put(v)
 		if err == nil && n < int64(hs+len(payload)) {
 			err = io.ErrShortWrite
 		}
 		return w.fail(err, n)
 	}
-	if len(w.buf) >= maxScratch {
-		return w.writeChunked(w.buf, start, h, payload)
-	}
 	// Masked and larger than the buffer: mask into a scratch buffer borrowed from the pool for
-	// the time of this frame, which holds the whole frame up to maxScratch bytes, so that a
-	// large frame takes one Write per maxScratch bytes rather than one per buffer.
-	sp := getBuf(bufSize(min(hs+len(payload), maxScratch)))
+	// the time of this frame, which holds the whole frame up to max(maxScratch, buffer size)
+	// bytes, so that a large frame takes one Write per chunk of that size rather than one per
+	// buffer.
+	sp := getBuf(bufSize(min(hs+len(payload), max(maxScratch, w.size))))
 	err := w.writeChunked(*sp, 0, h, payload)
 	putBuf(sp)
 	return err
 }
+
+// iovec is the argument of one writev: a frame's header and payload. It is pooled rather than
+// held by each Writer, which keeps an idle connection smaller.
+type iovec struct {
+	vec  [2][]byte
+	bufs net.Buffers
+}
+
+var iovecs = sync.Pool{New: func() any { return new(iovec) }}
 
 // maxScratch is the largest scratch buffer a client's Writer borrows to mask a frame larger
 // than its own buffer; a larger frame is written in chunks of this size.
@@ -307,8 +364,12 @@ func (w *Writer) Flush(fin bool, op Opcode, rsv byte) error {
 		return err
 	}
 	w.n, w.haveKey = 0, false
+	w.release()
 	return nil
 }
 
-// DiscardPending drops the payload gathered by Append.
-func (w *Writer) DiscardPending() { w.n, w.haveKey = 0, false }
+// DiscardPending drops the payload gathered by Append and hands the buffer back.
+func (w *Writer) DiscardPending() {
+	w.n, w.haveKey = 0, false
+	w.release()
+}

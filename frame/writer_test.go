@@ -34,7 +34,7 @@ func seededWriter(dst io.Writer, size int, seed byte) (*Writer, *rand.ChaCha8) {
 	w := NewWriter(dst, RoleClient, size)
 	var s [32]byte
 	s[0] = seed
-	w.rng.Seed(s)
+	w.rng = rand.NewChaCha8(s)
 	return w, rand.NewChaCha8(s)
 }
 

@@ -148,13 +148,18 @@ func nextLine(s string) (line, rest string) {
 // parseFields splits the string from readHeader into its start line and n header fields. The
 // fields' names and values are substrings of s; the header map's keys are canonical and its
 // value slices share one backing array (a repeated name appends to its own copy).
-func parseFields(s string, n int, malformed error) (start string, fields []Field, h http.Header, err error) {
+//
+// vals, when it has room for n strings, is used for the map's values instead of a new array.
+func parseFields(s string, n int, vals []string, malformed error) (start string, fields []Field, h http.Header, err error) {
 	start, s = nextLine(s)
 	if i := firstBadValueByte(start); i >= 0 {
 		return "", nil, nil, fmt.Errorf("%w: control byte 0x%02x in the start line", malformed, start[i])
 	}
 	fields = make([]Field, n)
-	vals := make([]string, n)
+	if cap(vals) < n {
+		vals = make([]string, n)
+	}
+	vals = vals[:n:n]
 	h = make(http.Header, n)
 	for k := range n {
 		var line string

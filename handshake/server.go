@@ -53,7 +53,7 @@ func ReadRequest(br *bufio.Reader, lim *Limits) (*ServerRequest, error) {
 		}
 		return nil, err
 	}
-	start, fields, h, err := parseFields(s, n, ErrMalformedRequest)
+	start, fields, h, err := parseFields(s, n, nil, ErrMalformedRequest)
 	if err != nil {
 		return nil, reject(http.StatusBadRequest, err)
 	}
