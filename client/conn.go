@@ -65,6 +65,7 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 		Subprotocol:     resp.Subprotocol,
 		OnPing:          seen,
 		OnPong:          seen,
+		ReadLoop:        o.readLoop,
 	}
 	c.Conn = conn.New(nc, prefix, cfg)
 	interval, timeout := o.PingInterval, o.PongTimeout

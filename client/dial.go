@@ -58,6 +58,8 @@ type DialOptions struct {
 	// considered lost (it is then closed and reads return ErrPongTimeout): 0 means 30 s,
 	// negative waits forever.
 	PongTimeout time.Duration
+
+	readLoop bool // conn.Config.ReadLoop: the facade reads every connection until it ends
 }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
@@ -276,6 +278,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.MaxMessageSize = opts.MaxMessageSize
 	o.PingInterval = secondsOrOff(opts.PingInterval)
 	o.PongTimeout = secondsOrOff(opts.PongTimeout)
+	o.readLoop = true
 	var err error
 	if u.Scheme == "wss" {
 		if o.TLSConfig, err = buildTLSConfig(opts, u.Hostname()); err != nil {

@@ -50,7 +50,8 @@ func (e *CloseError) Unwrap() error { return e.Err }
 //
 // The whole handshake is bounded by Config.CloseTimeout. While it waits, a goroutine that is
 // reading the connection goes on receiving the messages the peer sent before its close, and
-// then the close; with no reader active, Close reads (and discards messages) itself. A message
+// then the close; with no reader active, Close reads (and discards messages) itself, unless
+// Config.ReadLoop says a reading goroutine will come back. A message
 // being streamed by a message writer is cut short: its later writes return ErrClosed.
 //
 // Close returns nil when the peer's close frame arrived, ErrCloseTimeout (wrapped) when it did
@@ -106,14 +107,16 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 			continue
 		default:
 		}
-		if c.readLock.tryLock() {
-			return c.closeReading(clk.deadline)
-		}
-		if readWake == nil {
-			// Count as a waiter, then try again: from now on an unlock leaves a token.
-			readWake = c.readLock.wake()
-			c.readLock.waiters.Add(1)
-			continue
+		if !c.readLoop {
+			if c.readLock.tryLock() {
+				return c.closeReading(clk.deadline)
+			}
+			if readWake == nil {
+				// Count as a waiter, then try again: from now on an unlock leaves a token.
+				readWake = c.readLock.wake()
+				c.readLock.waiters.Add(1)
+				continue
+			}
 		}
 		select {
 		case <-c.peerClosedChan():
@@ -140,10 +143,12 @@ func (c *Conn) closeReading(deadline time.Time) error {
 		c.closeTCP()
 		return nil
 	}
+	ce := lostConnection(err) // the same reason whichever goroutine saw the connection end
 	if isTimeout(err) {
 		err = ErrCloseTimeout
+		ce = &CloseError{Code: frame.CloseAbnormal, Reason: "no close frame from the peer", Err: err}
 	}
-	c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "no close frame from the peer", Err: err})
+	c.abort(ce)
 	return fmt.Errorf("websocket: close: %w", err)
 }
 

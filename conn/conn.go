@@ -54,6 +54,11 @@ type Config struct {
 	// permessage-deflate); 0, the default, rejects every RSV bit. Conn itself implements no
 	// extension: with a bit allowed, messages are delivered as received.
 	AllowedRsv byte
+	// ReadLoop declares that one goroutine reads the Conn until the connection ends (an event
+	// loop, such as the client package's facade). Close then never reads by itself while it
+	// waits for the peer's close: it leaves the reading to that goroutine, so every message the
+	// peer sent before its close reaches it, even when Close runs between two of its reads.
+	ReadLoop bool
 	// OnPing and OnPong, when set, are called from the goroutine reading the connection for
 	// each ping and pong received, with the payload, which is valid only during the call. A
 	// ping is answered with a pong of the same payload whether or not OnPing is set. The
@@ -130,6 +135,7 @@ type Conn struct {
 	role         frame.Role
 	maxSize      int64
 	closeTimeout time.Duration
+	readLoop     bool // Config.ReadLoop
 	subprotocol  string
 	onPing       func([]byte)
 	onPong       func([]byte)
@@ -203,6 +209,7 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		role:         cf.Role,
 		maxSize:      cf.MaxMessageSize,
 		closeTimeout: cf.CloseTimeout,
+		readLoop:     cf.ReadLoop,
 		subprotocol:  cf.Subprotocol,
 		onPing:       cf.OnPing,
 		onPong:       cf.OnPong,
