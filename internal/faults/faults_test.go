@@ -146,18 +146,7 @@ func TestPeerDropsMidClose(t *testing.T) {
 			defer wg.Wait()
 			defer close(stop)
 			wg.Go(func() {
-				msg := p.frameBytes(true, 0x2, make([]byte, 4000))
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					p.nc.SetWriteDeadline(time.Now().Add(bound))
-					if _, err := p.nc.Write(msg); err != nil {
-						return
-					}
-				}
+				p.flood(stop, p.frameBytes(true, 0x2, make([]byte, 4000)))
 			})
 			start := time.Now()
 			var err error
@@ -234,18 +223,7 @@ func TestPeerNeverReads(t *testing.T) {
 			defer wg.Wait()
 			defer close(stop)
 			wg.Go(func() {
-				ping := bytes.Repeat(p.frameBytes(true, 0x9, bytes.Repeat([]byte("p"), 125)), 64)
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					p.nc.SetWriteDeadline(time.Now().Add(bound))
-					if _, err := p.nc.Write(ping); err != nil {
-						return
-					}
-				}
+				p.flood(stop, bytes.Repeat(p.frameBytes(true, 0x9, bytes.Repeat([]byte("p"), 125)), 64))
 			})
 			for range 3 {
 				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

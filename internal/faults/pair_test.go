@@ -78,6 +78,21 @@ func (p *rawPeer) frameBytes(fin bool, op byte, payload []byte) []byte {
 }
 
 // write writes b to the peer's socket.
+// flood writes b again and again until stop is closed or a write fails (each write bounded).
+func (p *rawPeer) flood(stop <-chan struct{}, b []byte) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		p.nc.SetWriteDeadline(time.Now().Add(bound))
+		if _, err := p.nc.Write(b); err != nil {
+			return
+		}
+	}
+}
+
 func (p *rawPeer) write(t *testing.T, b []byte) {
 	t.Helper()
 	p.nc.SetWriteDeadline(time.Now().Add(bound))
