@@ -1059,6 +1059,72 @@ func TestFullDuplexStreamingWithPingsDoesNotDeadlock(t *testing.T) {
 	server.CloseNow()
 }
 
+// TestPongQueuedWhileWritingIsSentWhenTheWriterStops checks that a pong the reader queues while
+// a writer holds the frame lock goes out when the writer lets go, also when the writer then
+// writes nothing more: the server pings while the client writes a burst of small messages,
+// and each pong must arrive after the burst is over.
+func TestPongQueuedWhileWritingIsSentWhenTheWriterStops(t *testing.T) {
+	pongs := make(chan byte, 1)
+	client, server := connPair(t, nil, &Config{OnPong: func(p []byte) {
+		if len(p) == 1 {
+			select {
+			case pongs <- p[0]:
+			default:
+			}
+		}
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	defer client.CloseNow()
+	defer server.CloseNow()
+	readers := make(chan error, 2)
+	for _, c := range []*Conn{client, server} {
+		go func() { // the client's reader answers the pings, the server's reports the pongs
+			buf := make([]byte, 0, 64)
+			for {
+				if _, _, err := c.ReadMessage(ctx, buf); err != nil {
+					readers <- err
+					return
+				}
+			}
+		}()
+	}
+	msg := payloadOf(16, false, 1)
+	for i := range 300 {
+		burst := make(chan error, 1)
+		go func() {
+			for range 20 {
+				if err := client.WriteMessage(ctx, Binary, msg); err != nil {
+					burst <- err
+					return
+				}
+			}
+			burst <- nil
+		}()
+		if err := server.Ping(ctx, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitErr(t, burst, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case p := <-pongs:
+			if p != byte(i) {
+				t.Fatalf("round %d: pong %d", i, p)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: no pong within 10 s after the writer stopped", i)
+		}
+	}
+	client.CloseNow()
+	server.CloseNow()
+	for range 2 {
+		if err := waitErr(t, readers, 10*time.Second); err == nil {
+			t.Fatal("a reader ended without an error")
+		}
+	}
+}
+
 // TestReadMessageIntoNilBufferAllocatesOnce checks that a message of up to 1 MiB read without
 // a buffer costs one allocation, sized to the frame, not a chain of growing ones.
 func TestReadMessageIntoNilBufferAllocatesOnce(t *testing.T) {

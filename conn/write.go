@@ -268,12 +268,23 @@ func (c *Conn) flushPong(ctx context.Context) {
 
 // unlockFrame releases the frame lock, sending first the pong the reader queued, if any. The
 // pong is bounded by ctx; if ctx or a deadline stops it before any byte, it stays queued.
+//
+// With no pong queued it takes no mutex: it releases the lock and looks again. A reader
+// queueing a pong at that moment either finds the lock free (its flushPong takes it) or stored
+// pongWanted before this releases it (sequentially consistent atomics), so this sees it and
+// takes the lock back to send the pong.
 func (c *Conn) unlockFrame(ctx context.Context) {
+	if !c.pongWanted.Load() {
+		c.frameLock.unlock()
+		if !c.pongWanted.Load() || !c.frameLock.tryLock() {
+			return
+		}
+	}
 	var pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
 	for {
 		c.mu.Lock()
-		if !c.pongWanted.Load() || c.closeSent {
-			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent)
+		if !c.pongWanted.Load() || c.closeSent.Load() {
+			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent.Load())
 			c.frameLock.unlock()
 			c.mu.Unlock()
 			return
