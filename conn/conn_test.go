@@ -672,6 +672,47 @@ func TestConcurrentWritersKeepMessagesIntact(t *testing.T) {
 	waitErr(t, done, 5*time.Second)
 }
 
+// TestWriteMessageWaitsForStreamedMessage checks that a whole message written while another
+// goroutine streams one (here, between its fragments) goes out after the streamed message's
+// last fragment, never between its fragments.
+func TestWriteMessageWaitsForStreamedMessage(t *testing.T) {
+	client, server := connPair(t, &Config{WriteBufferSize: 512}, nil)
+	defer client.CloseNow()
+	defer server.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	streamed, whole := payloadOf(2000, false, 1), payloadOf(100, false, 2)
+	w, err := client.NextWriter(ctx, Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(streamed[:1000]); err != nil { // sends the first fragments
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- client.WriteMessage(ctx, Binary, whole) }()
+	select {
+	case err := <-done:
+		t.Fatalf("WriteMessage returned (%v) while a streamed message was unfinished", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if _, err := w.Write(streamed[1000:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitErr(t, done, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]byte{streamed, whole} {
+		_, m, err := server.ReadMessage(ctx, nil)
+		if err != nil || !bytes.Equal(m, want) {
+			t.Fatalf("message %d: %d bytes, %v", i, len(m), err)
+		}
+	}
+}
+
 // TestCancelledReadResumes cancels ReadMessage while it waits for a header, in the middle of
 // a payload, and between fragments; the next ReadMessage returns the whole message.
 func TestCancelledReadResumes(t *testing.T) {

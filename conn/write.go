@@ -24,6 +24,16 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != Text && typ != Binary {
 		return ErrMessageType
 	}
+	// With no message being written (the message lock free), the frame lock alone keeps this
+	// one-frame message whole: a message writer (NextWriter) takes the frame lock for each of
+	// its frames, so once it holds the message lock it waits for this frame to be out before
+	// sending any of its own. This saves taking and releasing the message lock.
+	if c.frameLock.tryLock() {
+		if !c.msgLock.held.Load() {
+			return c.writeFrameLocked(ctx, true, typ, p)
+		}
+		c.unlockFrame(ctx)
+	}
 	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return err
 	}
@@ -55,6 +65,11 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []by
 	if err := c.lockWrite(ctx, &c.frameLock); err != nil {
 		return err
 	}
+	return c.writeFrameLocked(ctx, fin, op, p)
+}
+
+// writeFrameLocked writes one whole frame; the caller holds the frame lock, which it releases.
+func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
 	defer c.unlockFrame(ctx)
 	if c.closing() {
 		return ErrClosed
