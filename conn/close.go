@@ -64,11 +64,11 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		return fmt.Errorf("websocket: close: %w", err)
 	}
 	c.mu.Lock()
-	if c.closeSent || c.tcpClosed {
+	if c.closeSent.Load() || c.tcpClosed {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	c.closeSent = true
+	c.closeSent.Store(true)
 	c.mu.Unlock()
 
 	clk := closeClock{deadline: time.Now().Add(c.closeTimeout)}
@@ -265,8 +265,8 @@ func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
 	if c.termErr.Load() == nil {
 		c.termErr.Store(ce)
 	}
-	reply := !c.closeSent
-	c.closeSent = true
+	reply := !c.closeSent.Load()
+	c.closeSent.Store(true)
 	if !c.peerSeen {
 		c.peerSeen = true
 		if c.peerClosed != nil {
@@ -302,8 +302,8 @@ func (c *Conn) failWith(code frame.CloseCode, reason string, cause error) error 
 		return t
 	}
 	c.termErr.Store(ce)
-	send := !c.closeSent
-	c.closeSent = true
+	send := !c.closeSent.Load()
+	c.closeSent.Store(true)
 	c.mu.Unlock()
 	if send {
 		c.sendClose(code, reason)
@@ -319,7 +319,7 @@ func (c *Conn) abort(ce *CloseError) error {
 	if c.termErr.Load() == nil {
 		c.termErr.Store(ce)
 	}
-	c.closeSent = true
+	c.closeSent.Store(true)
 	t := c.termErr.Load()
 	c.mu.Unlock()
 	c.closeTCP()

@@ -169,7 +169,7 @@ type Conn struct {
 	pongWanted atomic.Bool
 
 	mu         sync.Mutex
-	closeSent  bool                       // a close frame was sent or is being sent: no frame may follow
+	closeSent  atomic.Bool                // a close frame was sent or is being sent: no frame may follow; written under mu
 	termErr    atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
 	peerSeen   bool                       // the peer's close frame was received
 	peerClosed chan struct{}              // closed when peerSeen is set; made on demand (peerClosedChan)
@@ -472,12 +472,10 @@ func (l *ctxLock) lockSlow(ctx context.Context, closed <-chan struct{}, expiry <
 }
 
 // closing reports whether a close frame has been or is being sent, after which no frame may be
-// written.
-func (c *Conn) closing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeSent
-}
+// written. It takes no lock: closeSent is only written under mu, and a writer that misses a
+// close being started at this very moment writes its frame before the close frame, which
+// waits for the frame lock.
+func (c *Conn) closing() bool { return c.closeSent.Load() }
 
 // terminal returns the error every read returns once the connection is over, or nil. It takes
 // no lock: termErr is set once, under mu, and never cleared.

@@ -672,6 +672,47 @@ func TestConcurrentWritersKeepMessagesIntact(t *testing.T) {
 	waitErr(t, done, 5*time.Second)
 }
 
+// TestWriteMessageWaitsForStreamedMessage checks that a whole message written while another
+// goroutine streams one (here, between its fragments) goes out after the streamed message's
+// last fragment, never between its fragments.
+func TestWriteMessageWaitsForStreamedMessage(t *testing.T) {
+	client, server := connPair(t, &Config{WriteBufferSize: 512}, nil)
+	defer client.CloseNow()
+	defer server.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	streamed, whole := payloadOf(2000, false, 1), payloadOf(100, false, 2)
+	w, err := client.NextWriter(ctx, Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(streamed[:1000]); err != nil { // sends the first fragments
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- client.WriteMessage(ctx, Binary, whole) }()
+	select {
+	case err := <-done:
+		t.Fatalf("WriteMessage returned (%v) while a streamed message was unfinished", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if _, err := w.Write(streamed[1000:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitErr(t, done, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]byte{streamed, whole} {
+		_, m, err := server.ReadMessage(ctx, nil)
+		if err != nil || !bytes.Equal(m, want) {
+			t.Fatalf("message %d: %d bytes, %v", i, len(m), err)
+		}
+	}
+}
+
 // TestCancelledReadResumes cancels ReadMessage while it waits for a header, in the middle of
 // a payload, and between fragments; the next ReadMessage returns the whole message.
 func TestCancelledReadResumes(t *testing.T) {
@@ -1057,6 +1098,72 @@ func TestFullDuplexStreamingWithPingsDoesNotDeadlock(t *testing.T) {
 	}
 	client.CloseNow()
 	server.CloseNow()
+}
+
+// TestPongQueuedWhileWritingIsSentWhenTheWriterStops checks that a pong the reader queues while
+// a writer holds the frame lock goes out when the writer lets go, also when the writer then
+// writes nothing more: the server pings while the client writes a burst of small messages,
+// and each pong must arrive after the burst is over.
+func TestPongQueuedWhileWritingIsSentWhenTheWriterStops(t *testing.T) {
+	pongs := make(chan byte, 1)
+	client, server := connPair(t, nil, &Config{OnPong: func(p []byte) {
+		if len(p) == 1 {
+			select {
+			case pongs <- p[0]:
+			default:
+			}
+		}
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	defer client.CloseNow()
+	defer server.CloseNow()
+	readers := make(chan error, 2)
+	for _, c := range []*Conn{client, server} {
+		go func() { // the client's reader answers the pings, the server's reports the pongs
+			buf := make([]byte, 0, 64)
+			for {
+				if _, _, err := c.ReadMessage(ctx, buf); err != nil {
+					readers <- err
+					return
+				}
+			}
+		}()
+	}
+	msg := payloadOf(16, false, 1)
+	for i := range 300 {
+		burst := make(chan error, 1)
+		go func() {
+			for range 20 {
+				if err := client.WriteMessage(ctx, Binary, msg); err != nil {
+					burst <- err
+					return
+				}
+			}
+			burst <- nil
+		}()
+		if err := server.Ping(ctx, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitErr(t, burst, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case p := <-pongs:
+			if p != byte(i) {
+				t.Fatalf("round %d: pong %d", i, p)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: no pong within 10 s after the writer stopped", i)
+		}
+	}
+	client.CloseNow()
+	server.CloseNow()
+	for range 2 {
+		if err := waitErr(t, readers, 10*time.Second); err == nil {
+			t.Fatal("a reader ended without an error")
+		}
+	}
 }
 
 // TestReadMessageIntoNilBufferAllocatesOnce checks that a message of up to 1 MiB read without

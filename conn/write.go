@@ -24,6 +24,16 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != Text && typ != Binary {
 		return ErrMessageType
 	}
+	// With no message being written (the message lock free), the frame lock alone keeps this
+	// one-frame message whole: a message writer (NextWriter) takes the frame lock for each of
+	// its frames, so once it holds the message lock it waits for this frame to be out before
+	// sending any of its own. This saves taking and releasing the message lock.
+	if c.frameLock.tryLock() {
+		if !c.msgLock.held.Load() {
+			return c.writeFrameLocked(ctx, true, typ, p)
+		}
+		c.unlockFrame(ctx)
+	}
 	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return err
 	}
@@ -55,6 +65,11 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []by
 	if err := c.lockWrite(ctx, &c.frameLock); err != nil {
 		return err
 	}
+	return c.writeFrameLocked(ctx, fin, op, p)
+}
+
+// writeFrameLocked writes one whole frame; the caller holds the frame lock, which it releases.
+func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
 	defer c.unlockFrame(ctx)
 	if c.closing() {
 		return ErrClosed
@@ -268,12 +283,23 @@ func (c *Conn) flushPong(ctx context.Context) {
 
 // unlockFrame releases the frame lock, sending first the pong the reader queued, if any. The
 // pong is bounded by ctx; if ctx or a deadline stops it before any byte, it stays queued.
+//
+// With no pong queued it takes no mutex: it releases the lock and looks again. A reader
+// queueing a pong at that moment either finds the lock free (its flushPong takes it) or stored
+// pongWanted before this releases it (sequentially consistent atomics), so this sees it and
+// takes the lock back to send the pong.
 func (c *Conn) unlockFrame(ctx context.Context) {
+	if !c.pongWanted.Load() {
+		c.frameLock.unlock()
+		if !c.pongWanted.Load() || !c.frameLock.tryLock() {
+			return
+		}
+	}
 	var pongOut [frame.MaxControlPayload]byte // payload of the pong being sent
 	for {
 		c.mu.Lock()
-		if !c.pongWanted.Load() || c.closeSent {
-			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent)
+		if !c.pongWanted.Load() || c.closeSent.Load() {
+			c.pongWanted.Store(c.pongWanted.Load() && !c.closeSent.Load())
 			c.frameLock.unlock()
 			c.mu.Unlock()
 			return

@@ -396,3 +396,47 @@ func BenchmarkWriterWriteFrame(b *testing.B) {
 		}
 	}
 }
+
+// TestWriterClientLargeFramesArriveWholeOverTCP checks over loopback TCP that masked frames
+// around and above the scratch size (one Write, header with the first chunk, several chunks)
+// reach the peer exact, and that the caller's payload is left as it was.
+func TestWriterClientLargeFramesArriveWholeOverTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- nil
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		done <- b
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close() // on an early failure too, so the reading goroutine ends
+	w := NewWriter(c, RoleClient, 0)
+	var want []wantFrame
+	for _, n := range []int{maxScratch - 14, maxScratch - 13, maxScratch, 1 << 20, 2*maxScratch + 3} {
+		payload := patternBytes(n)
+		orig := append([]byte(nil), payload...)
+		if err := w.WriteFrame(true, OpBinary, 0, payload); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(payload, orig) {
+			t.Fatalf("len %d: WriteFrame modified the caller's payload", n)
+		}
+		want = append(want, wantFrame{true, OpBinary, orig})
+	}
+	c.Close()
+	got := <-done
+	r := NewReader(bytes.NewReader(got), RoleServer, 0)
+	sameFrames(t, readAllFrames(t, r, true), want)
+}
