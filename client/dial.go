@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -97,19 +98,15 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	// A context that cannot be cancelled (context.Background(), the common case) needs no
-	// watcher: the bound is a deadline, on the dial and then on the connection's I/O. The
-	// dial gets it from a context without Done, which keeps net.Dialer from starting a
-	// goroutine for the connect.
+	// The bound is a deadline: on the dial (net.Dialer applies it to the connect as a socket
+	// deadline) and then on the connection's I/O. No derived context is made for it: that would
+	// cost a timer, a channel and a cancellation registration per dial. dialCtx hands the
+	// dialer the earlier deadline and, for a cancellable ctx, ctx's own Done and Err, so that
+	// the dialer registers on ctx directly.
 	cancellable := ctx.Done() != nil
-	dialCtx := ctx
-	if !cancellable && !deadline.IsZero() {
-		dialCtx = deadlineContext{ctx, deadline}
-	} else if cancellable && timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
-		dialCtx = ctx
+	var dialCtx context.Context = ctx
+	if !deadline.IsZero() {
+		dialCtx = &boundContext{ctx, deadline}
 	}
 
 	addr := u.Host // host:port as in the URL, brackets kept for IPv6
@@ -125,10 +122,8 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	var err error
 	if o.NetDialContext != nil {
 		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
-	} else if o.PingInterval >= 0 {
-		nc, err = pingingDialer.DialContext(dialCtx, "tcp", addr)
 	} else {
-		nc, err = directDialer.DialContext(dialCtx, "tcp", addr)
+		nc, err = dialTCP(dialCtx, addr, o.PingInterval >= 0)
 	}
 	if err != nil {
 		return nil, nil, deadlineErr(ctx, deadline, err)
@@ -140,13 +135,14 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		}
 	}()
 
+	if !deadline.IsZero() {
+		_ = nc.SetDeadline(deadline)
+	}
 	if cancellable {
-		// A cancelled or expired ctx interrupts any blocking I/O below by expiring the
-		// deadline; ctx.Err() is set by then, so the error can say why.
+		// A cancelled ctx interrupts any blocking I/O below by expiring the deadline;
+		// ctx.Err() is set by then, so the error can say why.
 		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
-	} else if !deadline.IsZero() {
-		_ = nc.SetDeadline(deadline)
 	}
 
 	if u.Scheme == "wss" {
@@ -181,15 +177,39 @@ var (
 	directDialer  net.Dialer
 )
 
-// deadlineContext is a context with a deadline and no Done channel: a bound for net.Dialer
-// that it applies as a socket deadline, without the goroutine and timer a cancellable context
-// costs it.
-type deadlineContext struct {
-	context.Context // cannot be cancelled
-	deadline        time.Time
+// dialTCP opens the TCP connection to addr ("host:port") with the dialer for the keepalive
+// setting. When the host is an IP literal it skips the resolver (its address lists and
+// partition into IPv4 and IPv6, some ten allocations per dial) with net.Dialer.DialTCP; a
+// name goes through DialContext, which resolves it and races IPv6 and IPv4 (RFC 8305). Both
+// honour ctx's deadline and cancellation during the connect.
+func dialTCP(ctx context.Context, addr string, pinging bool) (net.Conn, error) {
+	d := &directDialer
+	if pinging {
+		d = &pingingDialer
+	}
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		tc, err := d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap)
+		if err != nil {
+			return nil, err // no typed nil in the interface
+		}
+		return tc, nil
+	}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
-func (c deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
+// boundContext is ctx with an earlier deadline: the bound of a dial handed to net.Dialer,
+// which applies it to the connect as a socket deadline. Unlike context.WithDeadline it has no
+// timer, channel or cancellation registration of its own: Done and Err are ctx's (nil for
+// context.Background(), which keeps net.Dialer from watching the connect), and Value is
+// ctx's, so that a watcher the dialer registers lands on ctx itself. When the deadline passes
+// the socket times out, and deadlineErr reports context.DeadlineExceeded.
+type boundContext struct {
+	context.Context
+	deadline time.Time
+}
+
+// Deadline returns the dial's deadline.
+func (c *boundContext) Deadline() (time.Time, bool) { return c.deadline, true }
 
 // Pooled buffers of the opening handshake: the request being written and the reader of the
 // response.
