@@ -18,7 +18,7 @@ type ring[T any] struct {
 
 func (r *ring[T]) len() int { return r.n }
 
-func (r *ring[T]) push(v T, pool *sync.Pool) {
+func (r *ring[T]) push(v T, pool *freeList[T]) {
 	if r.n == len(r.buf) {
 		r.grow(pool)
 	}
@@ -30,13 +30,9 @@ func (r *ring[T]) push(v T, pool *sync.Pool) {
 	r.n++
 }
 
-func (r *ring[T]) grow(pool *sync.Pool) {
+func (r *ring[T]) grow(pool *freeList[T]) {
 	if r.buf == nil {
-		if a, ok := pool.Get().(*[ringMin]T); ok {
-			r.buf, r.head = a[:], 0
-			return
-		}
-		r.buf, r.head = make([]T, ringMin), 0
+		r.buf, r.head = pool.get()[:], 0
 		return
 	}
 	b := make([]T, 2*len(r.buf))
@@ -46,7 +42,7 @@ func (r *ring[T]) grow(pool *sync.Pool) {
 }
 
 // pop removes and returns the first element; the ring must not be empty.
-func (r *ring[T]) pop(pool *sync.Pool) T {
+func (r *ring[T]) pop(pool *freeList[T]) T {
 	var zero T
 	v := r.buf[r.head]
 	r.buf[r.head] = zero
@@ -62,11 +58,44 @@ func (r *ring[T]) pop(pool *sync.Pool) T {
 }
 
 // release lets the array of an empty ring go.
-func (r *ring[T]) release(pool *sync.Pool) {
+func (r *ring[T]) release(pool *freeList[T]) {
 	if len(r.buf) == ringMin {
-		pool.Put((*[ringMin]T)(r.buf))
+		pool.put((*[ringMin]T)(r.buf))
 	}
 	r.buf, r.head = nil, 0
+}
+
+// freeMax bounds the arrays a freeList keeps.
+const freeMax = 64
+
+// freeList keeps the minimum arrays of the rings that emptied, for the next ring that fills.
+// Unlike a sync.Pool it is not emptied by every garbage collection, which large messages make
+// frequent (a pool then allocates its per-P table and new arrays again after each one).
+type freeList[T any] struct {
+	mu   sync.Mutex
+	list []*[ringMin]T
+}
+
+func (f *freeList[T]) get() *[ringMin]T {
+	f.mu.Lock()
+	if n := len(f.list); n > 0 {
+		a := f.list[n-1]
+		f.list[n-1] = nil
+		f.list = f.list[:n-1]
+		f.mu.Unlock()
+		return a
+	}
+	f.mu.Unlock()
+	return new([ringMin]T)
+}
+
+// put keeps a, which must hold only zero values, unless freeMax arrays are kept already.
+func (f *freeList[T]) put(a *[ringMin]T) {
+	f.mu.Lock()
+	if len(f.list) < freeMax {
+		f.list = append(f.list, a)
+	}
+	f.mu.Unlock()
 }
 
 // task is one callback for the serial queue: a function, or one of the frequent kinds stored
@@ -92,7 +121,7 @@ func (t *task) run() {
 	}
 }
 
-var taskArrays sync.Pool // *[ringMin]task
+var taskArrays freeList[task]
 
 // serialQueue runs tasks one at a time in the order they were pushed, on a goroutine that
 // exists only while tasks are pending. push never blocks and never runs a task itself, so it

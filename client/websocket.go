@@ -56,7 +56,7 @@ type outItem struct {
 	reason  string
 }
 
-var outArrays sync.Pool // *[ringMin]outItem
+var outArrays freeList[outItem]
 
 // session is one connection attempt, from Connect to CLOSE.
 type session struct {
@@ -495,7 +495,19 @@ func (ws *WebSocket) writeLoop(s *session) {
 			return
 		}
 		if it.cb != nil {
-			ws.q.pushResult(it.cb, nil)
+			ws.sent(it.cb)
 		}
 	}
+}
+
+// sent reports a written message to its callback: at once, on the writing goroutine, when no
+// other callback is pending or running (no goroutine to start for the queue), and otherwise
+// queued behind the pending ones.
+func (ws *WebSocket) sent(cb *WebSocketAsyncCallback[bool]) {
+	if ws.q.runInline() {
+		cb.invoke(nil, true)
+		ws.q.drain()
+		return
+	}
+	ws.q.pushResult(cb, nil)
 }
