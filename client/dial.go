@@ -141,7 +141,9 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if cancellable {
 		// A cancelled ctx interrupts any blocking I/O below by expiring the deadline;
 		// ctx.Err() is set by then, so the error can say why.
-		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+		// The watcher gets its own copy of nc, so that nc itself stays on the stack.
+		raw := nc
+		stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
 
