@@ -60,7 +60,8 @@ type DialOptions struct {
 	// negative waits forever.
 	PongTimeout time.Duration
 
-	readLoop bool // conn.Config.ReadLoop: the facade reads every connection until it ends
+	readLoop  bool             // conn.Config.ReadLoop: the facade reads every connection until it ends
+	readAlloc func(int) []byte // conn.Config.ReadAlloc: the facade's message blocks
 }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
@@ -301,6 +302,8 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.PingInterval = secondsOrOff(opts.PingInterval)
 	o.PongTimeout = secondsOrOff(opts.PongTimeout)
 	o.readLoop = true
+	t := &connTransport{}
+	o.readAlloc = t.alloc
 	var err error
 	if u.Scheme == "wss" {
 		if o.TLSConfig, err = buildTLSConfig(opts, u.Hostname()); err != nil {
@@ -314,12 +317,13 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	if err != nil {
 		return nil, nil, err
 	}
+	t.c = c
 	info := &handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status}
 	info.fields = make([]headerField, len(resp.Fields))
 	for i, f := range resp.Fields {
 		info.fields[i] = headerField{f.Name, f.Value}
 	}
-	return &connTransport{c: c}, info, nil
+	return t, info, nil
 }
 
 func secondsOrOff(s uint32) time.Duration {
@@ -332,16 +336,74 @@ func secondsOrOff(s uint32) time.Duration {
 // connTransport adapts *Conn to the facade.
 type connTransport struct {
 	c *Conn
+	// The last block alloc made (see messageBlock), on the reading goroutine only.
+	block unsafe.Pointer
 }
 
-// readMessage reads each message into a buffer of its own, sized to it, which it hands to the
-// user: a binary message as that ArrayData, a text message as a StringData over the same bytes
-// (they are never written again), so no read buffer stays with an idle connection and text is
-// not copied.
+// Each message the facade receives is handed to the user in one allocation: a block that
+// holds the MessageData header (a StringData or ArrayData, what an interface's data word
+// points to) in front of the payload, instead of the payload and a separate box for the
+// header. The block is a []byte allocation, which the garbage collector does not scan (it
+// holds no pointers as far as the collector knows): that is safe here because the one
+// pointer in it, the header's, points into the block itself. The MessageData's data word
+// points to the block, and any ArrayData or StringData taken out of it points into the
+// block, so the block lives as long as any of them, and everything the header refers to
+// lives with it. The header is written once, before the MessageData exists, and never
+// again; the payload's capacity ends at its length, so appending to an ArrayData copies and
+// never writes over anything.
+const blockHeader = int(unsafe.Sizeof(ArrayData(nil))) // room for either header, 8-aligned
+
+// The MessageData interfaces of the two kinds, whose type words messageBlock copies.
+var (
+	arrayTemplate  MessageData = ArrayData(nil)
+	stringTemplate MessageData = StringData("")
+)
+
+// iface is the layout of a non-empty interface value: type word, data word.
+type iface struct {
+	tab, data unsafe.Pointer
+}
+
+// alloc is the conn.Config.ReadAlloc of the facade's connections: a block with room for the
+// header, the payload of capacity n after it.
+func (t *connTransport) alloc(n int) []byte {
+	b := make([]byte, blockHeader+n)
+	t.block = unsafe.Pointer(&b[0])
+	return b[blockHeader:blockHeader:len(b)]
+}
+
+// messageBlock returns p as MessageData in its own block, when p is the payload of the last
+// block alloc made (a message read into a buffer from elsewhere, such as one resumed after
+// an interruption, is not), else nil.
+func (t *connTransport) messageBlock(typ conn.MessageType, p []byte) MessageData {
+	block := t.block
+	t.block = nil
+	if block == nil || len(p) == 0 || uintptr(unsafe.Pointer(&p[0]))-uintptr(block) != uintptr(blockHeader) {
+		return nil
+	}
+	var m MessageData
+	if typ == conn.Text {
+		*(*StringData)(block) = StringData(unsafe.String(&p[0], len(p)))
+		m = stringTemplate
+	} else {
+		*(*ArrayData)(block) = ArrayData(p[:len(p):len(p)])
+		m = arrayTemplate
+	}
+	(*iface)(unsafe.Pointer(&m)).data = block
+	return m
+}
+
+// readMessage reads each message into a block of its own, sized to it, which it hands to the
+// user (see blockHeader): a binary message as that ArrayData, a text message as a StringData
+// over the same bytes (they are never written again), so no read buffer stays with an idle
+// connection, text is not copied, and a message costs one allocation.
 func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 	typ, p, err := t.c.ReadMessage(ctx, nil)
 	if err != nil {
 		return nil, t.readFailed(err)
+	}
+	if m := t.messageBlock(typ, p); m != nil {
+		return m, nil
 	}
 	if typ == conn.Text {
 		if len(p) == 0 {
