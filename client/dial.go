@@ -231,7 +231,9 @@ func handshakeOver(nc net.Conn, u *url.URL, o *DialOptions) (*handshake.Response
 		Origin:    o.Origin,
 		Header:    o.Header,
 	}
-	key := handshake.NewKey()
+	// The key lives on this stack: nothing below keeps it.
+	var kb [handshake.KeyLen]byte
+	key := unsafe.String(&kb[0], len(handshake.AppendKey(kb[:0])))
 	bp := requestBufs.Get().(*[]byte)
 	buf, err := req.Append((*bp)[:0], key)
 	if err == nil {
