@@ -96,17 +96,19 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
+	ctxBound := false // ctx's own deadline is the bound
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
+		deadline, ctxBound = d, true
 	}
 	// The bound is a deadline: on the dial (net.Dialer applies it to the connect as a socket
 	// deadline) and then on the connection's I/O. No derived context is made for it: that would
 	// cost a timer, a channel and a cancellation registration per dial. dialCtx hands the
 	// dialer the earlier deadline and, for a cancellable ctx, ctx's own Done and Err, so that
-	// the dialer registers on ctx directly.
+	// the dialer registers on ctx directly. When ctx's deadline is the bound, ctx is all the
+// dialer needs.
 	cancellable := ctx.Done() != nil
 	var dialCtx context.Context = ctx
-	if !deadline.IsZero() {
+	if !deadline.IsZero() && !ctxBound {
 		dialCtx = &boundContext{ctx, deadline}
 	}
 
