@@ -105,7 +105,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	// cost a timer, a channel and a cancellation registration per dial. dialCtx hands the
 	// dialer the earlier deadline and, for a cancellable ctx, ctx's own Done and Err, so that
 	// the dialer registers on ctx directly. When ctx's deadline is the bound, ctx is all the
-// dialer needs.
+	// dialer needs.
 	cancellable := ctx.Done() != nil
 	var dialCtx context.Context = ctx
 	if !deadline.IsZero() && !ctxBound {
