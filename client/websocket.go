@@ -154,7 +154,8 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 }
 
 // Send sends a message: StringData as a text message, ArrayData as a binary one (seed send).
-// It returns at once; the data is copied. Messages sent between Connect and OPEN are queued and
+// It returns at once; an ArrayData is copied, so the caller may reuse its slice (a StringData
+// needs no copy: a string never changes). Messages sent between Connect and OPEN are queued and
 // sent in order once the connection opens. cb, which may be nil, is called with true once the
 // message was written, or with an error: 401 for nil data or text that is not UTF-8, 2302999
 // before Connect, after Close or after the connection ended (ErrNotConnected, ErrClosing,
