@@ -66,6 +66,7 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 		OnPing:          seen,
 		OnPong:          seen,
 		ReadLoop:        o.readLoop,
+		ReadAlloc:       o.readAlloc,
 	}
 	c.Conn = conn.New(nc, prefix, cfg)
 	interval, timeout := o.PingInterval, o.PongTimeout

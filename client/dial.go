@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -59,7 +60,8 @@ type DialOptions struct {
 	// negative waits forever.
 	PongTimeout time.Duration
 
-	readLoop bool // conn.Config.ReadLoop: the facade reads every connection until it ends
+	readLoop  bool             // conn.Config.ReadLoop: the facade reads every connection until it ends
+	readAlloc func(int) []byte // conn.Config.ReadAlloc: the facade's message blocks
 }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
@@ -94,22 +96,20 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
+	ctxBound := false // ctx's own deadline is the bound
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
+		deadline, ctxBound = d, true
 	}
-	// A context that cannot be cancelled (context.Background(), the common case) needs no
-	// watcher: the bound is a deadline, on the dial and then on the connection's I/O. The
-	// dial gets it from a context without Done, which keeps net.Dialer from starting a
-	// goroutine for the connect.
+	// The bound is a deadline: on the dial (net.Dialer applies it to the connect as a socket
+	// deadline) and then on the connection's I/O. No derived context is made for it: that would
+	// cost a timer, a channel and a cancellation registration per dial. dialCtx hands the
+	// dialer the earlier deadline and, for a cancellable ctx, ctx's own Done and Err, so that
+	// the dialer registers on ctx directly. When ctx's deadline is the bound, ctx is all the
+	// dialer needs.
 	cancellable := ctx.Done() != nil
-	dialCtx := ctx
-	if !cancellable && !deadline.IsZero() {
-		dialCtx = deadlineContext{ctx, deadline}
-	} else if cancellable && timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
-		dialCtx = ctx
+	var dialCtx context.Context = ctx
+	if !deadline.IsZero() && !ctxBound {
+		dialCtx = &boundContext{ctx, deadline}
 	}
 
 	addr := u.Host // host:port as in the URL, brackets kept for IPv6
@@ -125,10 +125,8 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	var err error
 	if o.NetDialContext != nil {
 		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
-	} else if o.PingInterval >= 0 {
-		nc, err = pingingDialer.DialContext(dialCtx, "tcp", addr)
 	} else {
-		nc, err = directDialer.DialContext(dialCtx, "tcp", addr)
+		nc, err = dialTCP(dialCtx, addr, o.PingInterval >= 0)
 	}
 	if err != nil {
 		return nil, nil, deadlineErr(ctx, deadline, err)
@@ -140,13 +138,16 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		}
 	}()
 
-	if cancellable {
-		// A cancelled or expired ctx interrupts any blocking I/O below by expiring the
-		// deadline; ctx.Err() is set by then, so the error can say why.
-		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
-	} else if !deadline.IsZero() {
+	if !deadline.IsZero() {
 		_ = nc.SetDeadline(deadline)
+	}
+	if cancellable {
+		// A cancelled ctx interrupts any blocking I/O below by expiring the deadline;
+		// ctx.Err() is set by then, so the error can say why.
+		// The watcher gets its own copy of nc, so that nc itself stays on the stack.
+		raw := nc
+		stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
 	}
 
 	if u.Scheme == "wss" {
@@ -181,15 +182,39 @@ var (
 	directDialer  net.Dialer
 )
 
-// deadlineContext is a context with a deadline and no Done channel: a bound for net.Dialer
-// that it applies as a socket deadline, without the goroutine and timer a cancellable context
-// costs it.
-type deadlineContext struct {
-	context.Context // cannot be cancelled
-	deadline        time.Time
+// dialTCP opens the TCP connection to addr ("host:port") with the dialer for the keepalive
+// setting. When the host is an IP literal it skips the resolver (its address lists and
+// partition into IPv4 and IPv6, some ten allocations per dial) with net.Dialer.DialTCP; a
+// name goes through DialContext, which resolves it and races IPv6 and IPv4 (RFC 8305). Both
+// honour ctx's deadline and cancellation during the connect.
+func dialTCP(ctx context.Context, addr string, pinging bool) (net.Conn, error) {
+	d := &directDialer
+	if pinging {
+		d = &pingingDialer
+	}
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		tc, err := d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap)
+		if err != nil {
+			return nil, err // no typed nil in the interface
+		}
+		return tc, nil
+	}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
-func (c deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
+// boundContext is ctx with an earlier deadline: the bound of a dial handed to net.Dialer,
+// which applies it to the connect as a socket deadline. Unlike context.WithDeadline it has no
+// timer, channel or cancellation registration of its own: Done and Err are ctx's (nil for
+// context.Background(), which keeps net.Dialer from watching the connect), and Value is
+// ctx's, so that a watcher the dialer registers lands on ctx itself. When the deadline passes
+// the socket times out, and deadlineErr reports context.DeadlineExceeded.
+type boundContext struct {
+	context.Context
+	deadline time.Time
+}
+
+// Deadline returns the dial's deadline.
+func (c *boundContext) Deadline() (time.Time, bool) { return c.deadline, true }
 
 // Pooled buffers of the opening handshake: the request being written and the reader of the
 // response.
@@ -208,7 +233,9 @@ func handshakeOver(nc net.Conn, u *url.URL, o *DialOptions) (*handshake.Response
 		Origin:    o.Origin,
 		Header:    o.Header,
 	}
-	key := handshake.NewKey()
+	// The key lives on this stack: nothing below keeps it.
+	var kb [handshake.KeyLen]byte
+	key := unsafe.String(&kb[0], len(handshake.AppendKey(kb[:0])))
 	bp := requestBufs.Get().(*[]byte)
 	buf, err := req.Append((*bp)[:0], key)
 	if err == nil {
@@ -279,6 +306,8 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.PingInterval = secondsOrOff(opts.PingInterval)
 	o.PongTimeout = secondsOrOff(opts.PongTimeout)
 	o.readLoop = true
+	t := &connTransport{}
+	o.readAlloc = t.alloc
 	var err error
 	if u.Scheme == "wss" {
 		if o.TLSConfig, err = buildTLSConfig(opts, u.Hostname()); err != nil {
@@ -292,12 +321,13 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	if err != nil {
 		return nil, nil, err
 	}
+	t.c = c
 	info := &handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status}
 	info.fields = make([]headerField, len(resp.Fields))
 	for i, f := range resp.Fields {
 		info.fields[i] = headerField{f.Name, f.Value}
 	}
-	return &connTransport{c: c}, info, nil
+	return t, info, nil
 }
 
 func secondsOrOff(s uint32) time.Duration {
@@ -310,16 +340,74 @@ func secondsOrOff(s uint32) time.Duration {
 // connTransport adapts *Conn to the facade.
 type connTransport struct {
 	c *Conn
+	// The last block alloc made (see messageBlock), on the reading goroutine only.
+	block unsafe.Pointer
 }
 
-// readMessage reads each message into a buffer of its own, sized to it, which it hands to the
-// user: a binary message as that ArrayData, a text message as a StringData over the same bytes
-// (they are never written again), so no read buffer stays with an idle connection and text is
-// not copied.
+// Each message the facade receives is handed to the user in one allocation: a block that
+// holds the MessageData header (a StringData or ArrayData, what an interface's data word
+// points to) in front of the payload, instead of the payload and a separate box for the
+// header. The block is a []byte allocation, which the garbage collector does not scan (it
+// holds no pointers as far as the collector knows): that is safe here because the one
+// pointer in it, the header's, points into the block itself. The MessageData's data word
+// points to the block, and any ArrayData or StringData taken out of it points into the
+// block, so the block lives as long as any of them, and everything the header refers to
+// lives with it. The header is written once, before the MessageData exists, and never
+// again; the payload's capacity ends at its length, so appending to an ArrayData copies and
+// never writes over anything.
+const blockHeader = int(unsafe.Sizeof(ArrayData(nil))) // room for either header, 8-aligned
+
+// The MessageData interfaces of the two kinds, whose type words messageBlock copies.
+var (
+	arrayTemplate  MessageData = ArrayData(nil)
+	stringTemplate MessageData = StringData("")
+)
+
+// iface is the layout of a non-empty interface value: type word, data word.
+type iface struct {
+	tab, data unsafe.Pointer
+}
+
+// alloc is the conn.Config.ReadAlloc of the facade's connections: a block with room for the
+// header, the payload of capacity n after it.
+func (t *connTransport) alloc(n int) []byte {
+	b := make([]byte, blockHeader+n)
+	t.block = unsafe.Pointer(&b[0])
+	return b[blockHeader:blockHeader:len(b)]
+}
+
+// messageBlock returns p as MessageData in its own block, when p is the payload of the last
+// block alloc made (a message read into a buffer from elsewhere, such as one resumed after
+// an interruption, is not), else nil.
+func (t *connTransport) messageBlock(typ conn.MessageType, p []byte) MessageData {
+	block := t.block
+	t.block = nil
+	if block == nil || len(p) == 0 || uintptr(unsafe.Pointer(&p[0]))-uintptr(block) != uintptr(blockHeader) {
+		return nil
+	}
+	var m MessageData
+	if typ == conn.Text {
+		*(*StringData)(block) = StringData(unsafe.String(&p[0], len(p)))
+		m = stringTemplate
+	} else {
+		*(*ArrayData)(block) = ArrayData(p[:len(p):len(p)])
+		m = arrayTemplate
+	}
+	(*iface)(unsafe.Pointer(&m)).data = block
+	return m
+}
+
+// readMessage reads each message into a block of its own, sized to it, which it hands to the
+// user (see blockHeader): a binary message as that ArrayData, a text message as a StringData
+// over the same bytes (they are never written again), so no read buffer stays with an idle
+// connection, text is not copied, and a message costs one allocation.
 func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 	typ, p, err := t.c.ReadMessage(ctx, nil)
 	if err != nil {
 		return nil, t.readFailed(err)
+	}
+	if m := t.messageBlock(typ, p); m != nil {
+		return m, nil
 	}
 	if typ == conn.Text {
 		if len(p) == 0 {

@@ -218,3 +218,55 @@ func TestIdleConnectionStartsNoGoroutine(t *testing.T) {
 		t.Fatalf("%d goroutines for %d idle connections beyond the server's one each", extra+len(conns), len(conns))
 	}
 }
+
+// TestDialBoundsEveryContextKind covers the ways Dial's bound is applied without a derived
+// context: ctx's own deadline, HandshakeTimeout over a context without Done, over a
+// cancellable one, and under a later ctx deadline; and cancellation.
+func TestDialBoundsEveryContextKind(t *testing.T) {
+	hold := make(chan struct{})
+	srv := wstest.New(t, echo, func(s *wstest.Server) {
+		s.Raw = func(nc net.Conn) { <-hold } // never answers
+	})
+	defer close(hold)
+	short := &DialOptions{HandshakeTimeout: 100 * time.Millisecond}
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		opts *DialOptions
+		want error
+	}{
+		{"ctx deadline is the bound", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, nil, context.DeadlineExceeded},
+		{"HandshakeTimeout, ctx without Done", func() (context.Context, context.CancelFunc) {
+			return context.Background(), func() {}
+		}, short, context.DeadlineExceeded},
+		{"HandshakeTimeout, cancellable ctx", func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, short, context.DeadlineExceeded},
+		{"HandshakeTimeout before a later ctx deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), time.Minute)
+		}, short, context.DeadlineExceeded},
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, nil, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			start := time.Now()
+			c, _, err := Dial(ctx, srv.URL, tc.opts)
+			if err == nil {
+				c.CloseNow()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+}

@@ -2,19 +2,147 @@ package client
 
 import "sync"
 
+// ringMin is the size of the smallest backing array of a ring; arrays of this size are
+// pooled, so that a queue that empties and fills again allocates nothing and an idle
+// connection keeps no array.
+const ringMin = 32
+
+// ring is a FIFO queue in a circular buffer: push and pop move no other element, so a queue
+// that drains and fills again reuses its array. An empty ring gives its array back to pool
+// (when it is of the pooled size) or drops it.
+type ring[T any] struct {
+	buf  []T
+	head int
+	n    int
+}
+
+func (r *ring[T]) len() int { return r.n }
+
+func (r *ring[T]) push(v T, pool *freeList[T]) {
+	if r.n == len(r.buf) {
+		r.grow(pool)
+	}
+	i := r.head + r.n
+	if i >= len(r.buf) {
+		i -= len(r.buf)
+	}
+	r.buf[i] = v
+	r.n++
+}
+
+func (r *ring[T]) grow(pool *freeList[T]) {
+	if r.buf == nil {
+		r.buf, r.head = pool.get()[:], 0
+		return
+	}
+	b := make([]T, 2*len(r.buf))
+	k := copy(b, r.buf[r.head:])
+	copy(b[k:], r.buf[:r.head])
+	r.buf, r.head = b, 0
+}
+
+// pop removes and returns the first element; the ring must not be empty.
+func (r *ring[T]) pop(pool *freeList[T]) T {
+	var zero T
+	v := r.buf[r.head]
+	r.buf[r.head] = zero
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.n--
+	if r.n == 0 {
+		r.release(pool)
+	}
+	return v
+}
+
+// release lets the array of an empty ring go.
+func (r *ring[T]) release(pool *freeList[T]) {
+	if len(r.buf) == ringMin {
+		pool.put((*[ringMin]T)(r.buf))
+	}
+	r.buf, r.head = nil, 0
+}
+
+// freeMax bounds the arrays a freeList keeps.
+const freeMax = 64
+
+// freeList keeps the minimum arrays of the rings that emptied, for the next ring that fills.
+// Unlike a sync.Pool it is not emptied by every garbage collection, which large messages make
+// frequent (a pool then allocates its per-P table and new arrays again after each one).
+type freeList[T any] struct {
+	mu   sync.Mutex
+	list []*[ringMin]T
+}
+
+func (f *freeList[T]) get() *[ringMin]T {
+	f.mu.Lock()
+	if n := len(f.list); n > 0 {
+		a := f.list[n-1]
+		f.list[n-1] = nil
+		f.list = f.list[:n-1]
+		f.mu.Unlock()
+		return a
+	}
+	f.mu.Unlock()
+	return new([ringMin]T)
+}
+
+// put keeps a, which must hold only zero values, unless freeMax arrays are kept already.
+func (f *freeList[T]) put(a *[ringMin]T) {
+	f.mu.Lock()
+	if len(f.list) < freeMax {
+		f.list = append(f.list, a)
+	}
+	f.mu.Unlock()
+}
+
+// task is one callback for the serial queue: a function, or one of the frequent kinds stored
+// without a closure (a closure would be one allocation per message).
+type task struct {
+	f   func()                        // when not nil, the task
+	cb  *WebSocketAsyncCallback[bool] // f == nil, msg == nil: report a Send or Close result
+	err *AsyncError                   // the result's error; nil means success (true)
+	ws  *WebSocket                    // f == nil, msg != nil: deliver msg (MESSAGE, DATAEND)
+	msg MessageData
+	sem chan struct{} // released after a queued message was delivered
+}
+
+func (t *task) run() {
+	switch {
+	case t.f != nil:
+		t.f()
+	case t.msg != nil:
+		t.ws.emitMessage(t.msg)
+		<-t.sem
+	default:
+		t.cb.invoke(t.err, t.err == nil)
+	}
+}
+
+var taskArrays freeList[task]
+
 // serialQueue runs tasks one at a time in the order they were pushed, on a goroutine that
 // exists only while tasks are pending. push never blocks and never runs a task itself, so it
 // may be called with locks held and from inside a task.
 type serialQueue struct {
 	mu      sync.Mutex
-	tasks   []func()
+	tasks   ring[task]
 	running bool
 	idle    chan struct{} // closed when the queue drains; nil when no one waits
 }
 
-func (q *serialQueue) push(f func()) {
+func (q *serialQueue) push(f func()) { q.pushTask(task{f: f}) }
+
+// pushResult queues the report of a Send or Close result to cb: true when err is nil.
+func (q *serialQueue) pushResult(cb *WebSocketAsyncCallback[bool], err *AsyncError) {
+	q.pushTask(task{cb: cb, err: err})
+}
+
+func (q *serialQueue) pushTask(t task) {
 	q.mu.Lock()
-	q.tasks = append(q.tasks, f)
+	q.tasks.push(t, &taskArrays)
 	if !q.running {
 		q.running = true
 		go q.drain()
@@ -28,7 +156,7 @@ func (q *serialQueue) push(f func()) {
 func (q *serialQueue) runInline() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.running || len(q.tasks) > 0 {
+	if q.running || q.tasks.len() > 0 {
 		return false
 	}
 	q.running = true
@@ -38,9 +166,8 @@ func (q *serialQueue) runInline() bool {
 func (q *serialQueue) drain() {
 	for {
 		q.mu.Lock()
-		if len(q.tasks) == 0 {
+		if q.tasks.len() == 0 {
 			q.running = false
-			q.tasks = nil
 			if q.idle != nil {
 				close(q.idle)
 				q.idle = nil
@@ -48,11 +175,9 @@ func (q *serialQueue) drain() {
 			q.mu.Unlock()
 			return
 		}
-		f := q.tasks[0]
-		q.tasks[0] = nil
-		q.tasks = q.tasks[1:]
+		t := q.tasks.pop(&taskArrays)
 		q.mu.Unlock()
-		f()
+		t.run()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/netkit/websocket/frame"
 )
@@ -210,18 +211,25 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 	return &r, protocols, nil
 }
 
-// checkMessage checks data for Send and returns a copy the caller may not change.
+// errMessageType is the error of MessageData that is neither StringData nor ArrayData (a
+// type that embeds MessageData).
+var errMessageType = errors.New("unknown message data type")
+
+// checkMessage checks data for Send and returns bytes the caller cannot change: a copy of an
+// ArrayData (the caller may reuse its slice once Send returns), the bytes of a StringData
+// itself (a string never changes, and the engine never writes the buffer it sends). data does
+// not escape, so the caller's conversion to MessageData is not a heap allocation.
 func checkMessage(data MessageData) (text bool, p []byte, err error) {
 	switch d := data.(type) {
 	case StringData:
 		if !utf8.ValidString(string(d)) {
 			return false, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
 		}
-		return true, []byte(d), nil
+		return true, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil
 	case ArrayData:
 		return false, append([]byte(nil), d...), nil
 	case nil:
 		return false, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 	}
-	return false, nil, newAsync(CodeParameterError, fmt.Errorf("unknown message data %T", data))
+	return false, nil, newAsync(CodeParameterError, errMessageType)
 }

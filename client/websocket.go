@@ -56,6 +56,8 @@ type outItem struct {
 	reason  string
 }
 
+var outArrays freeList[outItem]
+
 // session is one connection attempt, from Connect to CLOSE.
 type session struct {
 	u          *url.URL
@@ -66,12 +68,12 @@ type session struct {
 	writers    sync.WaitGroup // the writing goroutine, while it runs
 
 	// Guarded by WebSocket.mu.
-	t         transport // the open connection; nil until the dial succeeded
-	out       []outItem // messages and the close, in Send/Close order
-	writing   bool      // a writing goroutine runs (it exists only while out has work)
-	noWrite   bool      // the close was written, or a write failed: nothing more is written
-	dead      bool      // the connection ended; the writer must stop
-	closeReq  bool      // Close was called
+	t         transport     // the open connection; nil until the dial succeeded
+	out       ring[outItem] // messages and the close, in Send/Close order
+	writing   bool          // a writing goroutine runs (it exists only while out has work)
+	noWrite   bool          // the close was written, or a write failed: nothing more is written
+	dead      bool          // the connection ended; the writer must stop
+	closeReq  bool          // Close was called
 	closeCB   *WebSocketAsyncCallback[bool]
 	inClose   bool  // the writer took the close and is carrying it out
 	closeDone bool  // the writer carried out the close
@@ -83,7 +85,7 @@ type session struct {
 // held. The goroutine exists only while messages or the close wait to be written, so an idle
 // connection has none.
 func (ws *WebSocket) startWriter(s *session) {
-	if s.writing || s.noWrite || s.dead || s.t == nil || len(s.out) == 0 {
+	if s.writing || s.noWrite || s.dead || s.t == nil || s.out.len() == 0 {
 		return
 	}
 	s.writing = true
@@ -96,7 +98,7 @@ func (ws *WebSocket) startWriter(s *session) {
 func (ws *WebSocket) reject(cb *WebSocketAsyncCallback[bool], err error) error {
 	ae := asAsync(err)
 	if cb != nil {
-		ws.q.push(func() { cb.invoke(ae, false) })
+		ws.q.pushResult(cb, ae)
 	}
 	return ae
 }
@@ -144,7 +146,7 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 	ws.state = stateConnecting
 	ws.sess = s
 	if cb != nil {
-		ws.q.push(func() { cb.invoke(nil, true) })
+		ws.q.pushResult(cb, nil)
 	}
 	ws.mu.Unlock()
 	go ws.run(s)
@@ -152,7 +154,8 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 }
 
 // Send sends a message: StringData as a text message, ArrayData as a binary one (seed send).
-// It returns at once; the data is copied. Messages sent between Connect and OPEN are queued and
+// It returns at once; an ArrayData is copied, so the caller may reuse its slice (a StringData
+// needs no copy: a string never changes). Messages sent between Connect and OPEN are queued and
 // sent in order once the connection opens. cb, which may be nil, is called with true once the
 // message was written, or with an error: 401 for nil data or text that is not UTF-8, 2302999
 // before Connect, after Close or after the connection ended (ErrNotConnected, ErrClosing,
@@ -166,7 +169,7 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 		return ws.reject(cb, err)
 	}
 	s := ws.sess
-	s.out = append(s.out, outItem{text: text, data: p, cb: cb})
+	s.out.push(outItem{text: text, data: p, cb: cb}, &outArrays)
 	ws.startWriter(s)
 	ws.mu.Unlock()
 	return nil
@@ -199,7 +202,7 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 	ws.state = stateClosing
 	s.closeReq = true
 	s.closeCB = cb
-	s.out = append(s.out, outItem{isClose: true, code: code, reason: reason})
+	s.out.push(outItem{isClose: true, code: code, reason: reason}, &outArrays)
 	ws.startWriter(s)
 	ws.mu.Unlock()
 	if cancelDial != nil {
@@ -384,10 +387,7 @@ func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}) {
 	}
 	pending := *sem
 	pending <- struct{}{}
-	ws.q.push(func() {
-		ws.emitMessage(m)
-		<-pending
-	})
+	ws.q.pushTask(task{ws: ws, msg: m, sem: pending})
 }
 
 // endSession ends the session after the reader's error rerr: it stops the connection and the
@@ -429,18 +429,15 @@ func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 // ERROR (when e is not nil), the failures of unsent messages, the Close callback, then CLOSE.
 // ws.mu must be held, so that no callback of a later session can be queued before them.
 func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
-	pending := s.out
-	s.out = nil
 	s.dead = true
 	ws.state = stateIdle
 	ws.sess = nil
 	if e != nil {
 		ws.q.push(func() { ws.emitError(e) })
 	}
-	for _, it := range pending {
-		if !it.isClose && it.cb != nil {
-			cb := it.cb
-			ws.q.push(func() { cb.invoke(newAsync(CodeOtherError, ErrConnectionClosed), false) })
+	for s.out.len() > 0 {
+		if it := s.out.pop(&outArrays); !it.isClose && it.cb != nil {
+			ws.q.pushResult(it.cb, newAsync(CodeOtherError, ErrConnectionClosed))
 		}
 	}
 	if s.closeReq && s.closeCB != nil {
@@ -452,7 +449,7 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 		case !s.closeDone && e != nil:
 			ae = newAsync(CodeOtherError, ErrConnectionClosed)
 		}
-		ws.q.push(func() { cb.invoke(ae, ae == nil) })
+		ws.q.pushResult(cb, ae)
 	}
 	ws.q.push(func() { ws.emitClose(r) })
 }
@@ -463,18 +460,13 @@ func (ws *WebSocket) writeLoop(s *session) {
 	defer s.writers.Done()
 	for {
 		ws.mu.Lock()
-		if len(s.out) == 0 || s.dead || s.noWrite {
+		if s.out.len() == 0 || s.dead || s.noWrite {
 			s.writing = false
 			ws.mu.Unlock()
 			return
 		}
 		t := s.t
-		it := s.out[0]
-		s.out[0] = outItem{}
-		s.out = s.out[1:]
-		if len(s.out) == 0 {
-			s.out = nil // let the backing array go while idle
-		}
+		it := s.out.pop(&outArrays) // an empty queue lets its array go: an idle connection keeps none
 		s.inClose = it.isClose
 		ws.mu.Unlock()
 
@@ -499,14 +491,24 @@ func (ws *WebSocket) writeLoop(s *session) {
 			ws.mu.Unlock()
 			_ = t.closeNow() // the reader then sees the loss and ends the session
 			if it.cb != nil {
-				cb := it.cb
-				ws.q.push(func() { cb.invoke(newAsync(CodeOtherError, err), false) })
+				ws.q.pushResult(it.cb, newAsync(CodeOtherError, err))
 			}
 			return
 		}
 		if it.cb != nil {
-			cb := it.cb
-			ws.q.push(func() { cb.invoke(nil, true) })
+			ws.sent(it.cb)
 		}
 	}
+}
+
+// sent reports a written message to its callback: at once, on the writing goroutine, when no
+// other callback is pending or running (no goroutine to start for the queue), and otherwise
+// queued behind the pending ones.
+func (ws *WebSocket) sent(cb *WebSocketAsyncCallback[bool]) {
+	if ws.q.runInline() {
+		cb.invoke(nil, true)
+		ws.q.drain()
+		return
+	}
+	ws.q.pushResult(cb, nil)
 }

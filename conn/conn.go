@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,13 @@ type Config struct {
 	// callbacks may write to the Conn (WriteMessage, Ping, Pong) but must not read from it,
 	// nor call Close, which would wait for the reading goroutine, theirs, until CloseTimeout.
 	OnPing, OnPong func(payload []byte)
+	// ReadAlloc, when set, allocates the buffers ReadMessage grows a too-small buffer into:
+	// it returns a slice of length 0 and capacity at least n, which ReadMessage then owns
+	// (the bytes read so far are copied into it). It is called on the reading goroutine. nil
+	// means the runtime's allocation (slices.Grow). It lets a caller that hands each message
+	// away put the payload in a block of its own making (the client facade puts the
+	// MessageData header in front of it).
+	ReadAlloc func(n int) []byte
 }
 
 // Errors returned by Conn and its message readers and writers.
@@ -139,6 +147,7 @@ type Conn struct {
 	subprotocol  string
 	onPing       func([]byte)
 	onPong       func([]byte)
+	readAlloc    func(int) []byte // Config.ReadAlloc
 
 	readLock  ctxLock // held during each read call
 	msgLock   ctxLock // held by a data message being written, from start to end
@@ -213,6 +222,7 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		subprotocol:  cf.Subprotocol,
 		onPing:       cf.OnPing,
 		onPong:       cf.OnPong,
+		readAlloc:    cf.ReadAlloc,
 	}
 	src := newSource(nc)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
@@ -220,6 +230,15 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 	c.fr.SetAllowedRsv(cf.AllowedRsv)
 	c.fw.Init(nc, cf.Role, cf.WriteBufferSize)
 	return c
+}
+
+// growRead returns buf with room for n more bytes: slices.Grow, or a buffer from
+// Config.ReadAlloc with buf's bytes copied in.
+func (c *Conn) growRead(buf []byte, n int) []byte {
+	if c.readAlloc == nil {
+		return slices.Grow(buf, n)
+	}
+	return append(c.readAlloc(len(buf) + n)[:0], buf...)
 }
 
 // NetConn returns the underlying connection. Reading or writing it directly corrupts the

@@ -1186,3 +1186,42 @@ func TestReadMessageIntoNilBufferAllocatesOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAllocSuppliesTheBuffersReadMessageGrowsInto(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frames [][]byte // one message, in fragments
+		calls  int      // at least this many ReadAlloc calls
+	}{
+		{"one small frame", [][]byte{payloadOf(100, false, 1)}, 1},
+		{"fragments", [][]byte{payloadOf(100, false, 1), payloadOf(5000, false, 2), payloadOf(7, false, 3)}, 2},
+		{"over the 1 MiB growth step", [][]byte{payloadOf(1<<20+5, false, 4)}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var wire, want []byte
+			for i, f := range tc.frames {
+				op := frame.OpContinuation
+				if i == 0 {
+					op = frame.OpBinary
+				}
+				wire = append(wire, rawFrame(i == len(tc.frames)-1, 0, op, false, f)...)
+				want = append(want, f...)
+			}
+			var last []byte
+			calls := 0
+			alloc := func(n int) []byte {
+				calls++
+				last = make([]byte, n+3)[3:3] // a buffer ReadMessage could not have made
+				return last
+			}
+			c := New(&memConn{wire: wire}, nil, &Config{Role: frame.RoleClient, ReadAlloc: alloc})
+			_, p, err := c.ReadMessage(context.Background(), nil)
+			if err != nil || !bytes.Equal(p, want) {
+				t.Fatalf("read %d bytes, %v; want %d bytes", len(p), err, len(want))
+			}
+			if calls < tc.calls || &p[:1][0] != &last[:1][0] {
+				t.Errorf("%d ReadAlloc calls, payload in the last one's buffer: %v", calls, &p[:1][0] == &last[:1][0])
+			}
+		})
+	}
+}

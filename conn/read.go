@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 
 	"github.com/netkit/websocket/frame"
 )
@@ -101,7 +100,7 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		}
 		rem := c.fr.Remaining()
 		if free := cap(buf) - len(buf); int64(free) < rem {
-			buf = slices.Grow(buf, int(min(rem, int64(max(len(buf), maxGrowStep)))))
+			buf = c.growRead(buf, int(min(rem, int64(max(len(buf), maxGrowStep)))))
 		}
 		p := buf[len(buf):cap(buf)]
 		if int64(len(p)) > rem {

@@ -17,9 +17,19 @@ var strictBase64 = base64.StdEncoding.Strict()
 // NewKey returns a new Sec-WebSocket-Key: the base64 encoding of 16 bytes from crypto/rand
 // (RFC 6455 §4.1 item 7). It allocates the returned string only.
 func NewKey() string {
+	var buf [KeyLen]byte
+	return string(AppendKey(buf[:0]))
+}
+
+// KeyLen is the length of a Sec-WebSocket-Key: base64 of 16 bytes.
+const KeyLen = 24
+
+// AppendKey appends a new Sec-WebSocket-Key (see NewKey) to dst. It allocates nothing when
+// dst has room for KeyLen more bytes.
+func AppendKey(dst []byte) []byte {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails: crypto/rand.Read crashes the program instead
-	return base64.StdEncoding.EncodeToString(b[:])
+	return base64.StdEncoding.AppendEncode(dst, b[:])
 }
 
 // AcceptKey returns the Sec-WebSocket-Accept value for key: the base64 of the SHA-1 of key
