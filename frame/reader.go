@@ -256,6 +256,43 @@ func (r *Reader) NextFrame() (Header, error) {
 	return h, nil
 }
 
+// NextMessage is NextFrame and Payload in one step for the common case of a whole unfragmented
+// data message whose frame is already buffered: when r is at a frame boundary, holds no
+// sticky error, and its buffer holds the next frame's header and all its payload, and that
+// frame is a text or binary frame with FIN set (a message of one frame, §5.4) that passes
+// NextFrame's checks (§5.2, §5.5), NextMessage consumes the frame and returns its header and
+// its payload, unmasked (§5.3), as a slice of r's buffer, valid as Payload's. In any other case
+// it returns ok false and consumes nothing, so the caller goes on with NextFrame, which meets
+// an invalid header again and reports it. It never reads from the source.
+//
+// NextMessage allocates nothing.
+func (r *Reader) NextMessage() (h Header, p []byte, ok bool) {
+	r.poison()
+	if r.remain > 0 || r.err != nil {
+		return Header{}, nil, false
+	}
+	b := r.buf[r.r:r.w]
+	if len(b) < 2 || b[0]&0x8F != 0x80|byte(OpText) && b[0]&0x8F != 0x80|byte(OpBinary) {
+		return Header{}, nil, false // short, not final, or not a data frame: the general path
+	}
+	n, err := decodeHeader(&h, b)
+	if err != nil || h.Length > int64(len(b)-n) {
+		return Header{}, nil, false
+	}
+	if Check(&h, r.role, r.rsv) != nil || r.seq.Next(&h) != nil {
+		return Header{}, nil, false // nothing changed: NextFrame finds the error again
+	}
+	end := n + int(h.Length)
+	p = b[n:end:end]
+	if h.Masked {
+		mask.Mask(p, h.Key, 0)
+	}
+	r.r += end
+	r.hdr, r.remain, r.pos = h, 0, 0
+	r.handed.set(p)
+	return h, p, true
+}
+
 // Payload returns the rest of the current frame's payload, unmasked, as a slice of r's buffer,
 // reading it whole first. When it does not fit the buffer (Remaining() > BufferSize()) it
 // returns ErrPayloadTooBig and the payload is left for Read. Control payloads (at most 125
