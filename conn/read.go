@@ -91,6 +91,13 @@ func (c *Conn) readMessageCtx(ctx context.Context, buf []byte) (MessageType, []b
 	if err := ctx.Err(); err != nil {
 		return 0, buf, err
 	}
+	if c.atMessage() {
+		// A message buffered whole needs no read from the network, so no context watch
+		// (a context.AfterFunc registration) either.
+		if h, p, ok := c.fr.NextMessage(); ok {
+			return c.wholeMessage(ctx, h, p, buf)
+		}
+	}
 	defer c.unwatchRead(c.watchRead(ctx))
 	return c.readMessage(ctx, buf)
 }
