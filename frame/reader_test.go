@@ -637,3 +637,60 @@ func TestReaderNextMessageTakesOnlyWholeFinalDataFrames(t *testing.T) {
 		})
 	}
 }
+
+func TestReaderBufferGrowsWhileInputStreamsAndShrinksAfter(t *testing.T) {
+	one := append([]byte{0x82, 60}, patternBytes(60)...)
+	var wire []byte
+	for len(wire) < 256<<10 {
+		wire = append(wire, one...)
+	}
+	// stream returns as much as asked, then one byte per read: a peer whose data trickles.
+	src := &stutterSwitch{fast: bytes.NewReader(wire), fastFrames: len(wire) / 2 / len(one)}
+	r := NewReader(src, RoleClient, 0)
+	largest := 0
+	for i := 0; i < len(wire)/len(one); i++ {
+		h, p, ok := r.NextMessage()
+		if !ok {
+			var err error
+			if h, err = r.NextFrame(); err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			if p, err = r.Payload(); err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+		}
+		if h.Op != OpBinary || !bytes.Equal(p, one[2:]) {
+			t.Fatalf("frame %d: %v %x", i, h, p)
+		}
+		largest = max(largest, len(r.buf))
+		if i == src.fastFrames/2 && len(r.buf) != StreamBufferSize*DefaultBufferSize {
+			t.Fatalf("buffer while input streams: %d bytes, want %d", len(r.buf), StreamBufferSize*DefaultBufferSize)
+		}
+	}
+	if largest != StreamBufferSize*DefaultBufferSize {
+		t.Fatalf("largest buffer %d, want %d", largest, StreamBufferSize*DefaultBufferSize)
+	}
+	if r.cur != DefaultBufferSize {
+		t.Fatalf("next buffer after input trickled: %d bytes, want %d", r.cur, DefaultBufferSize)
+	}
+	if r.BufferSize() != DefaultBufferSize {
+		t.Fatalf("BufferSize %d, want %d", r.BufferSize(), DefaultBufferSize)
+	}
+}
+
+// stutterSwitch reads fast (as much as asked) for about fastFrames frames' worth of bytes, then
+// a few bytes per read.
+type stutterSwitch struct {
+	fast       *bytes.Reader
+	fastFrames int
+	read       int
+}
+
+func (s *stutterSwitch) Read(p []byte) (int, error) {
+	if s.read >= s.fastFrames*62 && len(p) > 16 {
+		p = p[:16]
+	}
+	n, err := s.fast.Read(p)
+	s.read += n
+	return n, err
+}
