@@ -74,9 +74,9 @@ type BufferSource interface {
 	io.Reader
 	// ReadBuffer waits until input is ready, then takes a buffer of size bytes with GetBuffer
 	// (size is the Reader's BufferSize, or a larger size class while input streams in; see
-	// Reader) and reads into it. It returns the buffer and n > 0
-	// bytes read, or no buffer and an error (io.EOF at the end of input); a buffer taken while
-	// waiting must be given back with PutBuffer. It obeys the source's read deadline.
+	// Reader) and reads into it. It returns the buffer and n > 0 bytes read, or no buffer and
+	// an error (io.EOF at the end of input); a buffer taken while waiting must be given back
+	// with PutBuffer. It obeys the source's read deadline.
 	ReadBuffer(size int) (buf *[]byte, n int, err error)
 }
 
