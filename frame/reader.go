@@ -263,6 +263,11 @@ func (r *Reader) NextFrame() (Header, error) {
 	}
 	r.r += n
 	r.hdr, r.remain, r.pos = h, h.Length, 0
+	if h.Length > int64(r.size) {
+		// Large payloads are read past the buffer, straight into the caller's: a larger
+		// buffer would only add a copy.
+		r.cur = r.size
+	}
 	return h, nil
 }
 

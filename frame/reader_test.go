@@ -694,3 +694,38 @@ func (s *stutterSwitch) Read(p []byte) (int, error) {
 	s.read += n
 	return n, err
 }
+
+func TestReaderBufferReturnsToBufferSizeForLargeFrames(t *testing.T) {
+	small := append([]byte{0x82, 60}, patternBytes(60)...)
+	var wire []byte
+	for len(wire) < 64<<10 {
+		wire = append(wire, small...)
+	}
+	big := patternBytes(100 << 10)
+	wire = append(append(wire, 0x82, 127, 0, 0, 0, 0, 0, byte(len(big)>>16), byte(len(big)>>8), byte(len(big))), big...)
+	r := NewReader(bytes.NewReader(wire), RoleClient, 0)
+	grown := false
+	for {
+		h, err := r.NextFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grown = grown || r.cur > DefaultBufferSize
+		if h.Length == int64(len(big)) {
+			break
+		}
+		if _, err := r.Payload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !grown {
+		t.Fatal("the buffer never grew while small frames streamed in")
+	}
+	if r.cur != DefaultBufferSize {
+		t.Fatalf("next buffer after a frame larger than BufferSize: %d bytes, want %d", r.cur, DefaultBufferSize)
+	}
+	got := make([]byte, len(big))
+	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("large payload: %v", err)
+	}
+}
