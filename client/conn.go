@@ -48,8 +48,11 @@ type Conn struct {
 	fields     []handshake.Field
 	extensions []string
 
-	recv     atomic.Uint64 // frames received: keepalive's sign of life
-	timedOut atomic.Bool   // keepalive closed the connection
+	// alive is keepalive's sign of life: set by the reading goroutine when a message, ping or
+	// pong arrives, cleared by the keepalive timer. The reader loads it first and stores only
+	// when it is clear, so a busy reader pays a plain load per message, not an atomic write.
+	alive    atomic.Bool
+	timedOut atomic.Bool // keepalive closed the connection
 	ka       keepalive
 }
 
@@ -82,8 +85,15 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 	return c
 }
 
-// sawFrame counts a received ping or pong for keepalive.
-func (c *Conn) sawFrame([]byte) { c.recv.Add(1) }
+// sawFrame records a received ping or pong for keepalive.
+func (c *Conn) sawFrame([]byte) { c.seen() }
+
+// seen records, for keepalive, that a frame arrived.
+func (c *Conn) seen() {
+	if !c.alive.Load() {
+		c.alive.Store(true)
+	}
+}
 
 // Response returns the server's handshake response.
 func (c *Conn) Response() *handshake.Response {
@@ -111,7 +121,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (conn.MessageType, [
 	if err != nil || typ != conn.Text && typ != conn.Binary {
 		return c.readFailed(typ, p, err)
 	}
-	c.recv.Add(1)
+	c.seen()
 	return typ, p, nil
 }
 
@@ -137,7 +147,7 @@ func (c *Conn) NextReader(ctx context.Context) (conn.MessageType, io.Reader, err
 	if err != nil {
 		return typ, r, c.readErr(err)
 	}
-	c.recv.Add(1)
+	c.seen()
 	return typ, r, nil
 }
 
@@ -176,8 +186,7 @@ type keepalive struct {
 	mu      sync.Mutex
 	t       *time.Timer // nil: keepalive is off
 	stopped bool
-	waiting bool   // a ping was sent and the timer runs for timeout
-	last    uint64 // c.recv when the timer was last set
+	waiting bool // a ping was sent and the timer runs for timeout
 	pinging sync.WaitGroup
 }
 
@@ -185,7 +194,7 @@ type keepalive struct {
 func (k *keepalive) start(c *Conn, interval, timeout time.Duration) {
 	k.c, k.interval, k.timeout = c, interval, timeout
 	k.mu.Lock()
-	k.last = c.recv.Load()
+	c.alive.Store(false)
 	k.t = time.AfterFunc(interval, k.fire)
 	k.mu.Unlock()
 }
@@ -210,10 +219,10 @@ func (k *keepalive) fire() {
 		k.mu.Unlock()
 		return
 	}
-	n := k.c.recv.Load()
+	alive := k.c.alive.Swap(false) // a frame arrived since the timer was last set
 	if k.waiting {
 		k.waiting = false
-		if n == k.last { // no frame within timeout of the ping
+		if !alive { // no frame within timeout of the ping
 			k.stopped = true
 			k.mu.Unlock()
 			k.c.timedOut.Store(true)
@@ -221,8 +230,7 @@ func (k *keepalive) fire() {
 			return
 		}
 	}
-	if n != k.last {
-		k.last = n
+	if alive {
 		k.t.Reset(k.interval)
 		k.mu.Unlock()
 		return

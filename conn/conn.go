@@ -126,10 +126,12 @@ var (
 //
 // Allocation: ReadMessage into a buffer large enough and WriteMessage allocate nothing with a
 // context that cannot be cancelled (such as context.Background()); a cancellable context costs
-// the registration of a context.AfterFunc per call.
+// the registration of a context.AfterFunc per call that waits for the network (none for a
+// message already buffered whole).
 //
 // Memory: the read and write buffers (Config.ReadBufferSize, WriteBufferSize) are borrowed
-// from pools while a frame is in flight and handed back when the connection is idle; messages
+// from pools while a frame is in flight and handed back when the connection is idle (the read
+// buffer grows to four times its size while input streams in; see frame.Reader); messages
 // of up to 125 bytes are written through a small buffer inside the Conn. On a *net.TCPConn or
 // *net.UnixConn, a read waiting for the peer holds no buffer: it parks in the runtime's network
 // poller through syscall.RawConn, and a ready read takes a buffer from the pool and costs one

@@ -31,19 +31,45 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	}
 	// The common case, kept shallow: a goroutine waiting here for the next message holds a
 	// short call chain (little stack) and, on a TCP or Unix socket, no read buffer.
-	if c.terminal() == nil && c.atMessageStart() {
-		// An error is met again, and handled, by readMessage.
-		_ = c.fr.WaitInput()
+	if c.terminal() == nil && c.atMessage() {
+		if c.fr.Buffered() == 0 {
+			// An error is met again, and handled, by readMessage.
+			_ = c.fr.WaitInput()
+		}
+		if h, p, ok := c.fr.NextMessage(); ok {
+			typ, p, err := c.wholeMessage(ctx, h, p, buf[:0])
+			c.readLock.unlock()
+			return typ, p, err
+		}
 	}
 	typ, p, err := c.readMessage(ctx, buf[:0])
 	c.readLock.unlock()
 	return typ, p, err
 }
 
-// atMessageStart reports whether the next read needs input from the network before anything
-// else: no message, control frame or pong is in progress and no input is buffered.
-func (c *Conn) atMessageStart() bool {
-	return !c.inMsg && !c.inFrame && !c.ctlPending && !c.pongQueued() && c.fr.Buffered() == 0
+// atMessage reports whether the next read starts a message: no message, control frame or pong
+// is in progress.
+func (c *Conn) atMessage() bool {
+	return !c.inMsg && !c.inFrame && !c.ctlPending && !c.pongQueued()
+}
+
+// wholeMessage is ReadMessage's fast path, for a message of one frame that was buffered whole
+// (frame.Reader.NextMessage returned it): the size limit, the UTF-8 check of text (§8.1) and
+// one copy into buf, with no further state to keep. The caller holds readLock.
+func (c *Conn) wholeMessage(ctx context.Context, h frame.Header, p, buf []byte) (MessageType, []byte, error) {
+	c.readGen++
+	c.msgType = h.Op
+	if c.maxSize >= 0 && h.Length > c.maxSize {
+		return 0, buf, c.readError(ctx, frame.ErrMessageTooBig)
+	}
+	if h.Op == Text && !frame.ValidUTF8(p) {
+		return 0, buf, c.readError(ctx, frame.ErrInvalidUTF8)
+	}
+	buf = append(buf, p...)
+	if c.fr.Buffered() == 0 {
+		c.fr.Release() // an idle connection holds no read buffer
+	}
+	return h.Op, buf, nil
 }
 
 // readMessageCtx is ReadMessage with a context that can be cancelled, or a busy read lock.
@@ -63,6 +89,13 @@ func (c *Conn) readMessageCtx(ctx context.Context, buf []byte) (MessageType, []b
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, buf, err
+	}
+	if c.atMessage() {
+		// A message buffered whole needs no read from the network, so no context watch
+		// (a context.AfterFunc registration) either.
+		if h, p, ok := c.fr.NextMessage(); ok {
+			return c.wholeMessage(ctx, h, p, buf)
+		}
 	}
 	defer c.unwatchRead(c.watchRead(ctx))
 	return c.readMessage(ctx, buf)

@@ -73,9 +73,10 @@ func PutBuffer(b *[]byte) { putBuf(b) }
 type BufferSource interface {
 	io.Reader
 	// ReadBuffer waits until input is ready, then takes a buffer of size bytes with GetBuffer
-	// (size is the Reader's BufferSize) and reads into it. It returns the buffer and n > 0
-	// bytes read, or no buffer and an error (io.EOF at the end of input); a buffer taken while
-	// waiting must be given back with PutBuffer. It obeys the source's read deadline.
+	// (size is the Reader's BufferSize, or a larger size class while input streams in; see
+	// Reader) and reads into it. It returns the buffer and n > 0 bytes read, or no buffer and
+	// an error (io.EOF at the end of input); a buffer taken while waiting must be given back
+	// with PutBuffer. It obeys the source's read deadline.
 	ReadBuffer(size int) (buf *[]byte, n int, err error)
 }
 
@@ -93,6 +94,12 @@ var errInvalidRead = errors.New("frame: source returned an invalid byte count")
 // source is a BufferSource, a Reader with no unread input hands the buffer back by itself and
 // waits for input without one.
 //
+// While input streams in faster than it is consumed (a read fills the whole buffer), the
+// Reader takes larger buffers, doubling up to StreamBufferSize times BufferSize (at most
+// MaxBufferSize), so that a flood of small frames costs fewer read calls; a read that fills
+// less than a quarter of the buffer brings it back to BufferSize. BufferSize stays what
+// Payload guarantees, and an idle Reader still holds no buffer.
+//
 // Every method is resumable: an error from the underlying reader (a read deadline, a cancelled
 // context turned into a deadline, io.EOF) loses nothing. Bytes read before the error stay
 // buffered, a header is consumed only once it is complete, and the payload position is kept, so
@@ -107,6 +114,7 @@ type Reader struct {
 	role   Role
 	rsv    byte    // RSV bits a negotiated extension allows
 	size   int     // buffer size when taken
+	cur    int     // size of the next buffer taken: size, or up to StreamBufferSize times it
 	bufp   *[]byte // pooled buffer; nil while released
 	buf    []byte  // *bufp or nil
 	r, w   int     // unread bytes are buf[r:w]
@@ -133,6 +141,7 @@ func NewReader(src io.Reader, role Role, bufSize int) *Reader {
 // structure (one allocation less). r must not hold a buffer.
 func (r *Reader) Init(src io.Reader, role Role, size int) {
 	*r = Reader{src: src, role: role, size: bufSize(size)}
+	r.cur = r.size
 	r.lazy, _ = src.(BufferSource)
 }
 
@@ -149,6 +158,7 @@ func (r *Reader) Reset(src io.Reader, prefix []byte) {
 	r.hdr, r.remain, r.pos = Header{}, 0, 0
 	r.seq.Reset()
 	r.err = nil
+	r.cur = r.size
 	if len(prefix) > 0 {
 		r.acquire()
 		n := copy(r.buf, prefix)
@@ -253,7 +263,49 @@ func (r *Reader) NextFrame() (Header, error) {
 	}
 	r.r += n
 	r.hdr, r.remain, r.pos = h, h.Length, 0
+	if h.Length > int64(r.size) {
+		// Large payloads are read past the buffer, straight into the caller's: a larger
+		// buffer would only add a copy.
+		r.cur = r.size
+	}
 	return h, nil
+}
+
+// NextMessage is NextFrame and Payload in one step for the common case of a whole unfragmented
+// data message whose frame is already buffered: when r is at a frame boundary, holds no
+// sticky error, and its buffer holds the next frame's header and all its payload, and that
+// frame is a text or binary frame with FIN set (a message of one frame, §5.4) that passes
+// NextFrame's checks (§5.2, §5.5), NextMessage consumes the frame and returns its header and
+// its payload, unmasked (§5.3), as a slice of r's buffer, valid as Payload's. In any other case
+// it returns ok false and consumes nothing, so the caller goes on with NextFrame, which meets
+// an invalid header again and reports it. It never reads from the source.
+//
+// NextMessage allocates nothing.
+func (r *Reader) NextMessage() (h Header, p []byte, ok bool) {
+	r.poison()
+	if r.remain > 0 || r.err != nil {
+		return Header{}, nil, false
+	}
+	b := r.buf[r.r:r.w]
+	if len(b) < 2 || b[0]&0x8F != 0x80|byte(OpText) && b[0]&0x8F != 0x80|byte(OpBinary) {
+		return Header{}, nil, false // short, not final, or not a data frame: the general path
+	}
+	n, err := decodeHeader(&h, b)
+	if err != nil || h.Length > int64(len(b)-n) {
+		return Header{}, nil, false
+	}
+	if Check(&h, r.role, r.rsv) != nil || r.seq.Next(&h) != nil {
+		return Header{}, nil, false // nothing changed: NextFrame finds the error again
+	}
+	end := n + int(h.Length)
+	p = b[n:end:end]
+	if h.Masked {
+		mask.Mask(p, h.Key, 0)
+	}
+	r.r += end
+	r.hdr, r.remain, r.pos = h, 0, 0
+	r.handed.set(p)
+	return h, p, true
 }
 
 // Payload returns the rest of the current frame's payload, unmasked, as a slice of r's buffer,
@@ -408,7 +460,7 @@ func (r *Reader) discard() error {
 // acquire takes a buffer from the pool if r has none.
 func (r *Reader) acquire() {
 	if r.bufp == nil {
-		r.bufp = getBuf(r.size)
+		r.bufp = getBuf(r.cur)
 		r.buf = *r.bufp
 		r.r, r.w = 0, 0
 	}
@@ -424,7 +476,15 @@ func (r *Reader) fill(need int) error {
 	}
 	r.acquire()
 	if r.r+need > len(r.buf) {
-		r.w = copy(r.buf, r.buf[r.r:r.w])
+		if r.cur != len(r.buf) && r.w-r.r <= r.cur {
+			// Move to the buffer size adapt chose, carrying the unread bytes over.
+			bp := getBuf(r.cur)
+			r.w = copy(*bp, r.buf[r.r:r.w])
+			putBuf(r.bufp)
+			r.bufp, r.buf = bp, *bp
+		} else {
+			r.w = copy(r.buf, r.buf[r.r:r.w])
+		}
 		r.r = 0
 	} else if r.r == r.w {
 		r.r, r.w = 0, 0
@@ -443,6 +503,7 @@ func (r *Reader) fill(need int) error {
 		if n < 0 || n > len(r.buf)-r.w {
 			return errInvalidRead
 		}
+		r.adapt(n, len(r.buf)-r.w)
 		r.w += n
 		if err != nil {
 			if r.w-r.r >= need {
@@ -457,6 +518,23 @@ func (r *Reader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// StreamBufferSize is how many times its BufferSize a Reader's buffer grows to at most while
+// input streams in (see Reader).
+const StreamBufferSize = 4
+
+// adapt sets the size of the next buffer from a read that returned n bytes into room, the
+// free end of r's buffer: double it (up to StreamBufferSize times BufferSize) when the read
+// filled the room of a buffer of the current size, back to BufferSize when it filled less than
+// a quarter of its room.
+func (r *Reader) adapt(n, room int) {
+	switch {
+	case n == room && len(r.buf) == r.cur && r.cur < min(StreamBufferSize*r.size, MaxBufferSize):
+		r.cur *= 2
+	case n < room/4 && r.cur != r.size:
+		r.cur = r.size
+	}
 }
 
 // WaitInput waits until input is buffered, for a Reader whose source is a BufferSource and
@@ -479,18 +557,19 @@ func (r *Reader) fillLazy() error {
 		r.bufp, r.buf = nil, nil
 	}
 	r.r, r.w = 0, 0
-	bp, n, err := r.lazy.ReadBuffer(r.size)
+	bp, n, err := r.lazy.ReadBuffer(r.cur)
 	if bp == nil {
 		if err == nil {
 			err = errInvalidRead
 		}
 		return err
 	}
-	if n <= 0 || n > len(*bp) || len(*bp) != r.size {
+	if n <= 0 || n > len(*bp) || len(*bp) != r.cur {
 		putBuf(bp)
 		return errInvalidRead
 	}
 	r.bufp, r.buf, r.w = bp, *bp, n
+	r.adapt(n, r.cur)
 	return nil
 }
 

@@ -575,3 +575,157 @@ func rwItoa(n int) string {
 	}
 	return string(b)
 }
+
+func TestReaderNextMessageTakesOnlyWholeFinalDataFrames(t *testing.T) {
+	p256 := patternBytes(256)
+	tests := []struct {
+		name    string
+		role    Role
+		wire    []byte
+		skip    int    // frames read with NextFrame and Payload first
+		want    []byte // payload NextMessage returns; nil: it must refuse
+		wantErr error  // what NextFrame then returns (nil: a header)
+	}{
+		{"unmasked text", RoleClient, wireHex("81 05 48656c6c6f"), 0, []byte("Hello"), nil},
+		{"masked text to a server", RoleServer, wireHex("81 85 37fa213d 7f9f4d5158"), 0, []byte("Hello"), nil},
+		{"binary with 16-bit length", RoleClient, append(wireHex("82 7e 0100"), p256...), 0, p256, nil},
+		{"empty binary", RoleClient, wireHex("82 00"), 0, []byte{}, nil},
+		{"payload one byte short", RoleClient, wireHex("81 05 48656c6c"), 0, nil, nil},
+		{"header cut short", RoleClient, wireHex("82 7e 01"), 0, nil, io.ErrUnexpectedEOF},
+		{"first fragment", RoleClient, wireHex("01 03 48656c"), 0, nil, nil},
+		{"final continuation", RoleClient, wireHex("01 03 48656c 80 02 6c6f"), 1, nil, nil},
+		{"stray continuation", RoleClient, wireHex("80 02 6c6f"), 0, nil, ErrUnexpectedContinuation},
+		{"ping", RoleClient, wireHex("89 00"), 0, nil, nil},
+		{"masked frame to a client", RoleClient, wireHex("81 85 37fa213d 7f9f4d5158"), 0, nil, ErrMaskedFrame},
+		{"unmasked frame to a server", RoleServer, wireHex("82 00"), 0, nil, ErrUnmaskedFrame},
+		{"rsv1 not negotiated", RoleClient, wireHex("c1 05 48656c6c6f"), 0, nil, ErrReservedBits},
+		{"non-minimal length", RoleClient, wireHex("81 7e 0005 48656c6c6f"), 0, nil, ErrNonMinimalLength},
+		{"new message inside a fragmented one", RoleClient, wireHex("01 03 48656c 81 02 6c6f"), 1, nil, ErrExpectedContinuation},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(bytes.NewReader(tt.wire), tt.role, 0)
+			for range tt.skip {
+				if _, err := r.NextFrame(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.Payload(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.fill(1); err != nil {
+				t.Fatal(err)
+			}
+			before := r.Buffered()
+			h, p, ok := r.NextMessage()
+			if tt.want != nil {
+				if !ok || !bytes.Equal(p, tt.want) || !h.Fin || r.Buffered() != 0 || r.Remaining() != 0 {
+					t.Fatalf("NextMessage = %v, %q, %v (buffered %d); want %q", h, p, ok, r.Buffered(), tt.want)
+				}
+				if _, err := r.NextFrame(); err != io.EOF {
+					t.Fatalf("NextFrame after the message: %v, want io.EOF", err)
+				}
+				return
+			}
+			if ok || p != nil || r.Buffered() != before {
+				t.Fatalf("NextMessage = %v, %q, %v, buffered %d of %d; want a refusal consuming nothing", h, p, ok, r.Buffered(), before)
+			}
+			_, err := r.NextFrame()
+			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("NextFrame after the refusal: %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestReaderBufferGrowsWhileInputStreamsAndShrinksAfter(t *testing.T) {
+	one := append([]byte{0x82, 60}, patternBytes(60)...)
+	var wire []byte
+	for len(wire) < 256<<10 {
+		wire = append(wire, one...)
+	}
+	// stream returns as much as asked, then one byte per read: a peer whose data trickles.
+	src := &stutterSwitch{fast: bytes.NewReader(wire), fastFrames: len(wire) / 2 / len(one)}
+	r := NewReader(src, RoleClient, 0)
+	largest := 0
+	for i := 0; i < len(wire)/len(one); i++ {
+		h, p, ok := r.NextMessage()
+		if !ok {
+			var err error
+			if h, err = r.NextFrame(); err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			if p, err = r.Payload(); err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+		}
+		if h.Op != OpBinary || !bytes.Equal(p, one[2:]) {
+			t.Fatalf("frame %d: %v %x", i, h, p)
+		}
+		largest = max(largest, len(r.buf))
+		if i == src.fastFrames/2 && len(r.buf) != StreamBufferSize*DefaultBufferSize {
+			t.Fatalf("buffer while input streams: %d bytes, want %d", len(r.buf), StreamBufferSize*DefaultBufferSize)
+		}
+	}
+	if largest != StreamBufferSize*DefaultBufferSize {
+		t.Fatalf("largest buffer %d, want %d", largest, StreamBufferSize*DefaultBufferSize)
+	}
+	if r.cur != DefaultBufferSize {
+		t.Fatalf("next buffer after input trickled: %d bytes, want %d", r.cur, DefaultBufferSize)
+	}
+	if r.BufferSize() != DefaultBufferSize {
+		t.Fatalf("BufferSize %d, want %d", r.BufferSize(), DefaultBufferSize)
+	}
+}
+
+// stutterSwitch reads fast (as much as asked) for about fastFrames frames' worth of bytes, then
+// a few bytes per read.
+type stutterSwitch struct {
+	fast       *bytes.Reader
+	fastFrames int
+	read       int
+}
+
+func (s *stutterSwitch) Read(p []byte) (int, error) {
+	if s.read >= s.fastFrames*62 && len(p) > 16 {
+		p = p[:16]
+	}
+	n, err := s.fast.Read(p)
+	s.read += n
+	return n, err
+}
+
+func TestReaderBufferReturnsToBufferSizeForLargeFrames(t *testing.T) {
+	small := append([]byte{0x82, 60}, patternBytes(60)...)
+	var wire []byte
+	for len(wire) < 64<<10 {
+		wire = append(wire, small...)
+	}
+	big := patternBytes(100 << 10)
+	wire = append(append(wire, 0x82, 127, 0, 0, 0, 0, 0, byte(len(big)>>16), byte(len(big)>>8), byte(len(big))), big...)
+	r := NewReader(bytes.NewReader(wire), RoleClient, 0)
+	grown := false
+	for {
+		h, err := r.NextFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grown = grown || r.cur > DefaultBufferSize
+		if h.Length == int64(len(big)) {
+			break
+		}
+		if _, err := r.Payload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !grown {
+		t.Fatal("the buffer never grew while small frames streamed in")
+	}
+	if r.cur != DefaultBufferSize {
+		t.Fatalf("next buffer after a frame larger than BufferSize: %d bytes, want %d", r.cur, DefaultBufferSize)
+	}
+	got := make([]byte, len(big))
+	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("large payload: %v", err)
+	}
+}
