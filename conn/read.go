@@ -65,6 +65,9 @@ func (c *Conn) wholeMessage(ctx context.Context, h frame.Header, p, buf []byte) 
 	if h.Op == Text && !frame.ValidUTF8(p) {
 		return 0, buf, c.readError(ctx, frame.ErrInvalidUTF8)
 	}
+	if cap(buf)-len(buf) < len(p) {
+		buf = c.growRead(buf, len(p))
+	}
 	buf = append(buf, p...)
 	if c.fr.Buffered() == 0 {
 		c.fr.Release() // an idle connection holds no read buffer
