@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -183,21 +182,18 @@ var (
 )
 
 // dialTCP opens the TCP connection to addr ("host:port") with the dialer for the keepalive
-// setting. When the host is an IP literal it skips the resolver (its address lists and
-// partition into IPv4 and IPv6, some ten allocations per dial) with net.Dialer.DialTCP; a
-// name goes through DialContext, which resolves it and races IPv6 and IPv4 (RFC 8305). Both
-// honour ctx's deadline and cancellation during the connect.
+// setting; DialContext resolves a name and races IPv6 and IPv4 (RFC 8305), and honours ctx's
+// deadline and cancellation during the connect.
+//
+// net.Dialer.DialTCP would skip the resolver for an IP literal (some ten allocations per dial),
+// but it turns its zero local address into an explicit bind to port 0 before the connect. Such
+// a bind cannot take a port still in TIME_WAIT, where the connect's own port choice can: a
+// client opening and closing thousands of connections to one server then fails with "bind:
+// address already in use" (bench/peers' idle benchmark did, on its third repetition).
 func dialTCP(ctx context.Context, addr string, pinging bool) (net.Conn, error) {
 	d := &directDialer
 	if pinging {
 		d = &pingingDialer
-	}
-	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		tc, err := d.DialTCP(ctx, "tcp", netip.AddrPort{}, ap)
-		if err != nil {
-			return nil, err // no typed nil in the interface
-		}
-		return tc, nil
 	}
 	return d.DialContext(ctx, "tcp", addr)
 }
