@@ -51,20 +51,37 @@ type Response struct {
 // strings in the Response stay valid for as long as the caller keeps them.
 func ReadResponse(br *bufio.Reader, req *Request, key string, lim *Limits) (*Response, error) {
 	l := lim.orDefault()
-	s, n, err := readHeader(br, &l, false, "response")
-	if err != nil {
-		return nil, err
-	}
 	// The Response and the header map's values share one allocation when there are few
 	// fields (a typical 101 has 3 to 6).
 	st := new(responseStore)
-	start, fields, h, err := parseFields(s, n, st.vals[:0], ErrMalformedResponse)
-	if err != nil {
-		return nil, err
-	}
-	major, minor, code, reason, err := parseStatusLine(start)
-	if err != nil {
-		return nil, err
+	var (
+		start, reason      string
+		fields             []Field
+		h                  http.Header
+		major, minor, code int
+	)
+	for interim := 0; ; interim++ {
+		s, n, err := readHeader(br, &l, false, "response")
+		if err != nil {
+			return nil, err
+		}
+		start, fields, h, err = parseFields(s, n, st.vals[:0], ErrMalformedResponse)
+		if err != nil {
+			return nil, err
+		}
+		major, minor, code, reason, err = parseStatusLine(start)
+		if err != nil {
+			return nil, err
+		}
+		// An interim 1xx response other than 101 (100 Continue, 103 Early Hints) has no
+		// body and is followed by the final one (RFC 9110 §15.2): skip it, a bounded
+		// number of times.
+		if code < 100 || code >= 200 || code == http.StatusSwitchingProtocols {
+			break
+		}
+		if interim == MaxInterimResponses {
+			return nil, fmt.Errorf("%w: more than %d interim (1xx) responses", ErrMalformedResponse, MaxInterimResponses)
+		}
 	}
 	resp := &st.resp
 	*resp = Response{StatusCode: code, Status: reason, Header: h, Fields: fields}
@@ -76,6 +93,10 @@ func ReadResponse(br *bufio.Reader, req *Request, key string, lim *Limits) (*Res
 	}
 	return resp, resp.validate(req, key)
 }
+
+// MaxInterimResponses is how many interim 1xx responses (other than 101) ReadResponse skips
+// before the final response; one more is an ErrMalformedResponse.
+const MaxInterimResponses = 8
 
 // responseStore is a Response with room for the values of its header map.
 type responseStore struct {

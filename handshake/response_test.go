@@ -338,9 +338,9 @@ func TestReadResponseNon101StatusError(t *testing.T) {
 			wantCode: 204, wantStat: "No Content", wantRest: "frame",
 		},
 		{
-			name:     "100 Continue is not 101",
-			wire:     "HTTP/1.1 100 Continue\r\n\r\n",
-			wantCode: 100, wantStat: "Continue",
+			name:     "100 Continue, then a final 403",
+			wire:     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+			wantCode: 403, wantStat: "Forbidden",
 		},
 	}
 	for _, tt := range tests {
@@ -421,5 +421,32 @@ func TestDechunkPartialInput(t *testing.T) {
 		if string(body) != tt.wantBody || used != tt.wantUsed {
 			t.Errorf("dechunk(%q, %d) = %q, %d; want %q, %d", tt.in, tt.max, body, used, tt.wantBody, tt.wantUsed)
 		}
+	}
+}
+
+// TestReadResponseSkipsInterimResponses: interim 1xx responses (other than 101) before the
+// final one are skipped (RFC 9110 §15.2; RFC 6455 §4.1 hands a non-101 status to HTTP), a
+// bounded number of times, in every way of reading.
+func TestReadResponseSkipsInterimResponses(t *testing.T) {
+	interim := func(n int) string {
+		return strings.Repeat("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n", n/2) +
+			strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", n%2)
+	}
+	for _, n := range []int{1, 2, MaxInterimResponses} {
+		resp, rest, err := checkSameEverywhere(t, interim(n)+ok101+"\r\nframe", offer, nil)
+		if err != nil || resp.StatusCode != 101 || rest != "frame" {
+			t.Fatalf("%d interim responses: %v, %v, rest %q; want the 101 and the bytes after it", n, resp, err, rest)
+		}
+		if _, ok := resp.Header["Link"]; ok {
+			t.Fatalf("%d interim responses: an interim response's header leaked into the 101: %v", n, resp.Header)
+		}
+	}
+	_, _, err := checkSameEverywhere(t, interim(MaxInterimResponses+1)+ok101+"\r\n", offer, nil)
+	if !errors.Is(err, ErrMalformedResponse) {
+		t.Fatalf("%d interim responses: %v, want ErrMalformedResponse", MaxInterimResponses+1, err)
+	}
+	_, _, err = checkSameEverywhere(t, "HTTP/1.1 100 Continue\r\n\r\n", offer, nil)
+	if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		t.Fatalf("a 100 Continue and then nothing: %v, want an EOF error", err)
 	}
 }

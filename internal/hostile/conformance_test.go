@@ -63,6 +63,10 @@ func TestClientFramingConformance(t *testing.T) {
 				string(hostile.Join(hostile.Text("first"), hostile.Ping([]byte("p"))))),
 			script: hostile.Script{hostile.ExpectPong([]byte("p")), hostile.Send(hostile.Close(1000, "")), hostile.ExpectCloseAndEOF(1000)},
 			want:   closedBy(1000, textMsg("first"))},
+		scenario{name: "§4.1 interim 100 and 103 responses before the 101 are skipped (RFC 9110 §15.2)",
+			hs: hostile.Raw("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n" +
+				upgradeOK + "Sec-WebSocket-Accept: {accept}\r\n\r\n"),
+			script: byeAfter(hostile.Text("ok")), want: closedBy(1000, textMsg("ok"))},
 		scenario{name: "§4.1 header names and tokens are case-insensitive, Connection is a list",
 			hs: hostile.Raw("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, UPGRADE\r\n" +
 				"sec-websocket-accept: {accept}\r\nX-Other: 1\r\n\r\n"),
