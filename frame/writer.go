@@ -268,7 +268,7 @@ type iovec struct {
 
 // iovecs keeps the iovecs of writes done (see freeList: the pool of a busy server writing large
 // frames would be refilled after every garbage collection).
-var iovecs = freeList[iovec]{max: freeMax, alloc: func() *iovec { return new(iovec) }}
+var iovecs = newFreeList(freeMax, func() *iovec { return new(iovec) })
 
 // maxScratch is the largest scratch buffer a client's Writer borrows to mask a frame larger
 // than its own buffer; a larger frame is written in chunks of this size.
