@@ -257,8 +257,8 @@ func TestBufferPoolKeepsABoundedNumber(t *testing.T) {
 	for _, size := range []int{MinBufferSize, DefaultBufferSize, 64 << 10, MaxBufferSize} {
 		want := max(1, min(freeMax, freeBytes/size))
 		f := bufPools[sizeClass(size)]
-		if cap(f.free) != want {
-			t.Fatalf("size %d: free list of %d, want %d", size, cap(f.free), want)
+		if len(f.slots) != want {
+			t.Fatalf("size %d: free list of %d, want %d", size, len(f.slots), want)
 		}
 		put := make(map[*[]byte]bool)
 		var bufs []*[]byte
@@ -270,8 +270,8 @@ func TestBufferPoolKeepsABoundedNumber(t *testing.T) {
 		for _, b := range bufs {
 			putBuf(b)
 		}
-		if len(f.free) != want {
-			t.Fatalf("size %d: %d buffers kept, want %d", size, len(f.free), want)
+		if f.kept() != want {
+			t.Fatalf("size %d: %d buffers kept, want %d", size, f.kept(), want)
 		}
 		runtime.GC()
 		runtime.GC()
@@ -286,9 +286,9 @@ func TestBufferPoolKeepsABoundedNumber(t *testing.T) {
 		}
 	}
 	odd := make([]byte, 1000)
-	n := len(bufPools[sizeClass(1024)].free)
+	n := bufPools[sizeClass(1024)].kept()
 	PutBuffer(&odd)
-	if len(bufPools[sizeClass(1024)].free) != n {
+	if bufPools[sizeClass(1024)].kept() != n {
 		t.Error("a 1000-byte buffer went to the 1 KiB free list")
 	}
 }
