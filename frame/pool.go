@@ -34,12 +34,12 @@ const (
 
 // freeList is a bounded set of objects, a slot each, in front of a sync.Pool; alloc makes a
 // new object when both are empty. The slots are taken and filled with compare-and-swap: no
-// lock, and no call deeper than get or put, which matters because a Reader takes its buffer
-// at the bottom of the stack of a goroutine waiting for input. A get and put costs 25 ns alone
-// and 73 ns with eight goroutines per P contending on 2 cores (BenchmarkBufferPool); a
-// mutex-protected slice cost 35 and 280 ns, and a buffered channel 49 and 86 ns, its receive
-// path making an idle facade connection's reader need a 4 KiB stack instead of 2 KiB. The pool
-// stores pointers so that Put does not allocate. Use newFreeList.
+// lock, and no call below get or put when a slot serves, which matters because a Reader takes
+// its buffer at the bottom of the stack of a goroutine waiting for input. A get and put costs
+// 25 ns alone and 73 ns with eight goroutines per P contending on 2 cores
+// (BenchmarkBufferPool); a mutex-protected slice cost 35 and 280 ns, and a buffered channel 49
+// and 86 ns, its receive path making an idle facade connection's reader need a 4 KiB stack
+// instead of 2 KiB. The pool stores pointers so that Put does not allocate. Use newFreeList.
 type freeList[T any] struct {
 	slots []atomic.Pointer[T]
 	alloc func() *T
