@@ -3,6 +3,7 @@ package frame
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -226,4 +227,131 @@ func TestWriteControlMatchesWriteFrame(t *testing.T) {
 	if err := w.WriteControl(OpPing, make([]byte, MaxControlPayload+1)); err != ErrWriteControlTooLong {
 		t.Fatalf("long payload: %v", err)
 	}
+}
+
+// TestBufferPoolSurvivesGarbageCollection checks that a buffer handed back is taken again
+// after garbage collections, which empty a sync.Pool: getting and putting a buffer of every
+// size class with two collections in between allocates nothing.
+func TestBufferPoolSurvivesGarbageCollection(t *testing.T) {
+	for size := MinBufferSize; size <= MaxBufferSize; size *= 2 {
+		putBuf(getBuf(size)) // one buffer in the class's free list
+		allocs := testing.AllocsPerRun(10, func() {
+			runtime.GC()
+			runtime.GC()
+			b := getBuf(size)
+			if len(*b) != size {
+				t.Fatalf("size %d: got a buffer of %d bytes", size, len(*b))
+			}
+			putBuf(b)
+		})
+		if allocs != 0 {
+			t.Errorf("size %d: %v allocations per get and put across collections, want 0", size, allocs)
+		}
+	}
+}
+
+// TestBufferPoolKeepsABoundedNumber checks the free list's bound: handing back more buffers
+// than a class keeps, only freeMax (or freeBytes worth, at least one) survive two collections;
+// a buffer of a length that is no size class is dropped.
+func TestBufferPoolKeepsABoundedNumber(t *testing.T) {
+	for _, size := range []int{MinBufferSize, DefaultBufferSize, 64 << 10, MaxBufferSize} {
+		want := max(1, min(freeMax, freeBytes/size))
+		f := bufPools[sizeClass(size)]
+		if len(f.slots) != want {
+			t.Fatalf("size %d: free list of %d, want %d", size, len(f.slots), want)
+		}
+		put := make(map[*[]byte]bool)
+		var bufs []*[]byte
+		for range want + 10 {
+			b := getBuf(size)
+			bufs = append(bufs, b)
+			put[b] = true
+		}
+		for _, b := range bufs {
+			putBuf(b)
+		}
+		if f.kept() != want {
+			t.Fatalf("size %d: %d buffers kept, want %d", size, f.kept(), want)
+		}
+		runtime.GC()
+		runtime.GC()
+		again := 0
+		for range want + 10 {
+			if put[getBuf(size)] {
+				again++
+			}
+		}
+		if again != want {
+			t.Errorf("size %d: %d buffers taken again after collections, want %d", size, again, want)
+		}
+	}
+	odd := make([]byte, 1000)
+	n := bufPools[sizeClass(1024)].kept()
+	PutBuffer(&odd)
+	if bufPools[sizeClass(1024)].kept() != n {
+		t.Error("a 1000-byte buffer went to the 1 KiB free list")
+	}
+}
+
+// TestLargeMessagesAllocateNothingAcrossCollections is the regression test of the pools that
+// garbage collection emptied: a Reader that hands its buffers back after every 1 MiB message
+// (as a connection does) and a client's and a server's Writer writing 1 MiB frames allocate
+// nothing, though a collection runs before every message.
+func TestLargeMessagesAllocateNothingAcrossCollections(t *testing.T) {
+	payload := patternBytes(1 << 20)
+	frameBytes := rawTestFrame(OpBinary, payload)
+	src := bytes.NewReader(frameBytes)
+	r := NewReader(src, RoleClient, 0)
+	dst := make([]byte, len(payload))
+	readOne := func() {
+		src.Reset(frameBytes)
+		if _, err := r.NextFrame(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, dst); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Release() {
+			t.Fatal("Release kept the buffer")
+		}
+	}
+	readOne()
+	if !bytes.Equal(dst, payload) {
+		t.Fatal("payload read back differs")
+	}
+	if a := testing.AllocsPerRun(20, func() { runtime.GC(); readOne() }); a != 0 {
+		t.Errorf("Reader: %v allocations per 1 MiB message with a collection before each, want 0", a)
+	}
+	for _, role := range []Role{RoleClient, RoleServer} {
+		w := NewWriter(io.Discard, role, 0)
+		write := func() {
+			if err := w.WriteFrame(true, OpBinary, 0, payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write()
+		if a := testing.AllocsPerRun(20, func() { runtime.GC(); write() }); a != 0 {
+			t.Errorf("%v Writer: %v allocations per 1 MiB frame with a collection before each, want 0", role, a)
+		}
+	}
+}
+
+// BenchmarkBufferPool takes and hands back a 4 KiB buffer, from one goroutine and from eight
+// per P at once. 0 allocs/op.
+func BenchmarkBufferPool(b *testing.B) {
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			putBuf(getBuf(DefaultBufferSize))
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				putBuf(getBuf(DefaultBufferSize))
+			}
+		})
+	})
 }

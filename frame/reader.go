@@ -3,14 +3,12 @@ package frame
 import (
 	"errors"
 	"io"
-	"math/bits"
-	"sync"
 
 	"github.com/netkit/websocket/mask"
 )
 
 // Buffer sizes of Reader and Writer. Sizes are rounded up to a power of two so that buffers of
-// one size class share a sync.Pool.
+// one size class share a pool (see pool.go).
 const (
 	// DefaultBufferSize is the buffer size NewReader and NewWriter use when given 0.
 	DefaultBufferSize = 4096
@@ -20,52 +18,6 @@ const (
 	// MaxBufferSize is the largest buffer; larger requests are clamped to it.
 	MaxBufferSize = 1 << 20
 )
-
-const (
-	minBufShift = 8  // log2(MinBufferSize)
-	maxBufShift = 20 // log2(MaxBufferSize)
-)
-
-// bufPools holds one pool per power-of-two size class, MinBufferSize to MaxBufferSize. Pools
-// store *[]byte so that Put does not allocate.
-var bufPools [maxBufShift - minBufShift + 1]sync.Pool
-
-// bufSize returns the size class for a requested buffer size.
-func bufSize(size int) int {
-	switch {
-	case size <= 0:
-		size = DefaultBufferSize
-	case size < MinBufferSize:
-		size = MinBufferSize
-	case size > MaxBufferSize:
-		size = MaxBufferSize
-	}
-	return 1 << bits.Len(uint(size-1))
-}
-
-// getBuf takes a buffer of exactly size bytes (a value bufSize returned) from its pool.
-func getBuf(size int) *[]byte {
-	p := &bufPools[bits.Len(uint(size))-1-minBufShift]
-	if b, _ := p.Get().(*[]byte); b != nil {
-		return b
-	}
-	b := make([]byte, size)
-	return &b
-}
-
-// putBuf returns a buffer taken with getBuf to its pool.
-func putBuf(b *[]byte) {
-	bufPools[bits.Len(uint(len(*b)))-1-minBufShift].Put(b)
-}
-
-// GetBuffer takes a buffer of the size class of size (rounded as NewReader rounds it) from the
-// sync.Pool that Readers and Writers share. It is for a BufferSource, which hands the buffer to
-// a Reader; PutBuffer gives back one that was not handed over.
-func GetBuffer(size int) *[]byte { return getBuf(bufSize(size)) }
-
-// PutBuffer returns a buffer taken with GetBuffer to its pool. The caller must not use it
-// afterwards.
-func PutBuffer(b *[]byte) { putBuf(b) }
 
 // BufferSource is an optional interface of a Reader's source, for waiting for input without
 // holding a buffer. When a Reader has no unread input, it hands its buffer back to the pool
@@ -89,7 +41,7 @@ var errInvalidRead = errors.New("frame: source returned an invalid byte count")
 // Reader reads frames from a byte stream: NextFrame decodes and validates each header (§5.2,
 // §5.4, §5.5), and Payload or Read deliver the payload, unmasked (§5.3).
 //
-// The Reader buffers its input in a buffer taken from a sync.Pool on first use and handed back
+// The Reader buffers its input in a buffer taken from a pool on first use and handed back
 // by Release when it holds no unread bytes, so an idle connection need not keep one. When its
 // source is a BufferSource, a Reader with no unread input hands the buffer back by itself and
 // waits for input without one.

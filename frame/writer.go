@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"sync"
 
 	"github.com/netkit/websocket/mask"
 )
@@ -47,7 +46,7 @@ var (
 // nothing is allocated in steady state.
 //
 // Control frames, and data frames whose payload is at most MaxControlPayload bytes, use a small
-// buffer inside the Writer; larger frames borrow the Writer's buffer from a sync.Pool for the
+// buffer inside the Writer; larger frames borrow the Writer's buffer from a pool for the
 // time of the frame (or of the message being gathered with Append) and hand it back when it is
 // written, so an idle Writer holds no buffer. Control frames can therefore be written between
 // the data frames of a message whose payload is being gathered with Append.
@@ -239,12 +238,12 @@ func (w *Writer) writeData(h Header, payload []byte) error {
 	if !h.Masked {
 		// Header from the small buffer, payload from the caller's slice: writev, no copy.
 		h.Encode(w.ctl[:])
-		v := iovecs.Get().(*iovec)
+		v := iovecs.get()
 		v.vec[0], v.vec[1] = w.ctl[:hs], payload
 		v.bufs = v.vec[:]
 		n, err := v.bufs.WriteTo(w.dst)
 		v.vec[0], v.vec[1], v.bufs = nil, nil, nil
-		iovecs.Put(v)
+		iovecs.put(v)
 		if err == nil && n < int64(hs+len(payload)) {
 			err = io.ErrShortWrite
 		}
@@ -267,7 +266,9 @@ type iovec struct {
 	bufs net.Buffers
 }
 
-var iovecs = sync.Pool{New: func() any { return new(iovec) }}
+// iovecs keeps the iovecs of writes done (see freeList: the pool of a busy server writing large
+// frames would be refilled after every garbage collection).
+var iovecs = newFreeList(freeMax, func() *iovec { return new(iovec) })
 
 // maxScratch is the largest scratch buffer a client's Writer borrows to mask a frame larger
 // than its own buffer; a larger frame is written in chunks of this size.
