@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/netkit/websocket/internal/wstest"
 )
 
 // TestRealMessagesInOwnBlockSurviveGCAndAppend checks the facade's one-allocation messages
@@ -18,22 +16,6 @@ import (
 // over one read buffer and over the 1 MiB growth step, is intact after collections, an
 // ArrayData's capacity ends at its length, and appending to it leaves the message alone.
 func TestRealMessagesInOwnBlockSurviveGCAndAppend(t *testing.T) {
-	srv := wstest.New(t, echo)
-	ws := CreateWebSocket()
-	got := make(chan MessageData, 32)
-	opened := make(chan struct{}, 1)
-	closed := make(chan struct{})
-	_ = ws.On(EventOpen, NewWebSocketAsyncCallback(func(*AsyncError, map[uint32]string) { opened <- struct{}{} }))
-	_ = ws.On(EventMessage, NewWebSocketAsyncCallback(func(_ *AsyncError, m MessageData) { got <- m }))
-	_ = ws.On(EventClose, NewWebSocketAsyncCallback(func(*AsyncError, CloseResult) { close(closed) }))
-	if err := ws.Connect(srv.URL, realOptions(), nil); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-opened:
-	case <-time.After(10 * time.Second):
-		t.Fatal("OPEN did not come")
-	}
 	var want []MessageData
 	for i, n := range []int{0, 1, 23, 24, 100, 4096, 70000, 1<<20 + 7} {
 		b := make([]byte, n)
@@ -42,19 +24,7 @@ func TestRealMessagesInOwnBlockSurviveGCAndAppend(t *testing.T) {
 		}
 		want = append(want, StringData(b), ArrayData(b))
 	}
-	for _, m := range want {
-		_ = ws.Send(m, nil)
-	}
-	var kept []MessageData
-	for range want {
-		select {
-		case m := <-got:
-			kept = append(kept, m)
-		case <-time.After(30 * time.Second):
-			t.Fatal("MESSAGE did not come")
-		}
-		runtime.GC()
-	}
+	kept := echoAndKeep(t, want, 30*time.Second, runtime.GC)
 	runtime.GC()
 	for i, m := range kept {
 		switch w := want[i].(type) {
@@ -81,13 +51,6 @@ func TestRealMessagesInOwnBlockSurviveGCAndAppend(t *testing.T) {
 	if s := kept[2].String(); !strings.HasPrefix(s, "b") {
 		t.Errorf("text message reads %q", s)
 	}
-	_ = ws.Close(nil, nil)
-	select {
-	case <-closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("CLOSE did not come")
-	}
-	wait(t, ws)
 }
 
 // TestFacadeReceiveCostsOneAllocationPerMessage counts the client process's allocations while

@@ -419,18 +419,16 @@ func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 //
 //go:noinline
 func (t *connTransport) readFailed(err error) error {
-	{
-		var ce *conn.CloseError
-		switch {
-		case errors.As(err, &ce) && ce.Remote:
-			return &closedError{code: uint32(ce.Code), reason: ce.Reason}
-		case errors.Is(err, ErrPongTimeout):
-			return &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
-		case ce != nil:
-			return &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
-		}
-		return err
+	var ce *conn.CloseError
+	switch {
+	case errors.As(err, &ce) && ce.Remote:
+		return &closedError{code: uint32(ce.Code), reason: ce.Reason}
+	case errors.Is(err, ErrPongTimeout):
+		return &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
+	case ce != nil:
+		return &failedError{code: uint32(ce.Code), reason: ce.Reason, err: err}
 	}
+	return err
 }
 
 func (t *connTransport) writeMessage(ctx context.Context, text bool, p []byte) error {

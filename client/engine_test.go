@@ -205,9 +205,30 @@ func TestRealCallbacksCallSendAndCloseWithoutDeadlock(t *testing.T) {
 // later messages arrived: each text and binary payload is the user's own, never a buffer the
 // connection reuses.
 func TestRealMessagesStayIntactAfterLaterOnes(t *testing.T) {
+	var want []MessageData
+	for i := range 6 {
+		if i%2 == 0 {
+			want = append(want, StringData(strings.Repeat(string(rune('a'+i)), 40)))
+		} else {
+			want = append(want, ArrayData(bytes.Repeat([]byte{byte(i)}, 40)))
+		}
+	}
+	kept := echoAndKeep(t, want, 10*time.Second, nil)
+	for i, m := range kept {
+		if fmt.Sprint(m) != fmt.Sprint(want[i]) {
+			t.Fatalf("message %d is now %v, want %v", i, m, want[i])
+		}
+	}
+}
+
+// echoAndKeep sends want through the facade to an echo server of our server role, keeps every
+// MESSAGE's data in order (calling after, if set, as each arrives), closes, and returns what
+// it kept. Each MESSAGE must come within per.
+func echoAndKeep(t *testing.T, want []MessageData, per time.Duration, after func()) []MessageData {
+	t.Helper()
 	srv := wstest.New(t, echo)
 	ws := CreateWebSocket()
-	got := make(chan MessageData, 16)
+	got := make(chan MessageData, len(want))
 	opened := make(chan struct{}, 1)
 	closed := make(chan struct{})
 	_ = ws.On(EventOpen, NewWebSocketAsyncCallback(func(*AsyncError, map[uint32]string) { opened <- struct{}{} }))
@@ -221,27 +242,19 @@ func TestRealMessagesStayIntactAfterLaterOnes(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("OPEN did not come")
 	}
-	var want []MessageData
-	for i := range 6 {
-		if i%2 == 0 {
-			want = append(want, StringData(strings.Repeat(string(rune('a'+i)), 40)))
-		} else {
-			want = append(want, ArrayData(bytes.Repeat([]byte{byte(i)}, 40)))
-		}
-		_ = ws.Send(want[i], nil)
+	for _, m := range want {
+		_ = ws.Send(m, nil)
 	}
 	var kept []MessageData
 	for range want {
 		select {
 		case m := <-got:
 			kept = append(kept, m)
-		case <-time.After(10 * time.Second):
+		case <-time.After(per):
 			t.Fatal("MESSAGE did not come")
 		}
-	}
-	for i, m := range kept {
-		if fmt.Sprint(m) != fmt.Sprint(want[i]) {
-			t.Fatalf("message %d is now %v, want %v", i, m, want[i])
+		if after != nil {
+			after()
 		}
 	}
 	_ = ws.Close(nil, nil)
@@ -251,4 +264,5 @@ func TestRealMessagesStayIntactAfterLaterOnes(t *testing.T) {
 		t.Fatal("CLOSE did not come")
 	}
 	wait(t, ws)
+	return kept
 }
