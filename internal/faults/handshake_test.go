@@ -151,16 +151,7 @@ func TestServerClientFailsMidHandshake(t *testing.T) {
 		})
 	}
 	t.Run("dribbling client dropped after the handshake timeout", func(t *testing.T) {
-		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithHandshakeTimeout(300*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		nc, err := net.DialTimeout("tcp", srv.Addr().String(), bound)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
+		nc := dialEchoserver300ms(t)
 		start := time.Now()
 		nc.Write([]byte(partial))
 		for time.Since(start) < bound {
@@ -178,16 +169,7 @@ func TestServerClientFailsMidHandshake(t *testing.T) {
 		}
 	})
 	t.Run("silent client dropped after the handshake timeout", func(t *testing.T) {
-		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithHandshakeTimeout(300*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		nc, err := net.DialTimeout("tcp", srv.Addr().String(), bound)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
+		nc := dialEchoserver300ms(t)
 		nc.Write([]byte(partial))
 		start := time.Now()
 		nc.SetReadDeadline(time.Now().Add(bound))
@@ -198,4 +180,21 @@ func TestServerClientFailsMidHandshake(t *testing.T) {
 			t.Errorf("the server dropped the silent client after %v", d)
 		}
 	})
+}
+
+// dialEchoserver300ms starts an echoserver whose opening handshake must finish within 300 ms
+// and opens a TCP connection to it; the test's cleanup closes both.
+func dialEchoserver300ms(t *testing.T) net.Conn {
+	t.Helper()
+	srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithHandshakeTimeout(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	nc, err := net.DialTimeout("tcp", srv.Addr().String(), bound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc
 }
