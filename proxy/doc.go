@@ -20,8 +20,11 @@
 //
 // Every Dialer honours its context: cancellation and deadlines interrupt the dial and the
 // proxy exchange, which never hangs past them. Errors say which proxy failed ("websocket:
-// proxy host:port: ...") and wrap their cause; they never contain a password or the
-// Proxy-Authorization value. Credentials are sent to the proxy only.
+// proxy host:port: ...") and wrap their cause; they never contain the user name, the password
+// or the Proxy-Authorization value, whatever the proxy answers: a CONNECT reply is checked by
+// a parser whose errors (ErrMalformedReply) describe the defect without quoting the proxy's
+// bytes, and a refusal shows the status code with its standard text, not the proxy's reason
+// phrase. Credentials are sent to the proxy only.
 //
 // The package imports no engine package of this module.
 package proxy

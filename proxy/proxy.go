@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -14,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	xproxy "golang.org/x/net/proxy"
 )
@@ -78,8 +78,10 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ConnectError is an HTTP proxy's refusal of a CONNECT: its reply had a status other than
-// 2xx. Status is the reply's status line after the version, stripped of anything that could
-// carry the credentials; errors.Is(err, ErrProxyAuthRequired) holds for 407 and 401.
+// 2xx. Status is the code with its standard text (RFC 9110 §15), e.g. "407 Proxy
+// Authentication Required", or the bare code when it has none: the proxy's own reason phrase
+// is never shown, since a proxy may echo the request, credentials included, into it.
+// errors.Is(err, ErrProxyAuthRequired) holds for 407 and 401.
 type ConnectError struct {
 	Proxy      string // the proxy, "host:port"
 	Target     string // the CONNECT target, "host:port"
@@ -135,6 +137,12 @@ func hostPort(u *url.URL, defPort string) (string, error) {
 // CONNECT carries "Proxy-Authorization: Basic" (RFC 7617); the credentials go to the proxy
 // only. A reply other than 2xx is a *ConnectError; bytes the proxy sent after its reply are the
 // first bytes read from the returned connection.
+//
+// The reply's status line and header are read up to Options.MaxReplySize bytes and checked
+// (HTTP/1.0 or 1.1, a three-digit code, "name: value" lines without control characters); a
+// reply that fails is an *Error wrapping ErrMalformedReply that says which line is wrong and
+// how, without quoting the proxy's bytes, so that a proxy echoing the request cannot put the
+// credentials, plain or Base64, into an error.
 func HTTPConnect(proxyURL *url.URL, opts *Options) (Dialer, error) {
 	if proxyURL == nil {
 		return nil, errors.New("websocket: proxy: nil proxy URL")
@@ -173,7 +181,6 @@ func HTTPConnect(proxyURL *url.URL, opts *Options) (Dialer, error) {
 	}
 	if u := proxyURL.User; u != nil {
 		pw, _ := u.Password()
-		h.secret = pw
 		h.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw))
 	}
 	return h.dial, nil
@@ -201,7 +208,6 @@ type httpConnect struct {
 	maxReply  int
 	header    http.Header
 	auth      string // Proxy-Authorization value, or ""
-	secret    string // the password, redacted from anything the proxy sends back
 }
 
 func (h *httpConnect) fail(op string, err error) error {
@@ -293,20 +299,19 @@ func (h *httpConnect) dial(ctx context.Context, network, addr string) (net.Conn,
 
 	lr := &cappedReader{r: c, n: h.maxReply}
 	br := bufio.NewReaderSize(lr, 4096)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	code, err := readConnectReply(br)
 	if err != nil {
-		if lr.n <= 0 {
-			err = fmt.Errorf("reply larger than %d bytes", h.maxReply)
-		} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			err = fmt.Errorf("connection closed before a complete reply: %w", err)
-		} else if !isTimeout(err) && ctx.Err() == nil {
-			err = fmt.Errorf("malformed reply: %w", err)
+		switch {
+		case errors.Is(err, errReplyTooLarge):
+			err = fmt.Errorf("%w: reply larger than %d bytes before the end of its header", ErrMalformedReply, h.maxReply)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			err = fmt.Errorf("connection closed before a complete reply (%d bytes received): %w",
+				h.maxReply-lr.n, io.ErrUnexpectedEOF)
 		}
 		return nil, h.failCtx(ctx, "CONNECT", err)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &ConnectError{Proxy: h.addr, Target: addr, StatusCode: resp.StatusCode,
-			Status: h.clean(resp.Status)}
+	if code < 200 || code > 299 {
+		return nil, &ConnectError{Proxy: h.addr, Target: addr, StatusCode: code, Status: statusText(code)}
 	}
 	var prefix []byte
 	if n := br.Buffered(); n > 0 {
@@ -324,25 +329,136 @@ func (h *httpConnect) dial(ctx context.Context, network, addr string) (net.Conn,
 	return c, nil
 }
 
-// clean makes a status from the proxy safe to show: printable, short, and without the
-// credentials should a proxy echo them.
-func (h *httpConnect) clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) {
-			return r
+// ErrMalformedReply is in the chain of the error of a CONNECT reply that is not HTTP/1.x: a
+// bad status line, a bad header line, or a header that does not end within
+// Options.MaxReplySize bytes. The error describes the defect (which line, what is wrong) but
+// never quotes the proxy's bytes: a hostile or broken proxy that echoes the request would
+// otherwise put the Proxy-Authorization value into the error.
+var ErrMalformedReply = errors.New("malformed reply")
+
+// statusText is the status of a refused CONNECT as ConnectError shows it: the code and its
+// standard text (RFC 9110 §15), not the proxy's reason phrase, which is the proxy's free text
+// and may echo the request.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strconv.Itoa(code) + " " + t
+	}
+	return strconv.Itoa(code)
+}
+
+// readConnectReply reads the status line and header of a CONNECT reply (RFC 9112 §4, §5) from
+// br and returns the status code. The reply's body, if any, is not read: after a 2xx reply
+// the bytes that follow belong to the tunnel, and any other reply ends the dial. Errors name
+// the defect and the line, and quote none of the proxy's bytes.
+func readConnectReply(br *bufio.Reader) (int, error) {
+	line, err := readReplyLine(br)
+	if err != nil {
+		return 0, err
+	}
+	code, err := parseStatusLine(line)
+	if err != nil {
+		return 0, err
+	}
+	for n := 1; ; n++ {
+		line, err := readReplyLine(br)
+		if err != nil {
+			return 0, err
 		}
-		return -1
-	}, s)
-	if h.auth != "" {
-		s = strings.ReplaceAll(s, strings.TrimPrefix(h.auth, "Basic "), "***")
+		if len(line) == 0 {
+			return code, nil
+		}
+		if err := checkHeaderLine(line, n == 1); err != nil {
+			return 0, fmt.Errorf("%w: header line %d %s", ErrMalformedReply, n, err)
+		}
 	}
-	if h.secret != "" {
-		s = strings.ReplaceAll(s, h.secret, "***")
+}
+
+// readReplyLine returns the next line of br without its line ending (CRLF, or a bare LF as
+// RFC 9112 §2.2 lets a recipient accept). The line is valid until the next read of br.
+func readReplyLine(br *bufio.Reader) ([]byte, error) {
+	var long []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		switch {
+		case err == nil && long == nil:
+			return trimEOL(frag), nil
+		case err == nil:
+			return trimEOL(append(long, frag...)), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			long = append(long, frag...) // bounded by the reply cap
+		default:
+			return nil, err
+		}
 	}
-	if len(s) > 128 {
-		s = s[:128] + "..."
+}
+
+func trimEOL(b []byte) []byte {
+	b = b[:len(b)-1]
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
 	}
-	return s
+	return b
+}
+
+// parseStatusLine checks "HTTP/1.x SP 3DIGIT [SP reason-phrase]" and returns the code.
+func parseStatusLine(line []byte) (int, error) {
+	if len(line) == 0 {
+		return 0, fmt.Errorf("%w: empty status line", ErrMalformedReply)
+	}
+	if len(line) < 12 || string(line[:7]) != "HTTP/1." || (line[7] != '0' && line[7] != '1') || line[8] != ' ' {
+		return 0, fmt.Errorf("%w: status line does not begin with HTTP/1.0 or HTTP/1.1 and a space", ErrMalformedReply)
+	}
+	c := line[9:12]
+	if c[0] < '1' || c[0] > '9' || c[1] < '0' || c[1] > '9' || c[2] < '0' || c[2] > '9' || (len(line) > 12 && line[12] != ' ') {
+		return 0, fmt.Errorf("%w: status code is not three digits from 100 to 999", ErrMalformedReply)
+	}
+	if hasCTL(line) {
+		return 0, fmt.Errorf("%w: status line holds a control character", ErrMalformedReply)
+	}
+	return int(c[0]-'0')*100 + int(c[1]-'0')*10 + int(c[2]-'0'), nil
+}
+
+// checkHeaderLine checks a header field line (RFC 9110 §5.1, RFC 9112 §5): a token, a colon,
+// a value without control characters; or, after the first line, an obsolete line folding
+// (leading white space). It says what is wrong, without quoting the line.
+func checkHeaderLine(line []byte, first bool) error {
+	if line[0] == ' ' || line[0] == '\t' {
+		if first {
+			return errors.New("begins with white space")
+		}
+	} else {
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			return errors.New("has no colon")
+		}
+		if colon == 0 || !isToken(line[:colon]) {
+			return errors.New("has an empty or invalid field name")
+		}
+	}
+	if hasCTL(line) {
+		return errors.New("holds a control character")
+	}
+	return nil
+}
+
+// isToken reports whether b is an RFC 9110 §5.6.2 token.
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasCTL reports whether b holds a control character other than HTAB.
+func hasCTL(b []byte) bool {
+	for _, c := range b {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func isTimeout(err error) bool {

@@ -545,3 +545,73 @@ func TestHTTPConnectForward(t *testing.T) {
 		t.Fatal("Forward not used")
 	}
 }
+
+// TestHTTPConnectAcceptsValidReplyForms: the reply parser that replaced http.ReadResponse
+// (whose errors quote the proxy's bytes) still accepts what HTTP/1.x proxies send.
+func TestHTTPConnectAcceptsValidReplyForms(t *testing.T) {
+	target := echoTarget(t)
+	for name, reply := range map[string]string{
+		"HTTP/1.0 without reason":   "HTTP/1.0 200\r\n\r\n",
+		"bare LF":                   "HTTP/1.1 200 OK\nVia: 1.1 p\n\n",
+		"folded header":             "HTTP/1.1 200 OK\r\nX-A: b\r\n  continued\r\n\r\n",
+		"tab and obs-text in value": "HTTP/1.1 200 Connection established\r\nX-A:\tb \xe9\r\nX_Weird-Name!: v\r\n\r\n",
+		"empty value":               "HTTP/1.1 201 Created\r\nX-A:\r\n\r\n",
+		"header line over 4 KiB":    "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000) + "\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newConnectProxy(t, func(p *connectProxy) {
+				p.reply = func(c net.Conn, _ *http.Request) bool {
+					_, _ = io.WriteString(c, reply)
+					return true
+				}
+			})
+			d, err := HTTPConnect(mustURL(t, "http://"+p.addr), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := d(ctx5(t), "tcp", target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			roundTrip(t, c, "through")
+		})
+	}
+}
+
+// TestHTTPConnectMalformedReplyIsErrMalformedReply: each defect of a reply is an *Error
+// wrapping ErrMalformedReply that says what is wrong, and the reply's bytes are not in it.
+func TestHTTPConnectMalformedReplyIsErrMalformedReply(t *testing.T) {
+	target := echoTarget(t)
+	for _, tc := range []struct{ reply, want string }{
+		{"HTTP/1.1 2x0 OK-SECRET\r\n\r\n", "status code is not three digits"},
+		{"HTTP/1.1 099 SECRET\r\n\r\n", "status code is not three digits"},
+		{"HTTP/1.1 2000 SECRET\r\n\r\n", "status code is not three digits"},
+		{"HTTP/1.2 200 SECRET\r\n\r\n", "status line does not begin"},
+		{"http/1.1 200 SECRET\r\n\r\n", "status line does not begin"},
+		{"HTTP/1.1 200 OK\r\nX-A: b\r\nSECRET\r\n\r\n", "header line 2 has no colon"},
+		{"HTTP/1.1 200 OK\r\n: SECRET\r\n\r\n", "header line 1 has an empty or invalid field name"},
+		{"HTTP/1.1 200 OK\r\nX SECRET: v\r\n\r\n", "header line 1 has an empty or invalid field name"},
+		{"HTTP/1.1 200 OK\r\nX-A: SECRET\x7f\r\n\r\n", "header line 1 holds a control character"},
+		{"HTTP/1.1 200 OK\r\nX-A: SECRET\rB\r\n\r\n", "header line 1 holds a control character"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			p := newConnectProxy(t, func(p *connectProxy) {
+				p.reply = func(c net.Conn, _ *http.Request) bool {
+					_, _ = io.WriteString(c, tc.reply)
+					return false
+				}
+			})
+			d, err := HTTPConnect(mustURL(t, "http://"+p.addr), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d(ctx5(t), "tcp", target)
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Op != "CONNECT" || !errors.Is(err, ErrMalformedReply) ||
+				!strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "SECRET") {
+				t.Fatalf("%v, want an *Error wrapping ErrMalformedReply saying %q without the reply", err, tc.want)
+			}
+		})
+	}
+}
