@@ -306,7 +306,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.readAlloc = t.alloc
 	var err error
 	if u.Scheme == "wss" {
-		if o.TLSConfig, err = buildTLSConfig(opts, u.Hostname()); err != nil {
+		if o.TLSConfig, err = buildTLSConfig(ctx, opts, u.Hostname()); err != nil {
 			return nil, nil, err
 		}
 	}

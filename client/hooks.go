@@ -19,9 +19,12 @@ import (
 // resolved) to serverName, built by package tlsconf: the CA file or directory of PEM files at
 // CAPath (the default path may be missing: then the system roots), certificate and host name
 // verification unless SkipServerCertVerification, the client certificate with a plain or
-// encrypted key, and MinTLSVersion. A missing file is error 2302002, a bad MinTLSVersion 401,
-// any other failure (wrong password, key mismatch: see tlsconf's errors) 2302999.
-var buildTLSConfig = func(opts *WebSocketRequestOptions, serverName string) (*tls.Config, error) {
+// encrypted key, and MinTLSVersion. Files are read with tlsconf's bounds (regular files only,
+// at most tlsconf.MaxFileSize bytes each; see tlsconf.LoadCAsContext for CA directories), and
+// ctx ends the loading: a Close during connecting returns at once. A missing file is error
+// 2302002, a bad MinTLSVersion 401, any other failure (not a regular file, too large, wrong
+// password, key mismatch: see tlsconf's errors; ctx's error) 2302999.
+var buildTLSConfig = func(ctx context.Context, opts *WebSocketRequestOptions, serverName string) (*tls.Config, error) {
 	o := tlsconf.Options{
 		CAPath:             opts.CAPath,
 		CAPathOptional:     opts.CAPath == "" || opts.CAPath == DefaultCAPath,
@@ -35,7 +38,7 @@ var buildTLSConfig = func(opts *WebSocketRequestOptions, serverName string) (*tl
 			o.KeyPassword = []byte(*cc.KeyPassword)
 		}
 	}
-	cfg, err := tlsconf.Build(o)
+	cfg, err := tlsconf.BuildContext(ctx, o)
 	switch {
 	case err == nil:
 		return cfg, nil
@@ -44,7 +47,8 @@ var buildTLSConfig = func(opts *WebSocketRequestOptions, serverName string) (*tl
 	case errors.Is(err, tlsconf.ErrTLSVersion):
 		return nil, newAsync(CodeParameterError, err)
 	}
-	// Wrong password, key mismatch, unreadable or unsupported files.
+	// Not a regular file, too large, wrong password, key mismatch, unsupported files, or ctx
+	// ended.
 	return nil, newAsync(CodeOtherError, err)
 }
 

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -59,7 +60,7 @@ func TestBuildTLSConfigLoadsCAFileAndDirectory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := buildTLSConfig(&WebSocketRequestOptions{CAPath: tt.path}, "example.com")
+			cfg, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{CAPath: tt.path}, "example.com")
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v", err)
 			}
@@ -77,18 +78,18 @@ func TestBuildTLSConfigLoadsCAFileAndDirectory(t *testing.T) {
 }
 
 func TestBuildTLSConfigDefaultsVerifyHostUnlessSkipped(t *testing.T) {
-	cfg, err := buildTLSConfig(&WebSocketRequestOptions{CAPath: DefaultCAPath}, "h")
+	cfg, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{CAPath: DefaultCAPath}, "h")
 	if err != nil && !fileExists(DefaultCAPath) {
 		t.Fatal(err)
 	}
 	if err == nil && cfg.InsecureSkipVerify {
 		t.Fatal("verification off by default")
 	}
-	cfg, err = buildTLSConfig(&WebSocketRequestOptions{SkipServerCertVerification: true, CAPath: "/nonexistent-default-override"}, "h")
+	cfg, err = buildTLSConfig(context.Background(), &WebSocketRequestOptions{SkipServerCertVerification: true, CAPath: "/nonexistent-default-override"}, "h")
 	if err == nil || CodeOf(err) != CodeFileNotExist {
 		t.Fatalf("explicit missing CA: %v %v", cfg, err)
 	}
-	cfg, err = buildTLSConfig(&WebSocketRequestOptions{SkipServerCertVerification: true}, "h")
+	cfg, err = buildTLSConfig(context.Background(), &WebSocketRequestOptions{SkipServerCertVerification: true}, "h")
 	if err == nil && !cfg.InsecureSkipVerify {
 		t.Fatal("skip not applied")
 	}

@@ -72,7 +72,7 @@ func TestBuildTLSConfigClientCertificateErrors(t *testing.T) {
 	certPath, keyPath, otherKey := writeClientCert(t, "s3cret-pass")
 	pw, wrong := "s3cret-pass", "not-it"
 	build := func(cc *WebSocketClientCert) (*tls.Config, error) {
-		return buildTLSConfig(&WebSocketRequestOptions{ClientCert: cc, SkipServerCertVerification: true}, "h")
+		return buildTLSConfig(context.Background(), &WebSocketRequestOptions{ClientCert: cc, SkipServerCertVerification: true}, "h")
 	}
 	cfg, err := build(&WebSocketClientCert{CertPath: certPath, KeyPath: keyPath, KeyPassword: &pw})
 	if err != nil || len(cfg.Certificates) != 1 {
@@ -100,15 +100,15 @@ func TestBuildTLSConfigClientCertificateErrors(t *testing.T) {
 }
 
 func TestBuildTLSConfigMinTLSVersion(t *testing.T) {
-	cfg, err := buildTLSConfig(&WebSocketRequestOptions{SkipServerCertVerification: true}, "h")
+	cfg, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{SkipServerCertVerification: true}, "h")
 	if err != nil || cfg.MinVersion != tls.VersionTLS12 {
 		t.Fatalf("default: %v %v", cfg, err)
 	}
-	cfg, err = buildTLSConfig(&WebSocketRequestOptions{MinTLSVersion: tls.VersionTLS13}, "h")
+	cfg, err = buildTLSConfig(context.Background(), &WebSocketRequestOptions{MinTLSVersion: tls.VersionTLS13}, "h")
 	if err != nil || cfg.MinVersion != tls.VersionTLS13 {
 		t.Fatalf("TLS 1.3: %v %v", cfg, err)
 	}
-	if _, err := buildTLSConfig(&WebSocketRequestOptions{MinTLSVersion: 0x9999}, "h"); CodeOf(err) != CodeParameterError {
+	if _, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{MinTLSVersion: 0x9999}, "h"); CodeOf(err) != CodeParameterError {
 		t.Fatalf("bad version: %v, want code 401", err)
 	}
 }

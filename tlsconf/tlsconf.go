@@ -6,6 +6,13 @@
 // certificate and host name verification (on unless explicitly skipped), and a minimum TLS
 // version (TLS 1.2 by default).
 //
+// Files are read with bounds: only regular files (symbolic links to them are fine; a FIFO, a
+// device such as /dev/zero, a socket is ErrNotRegular, found without reading or blocking), each
+// of at most MaxFileSize bytes (ErrFileTooLarge), and a CA directory of at most
+// MaxCADirEntries entries and MaxCADirBytes bytes (ErrCADirTooLarge). A CA directory skips the
+// entries it cannot use and reports them (CAs.Skipped, and a *CADirError when none is left).
+// BuildContext, LoadCAsContext and LoadKeyPairContext end when their context does.
+//
 // Failures are distinct: a missing file wraps fs.ErrNotExist; an encrypted key without a
 // password is ErrPasswordRequired; a wrong password is ErrWrongPassword; a key that does not
 // belong to the certificate is ErrKeyMismatch. Errors name files, never passwords.
@@ -14,6 +21,7 @@
 package tlsconf
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -24,8 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -80,8 +86,41 @@ type Options struct {
 }
 
 // Build returns a new *tls.Config for opts. It reads the CA path and the client certificate
-// files now, so that every error surfaces before any connection is attempted.
+// files now, so that every error surfaces before any connection is attempted. It is
+// BuildContext with a context that never ends.
 func Build(opts Options) (*tls.Config, error) {
+	return build(context.Background(), opts)
+}
+
+// BuildContext is Build ended early by ctx: when ctx ends while files are being read, it
+// returns ctx's error at once. The reads themselves never block (a FIFO or device is refused
+// without reading it, and files are bounded by MaxFileSize); the reading goroutine stops at
+// its next check of ctx.
+func BuildContext(ctx context.Context, opts Options) (*tls.Config, error) {
+	if ctx.Done() == nil {
+		return build(ctx, opts)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		cfg *tls.Config
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		cfg, err := build(ctx, opts)
+		ch <- result{cfg, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.cfg, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func build(ctx context.Context, opts Options) (*tls.Config, error) {
 	minVersion := opts.MinVersion
 	switch minVersion {
 	case 0:
@@ -99,10 +138,10 @@ func Build(opts Options) (*tls.Config, error) {
 	if caPath == "" {
 		caPath, optional = DefaultCAPath, true
 	}
-	pool, err := LoadCAs(caPath)
+	cas, err := LoadCAsContext(ctx, caPath)
 	switch {
 	case err == nil:
-		cfg.RootCAs = pool
+		cfg.RootCAs = cas.Pool
 	case optional && errors.Is(err, fs.ErrNotExist):
 		// The default path is missing: nil RootCAs means the system roots.
 	default:
@@ -112,7 +151,7 @@ func Build(opts Options) (*tls.Config, error) {
 		if opts.CertPath == "" || opts.KeyPath == "" {
 			return nil, errors.New("tlsconf: a client certificate needs both a certificate and a key file")
 		}
-		cert, err := LoadKeyPair(opts.CertPath, opts.KeyPath, opts.KeyPassword)
+		cert, err := LoadKeyPairContext(ctx, opts.CertPath, opts.KeyPath, opts.KeyPassword)
 		if err != nil {
 			return nil, err
 		}
@@ -139,58 +178,23 @@ func Clone(cfg *tls.Config, serverName string) *tls.Config {
 	return c
 }
 
-// LoadCAs reads the PEM certificates of a file, or of every regular file of a directory, into
-// a new pool. A missing path is an error wrapping fs.ErrNotExist; a path without any
-// certificate is ErrNoCertificate. In a directory, files that hold no certificate are skipped.
-func LoadCAs(path string) (*x509.CertPool, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("tlsconf: CA path: %w", err)
-	}
-	files := []string{path}
-	if st.IsDir() {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return nil, fmt.Errorf("tlsconf: reading CA directory: %w", err)
-		}
-		files = files[:0]
-		for _, e := range entries {
-			if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-				files = append(files, filepath.Join(path, e.Name()))
-			}
-		}
-	}
-	pool := x509.NewCertPool()
-	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			if st.IsDir() {
-				continue // e.g. a dangling symbolic link
-			}
-			return nil, fmt.Errorf("tlsconf: reading CA file: %w", err)
-		}
-		if pool.AppendCertsFromPEM(b) {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%w in CA path %q", ErrNoCertificate, path)
-	}
-	return pool, nil
-}
-
 // LoadKeyPair reads a client certificate (PEM, leaf first) and its private key (PEM: PKCS#1,
 // PKCS#8 or SEC1; encrypted PKCS#8 or legacy encrypted PEM opened with password) and checks
-// that they belong together.
+// that they belong together. Both must be regular files of at most MaxFileSize bytes
+// (ErrNotRegular, ErrFileTooLarge).
 func LoadKeyPair(certPath, keyPath string, password []byte) (tls.Certificate, error) {
-	certPEM, err := os.ReadFile(certPath)
+	return LoadKeyPairContext(context.Background(), certPath, keyPath, password)
+}
+
+// LoadKeyPairContext is LoadKeyPair ended early by ctx, whose error it then returns.
+func LoadKeyPairContext(ctx context.Context, certPath, keyPath string, password []byte) (tls.Certificate, error) {
+	certPEM, err := readFile(ctx, certPath, "client certificate", MaxFileSize)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("tlsconf: client certificate: %w", err)
+		return tls.Certificate{}, err
 	}
-	keyPEM, err := os.ReadFile(keyPath)
+	keyPEM, err := readFile(ctx, keyPath, "client key", MaxFileSize)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("tlsconf: client key: %w", err)
+		return tls.Certificate{}, err
 	}
 	var cert tls.Certificate
 	for rest := certPEM; ; {
