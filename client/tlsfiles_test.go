@@ -124,14 +124,21 @@ func slowCADir(t *testing.T, caFile string, files int) string {
 	return dir
 }
 
-// loadTime is how long buildTLSConfig takes to load the CA path dir.
+// loadTime is how long buildTLSConfig takes to load the CA path dir: the shorter of two
+// loads, the first of which also warms the file cache.
 func loadTime(t *testing.T, dir string) time.Duration {
 	t.Helper()
-	start := time.Now()
-	if _, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{CAPath: dir}, "h"); err != nil {
-		t.Fatal(err)
+	var best time.Duration
+	for i := range 2 {
+		start := time.Now()
+		if _, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{CAPath: dir}, "h"); err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); i == 0 || el < best {
+			best = el
+		}
 	}
-	return time.Since(start)
+	return best
 }
 
 // TestFacadeCloseDuringTLSFileLoadingEndsTheAttempt: Close while the CA files are being read
@@ -170,7 +177,7 @@ func TestFacadeCloseDuringTLSFileLoadingEndsTheAttempt(t *testing.T) {
 		if len(ev) != 1 || ev[0] != "CLOSE 1006 connection attempt abandoned by Close" {
 			t.Fatalf("events %q", ev)
 		}
-		if el > full/2 {
+		if el > full/3 {
 			t.Fatalf("CLOSE %v after Close, the full load takes %v", el, full)
 		}
 	})
@@ -192,7 +199,7 @@ func TestDialContextEndsTLSFileLoading(t *testing.T) {
 	_, _, err = dialEngine(ctx, &url.URL{Scheme: "wss", Host: "127.0.0.1:9", Path: "/"}, opts, nil)
 	el := time.Since(start)
 	t.Logf("full load %v; cancelled at %v, returned after %v", full, full/10, el)
-	if !errors.Is(err, context.Canceled) || el > full/2 {
+	if !errors.Is(err, context.Canceled) || el > full/3 {
 		t.Fatalf("dial cancelled at %v of a %v load: %v after %v", full/10, full, err, el)
 	}
 }

@@ -342,18 +342,23 @@ func TestLoadingEndsWithTheContext(t *testing.T) {
 	}
 
 	slow := slowCADir(t, ca, 4)
-	start := time.Now()
-	if _, err := Build(Options{CAPath: slow}); err != nil {
-		t.Fatal(err)
+	var full time.Duration // the shorter of two loads, the first of which warms the cache
+	for i := range 2 {
+		start := time.Now()
+		if _, err := Build(Options{CAPath: slow}); err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); i == 0 || el < full {
+			full = el
+		}
 	}
-	full := time.Since(start)
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(full/10, cancel)
-	start = time.Now()
+	start := time.Now()
 	_, err = BuildContext(ctx, Options{CAPath: slow})
 	el := time.Since(start)
 	t.Logf("full load %v; cancelled at %v, returned after %v", full, full/10, el)
-	if !errors.Is(err, context.Canceled) || el > full/2 {
+	if !errors.Is(err, context.Canceled) || el > full/3 {
 		t.Fatalf("BuildContext cancelled at %v of a %v load: %v after %v", full/10, full, err, el)
 	}
 }
