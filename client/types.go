@@ -167,9 +167,12 @@ type WebSocketRequestOptions struct {
 	// CAPath is a PEM file or a directory of PEM files with the CA certificates that verify
 	// the server (wss). The default DefaultCAPath is used when it exists, otherwise the system
 	// roots; an explicit path that does not exist is error 2302002. "" means the default.
+	// Only regular files of at most tlsconf.MaxFileSize bytes are read (symbolic links to
+	// them are fine): a FIFO, a device or an oversized file is error 2302999 naming the path;
+	// a directory skips such entries (see tlsconf.LoadCAsContext).
 	CAPath string
 	// ClientCert is the client certificate for TLS; nil for none. Missing files are error
-	// 2302002.
+	// 2302002; files that are not regular or are over tlsconf.MaxFileSize bytes 2302999.
 	ClientCert *WebSocketClientCert
 	// Proxy selects the proxy; nil means SystemProxy (the seed's default SYSTEM).
 	Proxy ProxyConfiguration
