@@ -240,6 +240,11 @@ func parseProxy(p, exclude string) (client.ProxyConfiguration, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which may hold a password
 		}
+		var ee url.EscapeError
+		if errors.As(err, &ee) {
+			// It quotes the bad escape, which may be in the password.
+			err = errors.New("invalid percent-escape in the URL")
+		}
 		return nil, usagef("--proxy: %v", err)
 	}
 	if u.Scheme != "http" {

@@ -344,3 +344,26 @@ func TestExitStatus(t *testing.T) {
 type flagInfo = flag.Flag
 
 func writeFile(name, content string) error { return os.WriteFile(name, []byte(content), 0o600) }
+
+// TestParseProxyErrorsNeverShowThePassword: a --proxy URL that cannot be parsed is refused
+// without any part of its user information, a bad percent-escape in the password included.
+func TestParseProxyErrorsNeverShowThePassword(t *testing.T) {
+	for _, p := range []string{
+		"http://alice:S3cr3t%zzP4ss@proxy.example:3128",
+		"http://alice:S3cr3t%@proxy.example:3128",
+		"http://alice:S3cr3t P4ss@proxy.example:3128",
+		"http://alice:S3cr3t-P4ss@proxy.example:99999",
+		"ftp://alice:S3cr3t-P4ss@proxy.example:21",
+		"http://alice:S3cr3t-P4ss@proxy.example:3128/path",
+	} {
+		_, err := parseProxy(p, "")
+		if err == nil {
+			t.Fatalf("%s accepted", p)
+		}
+		for _, secret := range []string{"S3cr3t", "P4ss", "%zz", "zzP"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: error %q shows %q", p, err, secret)
+			}
+		}
+	}
+}
