@@ -60,7 +60,8 @@ type CAs struct {
 }
 
 // CADirError is the error of a CA directory that gave no certificate: Err is ErrNoCertificate
-// (or ErrCADirTooLarge) and Skipped lists every entry that was refused, and why.
+// and Skipped lists every entry that was refused, and why. Its message lists the first
+// entries; errors.As gives the whole list.
 type CADirError struct {
 	Path    string
 	Skipped []SkippedFile
