@@ -140,12 +140,15 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if !deadline.IsZero() {
 		_ = nc.SetDeadline(deadline)
 	}
+	// A cancelled ctx interrupts any blocking I/O below by expiring the deadline; ctx.Err() is
+	// set by then, so the error can say why. The watcher gets its own copy of nc, so that nc
+	// itself stays on the stack. It is stopped before the connection is handed over: a
+	// watcher that ran, or is running, has expired (or will expire) the deadline, so the dial
+	// counts as cancelled (see below).
+	var stop func() bool
 	if cancellable {
-		// A cancelled ctx interrupts any blocking I/O below by expiring the deadline;
-		// ctx.Err() is set by then, so the error can say why.
-		// The watcher gets its own copy of nc, so that nc itself stays on the stack.
 		raw := nc
-		stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+		stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
 
@@ -161,6 +164,13 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	resp, prefix, err := handshakeOver(nc, u, o)
 	if err != nil {
 		return nil, resp, deadlineErr(ctx, deadline, err)
+	}
+	// Only a watcher that will never run lets the connection out: stop reporting false means
+	// the watcher ran or is running, and would put a past deadline on a connection already
+	// returned (every read and write an i/o timeout from then on). The dial is then
+	// cancelled, whatever the order in which the watcher and this goroutine run.
+	if stop != nil && !stop() {
+		return nil, resp, ctx.Err()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, resp, err
