@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -489,15 +490,20 @@ func TestCloseHandshakePaths(t *testing.T) {
 			code   frame.CloseCode
 			reason string
 			want   error
+			msg    string // in the error's text: the offending value
 		}{
-			{1005, "x", frame.ErrCloseReasonWithoutCode},
-			{1006, "", frame.ErrCloseCodeNotSendable},
-			{999, "", frame.ErrCloseCodeNotSendable},
-			{1000, string(make([]byte, 124)), frame.ErrCloseReasonTooLong},
-			{1000, "\xff", frame.ErrCloseReasonNotUTF8},
+			{1005, "x", frame.ErrCloseReasonWithoutCode, "close reason of 1 bytes without a close code"},
+			{1006, "", frame.ErrCloseCodeNotSendable, "close code 1006 may not be sent"},
+			{999, "", frame.ErrCloseCodeNotSendable, "close code 999 may not be sent"},
+			{1000, string(make([]byte, 124)), frame.ErrCloseReasonTooLong, "close reason of 124 bytes is over 123"},
+			{1000, "\xff", frame.ErrCloseReasonNotUTF8, "not valid UTF-8 at byte 0"},
 		} {
-			if err := client.Close(tc.code, tc.reason); !errors.Is(err, tc.want) {
+			err := client.Close(tc.code, tc.reason)
+			if !errors.Is(err, tc.want) {
 				t.Fatalf("Close(%v): %v, want %v", tc.code, err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Close(%v): %q does not say %q", tc.code, err, tc.msg)
 			}
 		}
 		if err := client.WriteMessage(context.Background(), Text, []byte("still open")); err != nil {
@@ -939,16 +945,16 @@ func TestAbandonedStreamedMessageFailsConnection(t *testing.T) {
 func TestMisuseReturnsErrors(t *testing.T) {
 	client, server := connPair(t, nil, nil)
 	ctx := context.Background()
-	if err := client.WriteMessage(ctx, frame.OpPing, nil); err != ErrMessageType {
+	if err := client.WriteMessage(ctx, frame.OpPing, nil); !errors.Is(err, ErrMessageType) || !strings.Contains(err.Error(), "not ping (9)") {
 		t.Fatal(err)
 	}
-	if _, err := client.NextWriter(ctx, 0); err != ErrMessageType {
+	if _, err := client.NextWriter(ctx, 0); !errors.Is(err, ErrMessageType) || !strings.Contains(err.Error(), "(0)") {
 		t.Fatal(err)
 	}
-	if err := client.Ping(ctx, make([]byte, 126)); err != ErrControlTooLong {
+	if err := client.Ping(ctx, make([]byte, 126)); !errors.Is(err, ErrControlTooLong) || !strings.Contains(err.Error(), "126 bytes") {
 		t.Fatal(err)
 	}
-	if err := client.Pong(ctx, make([]byte, 126)); err != ErrControlTooLong {
+	if err := client.Pong(ctx, make([]byte, 126)); !errors.Is(err, ErrControlTooLong) || !strings.Contains(err.Error(), "126 bytes") {
 		t.Fatal(err)
 	}
 	w, _ := client.NextWriter(ctx, Text)
