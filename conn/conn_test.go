@@ -1231,3 +1231,62 @@ func TestReadAllocSuppliesTheBuffersReadMessageGrowsInto(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAllocCallsGrowLogarithmicallyWithFragments: a message of many small fragments, over
+// loopback TCP, is reassembled with O(log n) ReadAlloc calls of geometrically growing sizes
+// (not one call, and a copy of everything so far, per fragment), and with MaxMessageSize set
+// no buffer is asked for beyond it.
+func TestReadAllocCallsGrowLogarithmicallyWithFragments(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		size, fr  int
+		maxSize   int64
+		maxCalls  int
+		maxBuffer int // no ReadAlloc call asks for more
+	}{
+		{"4 MiB in 64 B fragments", 4 << 20, 64, 0, 25, 8 << 20},
+		{"5 MB in 64 B fragments, MaxMessageSize 5 MB", 5_000_000, 64, 5_000_000, 25, 5_000_000},
+		{"1 MiB in 1 B fragments", 1 << 20, 1, -1, 25, 2 << 20},
+		{"100 KB in 1000 B fragments", 100_000, 1000, 0, 12, 200_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cn, sn := tcpPair(t)
+			msg := payloadOf(tc.size, false, 7)
+			var wire []byte
+			for off := 0; off < len(msg); off += tc.fr {
+				op := frame.OpContinuation
+				if off == 0 {
+					op = frame.OpBinary
+				}
+				wire = append(wire, rawFrame(off+tc.fr >= len(msg), 0, op, false, msg[off:min(off+tc.fr, len(msg))])...)
+			}
+			sent := make(chan error, 1)
+			go func() { _, err := sn.Write(wire); sent <- err }()
+			calls, total, largest := 0, 0, 0
+			alloc := func(n int) []byte {
+				calls++
+				total += n
+				largest = max(largest, n)
+				return make([]byte, 0, n)
+			}
+			c := New(cn, nil, &Config{Role: frame.RoleClient, ReadAlloc: alloc, MaxMessageSize: tc.maxSize})
+			_, p, err := c.ReadMessage(context.Background(), nil)
+			if err != nil || !bytes.Equal(p, msg) {
+				t.Fatalf("read %d bytes, %v; want %d bytes", len(p), err, len(msg))
+			}
+			if err := waitErr(t, sent, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d fragments: %d ReadAlloc calls, %d bytes asked for in all, largest %d", (len(msg)+tc.fr-1)/tc.fr, calls, total, largest)
+			if calls > tc.maxCalls {
+				t.Errorf("%d ReadAlloc calls for one message, want at most %d (O(log n))", calls, tc.maxCalls)
+			}
+			if total > 4*len(msg) {
+				t.Errorf("%d bytes asked for in all, want at most 4x the message's %d", total, len(msg))
+			}
+			if largest > tc.maxBuffer {
+				t.Errorf("largest ReadAlloc %d, want at most %d", largest, tc.maxBuffer)
+			}
+		})
+	}
+}
