@@ -15,7 +15,7 @@ import (
 // doubling beyond, so that a peer announcing a large frame gets memory only as it sends.
 // Every growth at least doubles the capacity (up to MaxMessageSize), so a message sent in
 // many small fragments is reassembled in linear time: 4 MiB in 64-byte fragments costs 17
-// allocations, not 65,536. Control frames that arrive before or between the message's
+// allocations at most, not 65,536. Control frames that arrive before or between the message's
 // fragments are handled on the way (§5.5): pings answered, pongs reported to Config.OnPong,
 // and a close frame answered and reported as a *CloseError.
 //
