@@ -38,9 +38,11 @@ type DialOptions struct {
 	// MaxMessageSize limits received messages (bytes); 0 means the conn default (32 MiB),
 	// negative means no limit. A larger message closes the connection with 1009.
 	MaxMessageSize int64
-	// ReadBufferSize and WriteBufferSize size the frame buffers; 0 means the conn defaults.
+	// ReadBufferSize and WriteBufferSize size the frame buffers; 0 means the conn defaults,
+	// negative is an error.
 	ReadBufferSize, WriteBufferSize int
-	// CloseTimeout bounds the wait for the server's close reply; 0 means the conn default.
+	// CloseTimeout bounds the wait for the server's close reply; 0 means the conn default,
+	// negative is an error.
 	CloseTimeout time.Duration
 	// TLSConfig configures wss connections; nil means the system roots with full
 	// verification. It is cloned, never modified. ServerName defaults to the URL's host and
@@ -67,6 +69,16 @@ type DialOptions struct {
 // with the server's handshake response. ctx bounds the dial only; once Dial returns, the
 // connection lives until it is closed.
 //
+// Options are checked before any I/O: a header name that is not a token, a header value or
+// Origin with CR, LF or another control character, a header the handshake writes itself, a
+// subprotocol that is not a unique token, or a negative size or CloseTimeout fails at once,
+// with no connection opened, as an error wrapping ErrInvalidOption (and, for a header, a
+// *handshake.HeaderError naming it, never showing its value).
+//
+// Dial returns either an error or a usable connection, however ctx's cancellation is timed:
+// a cancellation that races with the end of the handshake makes Dial fail with ctx's error
+// and close the connection, never return one whose I/O the cancellation has cut.
+//
 // A non-101 response is a *handshake.StatusError (status, headers, body) in the error chain;
 // the other handshake failures are the handshake package's errors. Errors never show the URL's
 // user information.
@@ -87,6 +99,18 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *handsh
 }
 
 func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Response, error) {
+	// Every option is checked before any I/O: a request that cannot be sent fails here, not
+	// after a TCP connection (and a proxy tunnel, and TLS) were opened for nothing.
+	req := handshake.Request{
+		Host:      u.Host,
+		Path:      u.RequestURI(),
+		Protocols: o.Subprotocols,
+		Origin:    o.Origin,
+		Header:    o.Header,
+	}
+	if err := checkDialOptions(&req, o); err != nil {
+		return nil, nil, err
+	}
 	timeout := o.HandshakeTimeout
 	if timeout == 0 {
 		timeout = DefaultHandshakeTimeout
@@ -140,12 +164,15 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if !deadline.IsZero() {
 		_ = nc.SetDeadline(deadline)
 	}
+	// A cancelled ctx interrupts any blocking I/O below by expiring the deadline; ctx.Err() is
+	// set by then, so the error can say why. The watcher gets its own copy of nc, so that nc
+	// itself stays on the stack. It is stopped before the connection is handed over: a
+	// watcher that ran, or is running, has expired (or will expire) the deadline, so the dial
+	// counts as cancelled (see below).
+	var stop func() bool
 	if cancellable {
-		// A cancelled ctx interrupts any blocking I/O below by expiring the deadline;
-		// ctx.Err() is set by then, so the error can say why.
-		// The watcher gets its own copy of nc, so that nc itself stays on the stack.
 		raw := nc
-		stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+		stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
 
@@ -158,9 +185,16 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		nc = tc
 	}
 
-	resp, prefix, err := handshakeOver(nc, u, o)
+	resp, prefix, err := handshakeOver(nc, &req)
 	if err != nil {
 		return nil, resp, deadlineErr(ctx, deadline, err)
+	}
+	// Only a watcher that will never run lets the connection out: stop reporting false means
+	// the watcher ran or is running, and would put a past deadline on a connection already
+	// returned (every read and write an i/o timeout from then on). The dial is then
+	// cancelled, whatever the order in which the watcher and this goroutine run.
+	if stop != nil && !stop() {
+		return nil, resp, ctx.Err()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, resp, err
@@ -219,16 +253,27 @@ var (
 	readerPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 )
 
+// checkDialOptions checks the request Dial will send and the numeric options, before any
+// I/O. Errors name the offending option and value; a header is named, never its value (it
+// may be a credential).
+func checkDialOptions(req *handshake.Request, o *DialOptions) error {
+	if err := req.Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+	switch {
+	case o.ReadBufferSize < 0:
+		return fmt.Errorf("%w: ReadBufferSize %d is negative", ErrInvalidOption, o.ReadBufferSize)
+	case o.WriteBufferSize < 0:
+		return fmt.Errorf("%w: WriteBufferSize %d is negative", ErrInvalidOption, o.WriteBufferSize)
+	case o.CloseTimeout < 0:
+		return fmt.Errorf("%w: CloseTimeout %v is negative", ErrInvalidOption, o.CloseTimeout)
+	}
+	return nil
+}
+
 // handshakeOver performs the client's opening handshake on nc (RFC 6455 §4.1) and returns the
 // response and the bytes the server sent after it (the first frames), if any.
-func handshakeOver(nc net.Conn, u *url.URL, o *DialOptions) (*handshake.Response, []byte, error) {
-	req := handshake.Request{
-		Host:      u.Host,
-		Path:      u.RequestURI(),
-		Protocols: o.Subprotocols,
-		Origin:    o.Origin,
-		Header:    o.Header,
-	}
+func handshakeOver(nc net.Conn, req *handshake.Request) (*handshake.Response, []byte, error) {
 	// The key lives on this stack: nothing below keeps it.
 	var kb [handshake.KeyLen]byte
 	key := unsafe.String(&kb[0], len(handshake.AppendKey(kb[:0])))
@@ -253,7 +298,7 @@ func handshakeOver(nc net.Conn, u *url.URL, o *DialOptions) (*handshake.Response
 		br.Reset(nil)
 		readerPool.Put(br)
 	}()
-	resp, err := handshake.ReadResponse(br, &req, key, nil)
+	resp, err := handshake.ReadResponse(br, req, key, nil)
 	if err != nil {
 		return resp, nil, err
 	}

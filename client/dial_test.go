@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,5 +270,74 @@ func TestDialBoundsEveryContextKind(t *testing.T) {
 				t.Fatalf("took %v", d)
 			}
 		})
+	}
+}
+
+// TestDialCancelledAtAnyMomentReturnsAnErrorOrALiveConn cancels the dial's context at a random
+// moment (0-400 us, which falls anywhere from the TCP connect to after Dial returned) over
+// thousands of dials to a real loopback server. Every Dial must return an error, or a
+// connection on which a message round-trips: a context watcher that fires after Dial cleared
+// the deadline must never leave a past deadline on a connection Dial returned.
+func TestDialCancelledAtAnyMomentReturnsAnErrorOrALiveConn(t *testing.T) {
+	srv := wstest.New(t, echo)
+	const dials, workers = 3000, 4
+	var mu sync.Mutex
+	var ok, cancelled int
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			// The cancellation comes at a random moment from 0 to spread, which starts at
+			// 400 us and adapts so that about half the dials complete: the moments then
+			// cluster around the end of Dial, where the watcher and the return race,
+			// however fast this machine dials.
+			spread := 400 * time.Microsecond
+			for range dials / workers {
+				if t.Failed() {
+					return
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				timer := time.AfterFunc(time.Duration(rng.Int64N(int64(spread))), cancel)
+				c, _, err := Dial(ctx, srv.URL, &DialOptions{PingInterval: -1})
+				if err != nil {
+					timer.Stop()
+					cancel()
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("Dial: %v, want context.Canceled", err)
+					}
+					mu.Lock()
+					cancelled++
+					mu.Unlock()
+					spread += spread / 16
+					continue
+				}
+				// Let the cancellation happen, if it is still to come, before the round trip.
+				for ctx.Err() == nil && !timer.Stop() {
+					time.Sleep(time.Microsecond)
+				}
+				cancel()
+				rt, rtCancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err = c.WriteMessage(rt, conn.Text, []byte("ping"))
+				var p []byte
+				if err == nil {
+					_, p, err = c.ReadMessage(rt, nil)
+				}
+				rtCancel()
+				c.CloseNow()
+				if err != nil || string(p) != "ping" {
+					t.Errorf("Dial returned a connection that does not work: %v, %q", err, p)
+					return
+				}
+				mu.Lock()
+				ok++
+				mu.Unlock()
+				spread -= spread / 16
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d dials: %d connections round-tripped, %d cancelled", ok+cancelled, ok, cancelled)
+	if ok == 0 || cancelled == 0 {
+		t.Fatalf("%d usable, %d cancelled: the timing must produce both", ok, cancelled)
 	}
 }

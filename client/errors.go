@@ -66,6 +66,10 @@ var (
 	ErrCloseReason = errors.New("websocket: close reason over 123 bytes or not UTF-8")
 	// ErrTextNotUTF8: StringData that is not valid UTF-8 (RFC 6455 §5.6).
 	ErrTextNotUTF8 = errors.New("websocket: text message is not valid UTF-8")
+	// ErrInvalidOption is wrapped by Dial's errors for an option that cannot be used (a header
+	// name or value, a subprotocol, the Origin, a negative size or timeout); the error names
+	// the option and the value, except a header's value. Dial reports it before any I/O.
+	ErrInvalidOption = errors.New("websocket: invalid option")
 )
 
 // BusinessException is the seed's BusinessException: the error given to ERROR callbacks and

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -34,6 +35,9 @@ const peerEnv = "NETKIT_WS_PEER"
 //	/echo         send every message back
 //	/sink         read and drop every message
 //	/flood?n=64   send binary messages of n bytes until the connection ends
+//	/fragments?n=4194304&f=64
+//	              send binary messages of n bytes, each in fragments of f bytes, until the
+//	              connection ends
 func runPeer() int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -92,6 +96,39 @@ func peerServe(nc net.Conn, up *handshake.Upgrader) {
 		}()
 		for {
 			if _, err := nc.Write(batch.Bytes()); err != nil {
+				return
+			}
+		}
+	case "/fragments":
+		// One message of n bytes in fragments of f bytes, prepared once and sent again and
+		// again until the connection ends.
+		q, _ := url.ParseQuery(query)
+		n, _ := strconv.Atoi(q.Get("n"))
+		f, _ := strconv.Atoi(q.Get("f"))
+		if n <= 0 || f <= 0 {
+			return
+		}
+		var msg bytes.Buffer
+		fw := frame.NewWriter(&msg, frame.RoleServer, 0)
+		payload := make([]byte, f)
+		for off := 0; off < n; off += f {
+			op := frame.OpContinuation
+			if off == 0 {
+				op = frame.OpBinary
+			}
+			if err := fw.WriteFrame(off+f >= n, op, 0, payload[:min(f, n-off)]); err != nil {
+				return
+			}
+		}
+		go func() { // reads the close
+			for {
+				if _, _, err := c.ReadMessage(ctx, nil); err != nil {
+					return
+				}
+			}
+		}()
+		for {
+			if _, err := nc.Write(msg.Bytes()); err != nil {
 				return
 			}
 		}

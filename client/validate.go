@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"unsafe"
 
 	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/proxy"
+	"github.com/netkit/websocket/tlsconf"
 )
 
 // MaxURLLength is the longest URL Connect accepts, in bytes. Longer URLs are error 2302001; the
@@ -95,10 +98,11 @@ var handshakeOwned = map[string]bool{
 	"sec-websocket-accept": true, "sec-websocket-protocol": true, "sec-websocket-extensions": true,
 }
 
-// isToken reports whether s is a non-empty RFC 9110 token (header names, subprotocols).
-func isToken(s string) bool {
+// firstNonToken returns the index of the first byte of s that an RFC 9110 token (header
+// names, subprotocols) cannot hold, 0 for "", and -1 when s is a token.
+func firstNonToken(s string) int {
 	if s == "" {
-		return false
+		return 0
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -106,21 +110,38 @@ func isToken(s string) bool {
 			continue
 		}
 		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
+			return i
 		}
 	}
-	return true
+	return -1
 }
 
-// validFieldValue reports whether v may be sent as a header field value: no CR, LF, NUL or
-// other control bytes but tab.
-func validFieldValue(v string) bool {
+// firstControl returns the index of the first byte of v that a header field value cannot hold
+// (CR, LF, NUL or another control byte but tab), or -1.
+func firstControl(v string) int {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return false
+			return i
 		}
 	}
-	return true
+	return -1
+}
+
+// describeByte names s[i] for an error without showing the text around it: "CR", "LF",
+// "NUL", "0x7f", "' '", "','".
+func describeByte(s string, i int) string {
+	switch c := s[i]; {
+	case c == '\r':
+		return "CR"
+	case c == '\n':
+		return "LF"
+	case c == 0:
+		return "NUL"
+	case c < 0x20 || c >= 0x7f:
+		return fmt.Sprintf("0x%02x", c)
+	default:
+		return strconv.QuoteRune(rune(c))
+	}
 }
 
 // splitProtocols splits a Sec-WebSocket-Protocol value into subprotocol tokens.
@@ -128,15 +149,21 @@ func splitProtocols(p string) ([]string, error) {
 	if strings.TrimSpace(p) == "" {
 		return nil, nil
 	}
+	// Errors give the subprotocol's position, not its text: a subprotocol may carry a
+	// credential (a bearer token, as some servers expect).
 	var out []string
 	for part := range strings.SplitSeq(p, ",") {
 		part = strings.TrimSpace(part)
-		if !isToken(part) {
-			return nil, fmt.Errorf("subprotocol %q is not a token", part)
+		n := len(out) + 1
+		if part == "" {
+			return nil, fmt.Errorf("subprotocol %d of Protocol is empty", n)
 		}
-		for _, q := range out {
+		if i := firstNonToken(part); i >= 0 {
+			return nil, fmt.Errorf("subprotocol %d of Protocol is not a token: byte %d is %s", n, i, describeByte(part, i))
+		}
+		for j, q := range out {
 			if q == part {
-				return nil, fmt.Errorf("subprotocol %q offered twice", part)
+				return nil, fmt.Errorf("subprotocols %d and %d of Protocol are the same", j+1, n)
 			}
 		}
 		out = append(out, part)
@@ -162,14 +189,22 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 	if r.Header != nil {
 		h := make(map[string]string, len(r.Header))
 		for k, v := range r.Header {
-			if !isToken(k) {
-				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("header name %q is not a token", k))
+			if k == "" {
+				return nil, nil, newAsync(CodeParameterError, errors.New("header with an empty name"))
+			}
+			if i := firstNonToken(k); i >= 0 {
+				// Only the name's first bytes are shown: a name such as "Authorization: secret"
+				// must not show the secret.
+				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("header name %q is not a token: byte %d is %s",
+					k[:i]+"...", i, describeByte(k, i)))
 			}
 			if handshakeOwned[strings.ToLower(k)] {
 				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("header %q is set by the handshake", k))
 			}
-			if !validFieldValue(v) {
-				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("value of header %q has control characters", k))
+			if i := firstControl(v); i >= 0 {
+				// The header is named, its value never shown: it may be a credential.
+				return nil, nil, newAsync(CodeParameterError, fmt.Errorf("value of header %q has a control character: byte %d is %s",
+					k, i, describeByte(v, i)))
 			}
 			h[k] = v
 		}
@@ -197,6 +232,11 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 		cc := *c
 		r.ClientCert = &cc
 	}
+	switch r.MinTLSVersion {
+	case 0, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13:
+	default:
+		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: MinTLSVersion 0x%04x", tlsconf.ErrTLSVersion, r.MinTLSVersion))
+	}
 	switch p := r.Proxy.(type) {
 	case nil:
 		r.Proxy = SystemProxy{}
@@ -204,6 +244,9 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 	case HTTPProxy:
 		if p.Proxy == nil || p.Proxy.Host == nil || *p.Proxy.Host == "" {
 			return nil, nil, newAsync(CodeParameterError, errors.New("HTTP proxy without a host"))
+		}
+		if _, err := proxy.ParseExclusions(p.Proxy.ExclusionList); err != nil {
+			return nil, nil, newAsync(CodeParameterError, err)
 		}
 	default:
 		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("unknown proxy configuration %T", p))

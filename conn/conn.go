@@ -68,7 +68,9 @@ type Config struct {
 	OnPing, OnPong func(payload []byte)
 	// ReadAlloc, when set, allocates the buffers ReadMessage grows a too-small buffer into:
 	// it returns a slice of length 0 and capacity at least n, which ReadMessage then owns
-	// (the bytes read so far are copied into it). It is called on the reading goroutine. nil
+	// (the bytes read so far are copied into it). n at least doubles from one call to the
+	// next within a message (capped by MaxMessageSize), so a message in k fragments costs
+	// O(log k) calls, not k; a message of one frame gets one call of its exact size. It is called on the reading goroutine. nil
 	// means the runtime's allocation (slices.Grow). It lets a caller that hands each message
 	// away put the payload in a block of its own making (the client facade puts the
 	// MessageData header in front of it).
@@ -235,12 +237,22 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 }
 
 // growRead returns buf with room for n more bytes: slices.Grow, or a buffer from
-// Config.ReadAlloc with buf's bytes copied in.
+// Config.ReadAlloc with buf's bytes copied in. Growth is geometric, so that a message that
+// arrives in many small fragments costs O(log size) allocations and O(size) copying, not one
+// allocation and a copy of everything so far per fragment: the new capacity is at least twice
+// the old one (a buffer with no capacity gets exactly n, so a message of one frame gets a
+// buffer of its size), but no more than MaxMessageSize when that is larger than what is
+// needed, since a message cannot grow past it.
 func (c *Conn) growRead(buf []byte, n int) []byte {
-	if c.readAlloc == nil {
-		return slices.Grow(buf, n)
+	need := len(buf) + n
+	size := max(need, 2*cap(buf))
+	if c.maxSize >= 0 && int64(size) > c.maxSize {
+		size = max(need, int(c.maxSize))
 	}
-	return append(c.readAlloc(len(buf) + n)[:0], buf...)
+	if c.readAlloc == nil {
+		return slices.Grow(buf, size-len(buf))
+	}
+	return append(c.readAlloc(size)[:0], buf...)
 }
 
 // NetConn returns the underlying connection. Reading or writing it directly corrupts the

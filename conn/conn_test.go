@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -489,15 +490,20 @@ func TestCloseHandshakePaths(t *testing.T) {
 			code   frame.CloseCode
 			reason string
 			want   error
+			msg    string // in the error's text: the offending value
 		}{
-			{1005, "x", frame.ErrCloseReasonWithoutCode},
-			{1006, "", frame.ErrCloseCodeNotSendable},
-			{999, "", frame.ErrCloseCodeNotSendable},
-			{1000, string(make([]byte, 124)), frame.ErrCloseReasonTooLong},
-			{1000, "\xff", frame.ErrCloseReasonNotUTF8},
+			{1005, "x", frame.ErrCloseReasonWithoutCode, "close reason of 1 bytes without a close code"},
+			{1006, "", frame.ErrCloseCodeNotSendable, "close code 1006 may not be sent"},
+			{999, "", frame.ErrCloseCodeNotSendable, "close code 999 may not be sent"},
+			{1000, string(make([]byte, 124)), frame.ErrCloseReasonTooLong, "close reason of 124 bytes is over 123"},
+			{1000, "\xff", frame.ErrCloseReasonNotUTF8, "not valid UTF-8 at byte 0"},
 		} {
-			if err := client.Close(tc.code, tc.reason); !errors.Is(err, tc.want) {
+			err := client.Close(tc.code, tc.reason)
+			if !errors.Is(err, tc.want) {
 				t.Fatalf("Close(%v): %v, want %v", tc.code, err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Close(%v): %q does not say %q", tc.code, err, tc.msg)
 			}
 		}
 		if err := client.WriteMessage(context.Background(), Text, []byte("still open")); err != nil {
@@ -939,16 +945,16 @@ func TestAbandonedStreamedMessageFailsConnection(t *testing.T) {
 func TestMisuseReturnsErrors(t *testing.T) {
 	client, server := connPair(t, nil, nil)
 	ctx := context.Background()
-	if err := client.WriteMessage(ctx, frame.OpPing, nil); err != ErrMessageType {
+	if err := client.WriteMessage(ctx, frame.OpPing, nil); !errors.Is(err, ErrMessageType) || !strings.Contains(err.Error(), "not ping (9)") {
 		t.Fatal(err)
 	}
-	if _, err := client.NextWriter(ctx, 0); err != ErrMessageType {
+	if _, err := client.NextWriter(ctx, 0); !errors.Is(err, ErrMessageType) || !strings.Contains(err.Error(), "(0)") {
 		t.Fatal(err)
 	}
-	if err := client.Ping(ctx, make([]byte, 126)); err != ErrControlTooLong {
+	if err := client.Ping(ctx, make([]byte, 126)); !errors.Is(err, ErrControlTooLong) || !strings.Contains(err.Error(), "126 bytes") {
 		t.Fatal(err)
 	}
-	if err := client.Pong(ctx, make([]byte, 126)); err != ErrControlTooLong {
+	if err := client.Pong(ctx, make([]byte, 126)); !errors.Is(err, ErrControlTooLong) || !strings.Contains(err.Error(), "126 bytes") {
 		t.Fatal(err)
 	}
 	w, _ := client.NextWriter(ctx, Text)
@@ -1221,6 +1227,65 @@ func TestReadAllocSuppliesTheBuffersReadMessageGrowsInto(t *testing.T) {
 			}
 			if calls < tc.calls || &p[:1][0] != &last[:1][0] {
 				t.Errorf("%d ReadAlloc calls, payload in the last one's buffer: %v", calls, &p[:1][0] == &last[:1][0])
+			}
+		})
+	}
+}
+
+// TestReadAllocCallsGrowLogarithmicallyWithFragments: a message of many small fragments, over
+// loopback TCP, is reassembled with O(log n) ReadAlloc calls of geometrically growing sizes
+// (not one call, and a copy of everything so far, per fragment), and with MaxMessageSize set
+// no buffer is asked for beyond it.
+func TestReadAllocCallsGrowLogarithmicallyWithFragments(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		size, fr  int
+		maxSize   int64
+		maxCalls  int
+		maxBuffer int // no ReadAlloc call asks for more
+	}{
+		{"4 MiB in 64 B fragments", 4 << 20, 64, 0, 25, 8 << 20},
+		{"5 MB in 64 B fragments, MaxMessageSize 5 MB", 5_000_000, 64, 5_000_000, 25, 5_000_000},
+		{"1 MiB in 1 B fragments", 1 << 20, 1, -1, 25, 2 << 20},
+		{"100 KB in 1000 B fragments", 100_000, 1000, 0, 12, 200_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cn, sn := tcpPair(t)
+			msg := payloadOf(tc.size, false, 7)
+			var wire []byte
+			for off := 0; off < len(msg); off += tc.fr {
+				op := frame.OpContinuation
+				if off == 0 {
+					op = frame.OpBinary
+				}
+				wire = append(wire, rawFrame(off+tc.fr >= len(msg), 0, op, false, msg[off:min(off+tc.fr, len(msg))])...)
+			}
+			sent := make(chan error, 1)
+			go func() { _, err := sn.Write(wire); sent <- err }()
+			calls, total, largest := 0, 0, 0
+			alloc := func(n int) []byte {
+				calls++
+				total += n
+				largest = max(largest, n)
+				return make([]byte, 0, n)
+			}
+			c := New(cn, nil, &Config{Role: frame.RoleClient, ReadAlloc: alloc, MaxMessageSize: tc.maxSize})
+			_, p, err := c.ReadMessage(context.Background(), nil)
+			if err != nil || !bytes.Equal(p, msg) {
+				t.Fatalf("read %d bytes, %v; want %d bytes", len(p), err, len(msg))
+			}
+			if err := waitErr(t, sent, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d fragments: %d ReadAlloc calls, %d bytes asked for in all, largest %d", (len(msg)+tc.fr-1)/tc.fr, calls, total, largest)
+			if calls > tc.maxCalls {
+				t.Errorf("%d ReadAlloc calls for one message, want at most %d (O(log n))", calls, tc.maxCalls)
+			}
+			if total > 4*len(msg) {
+				t.Errorf("%d bytes asked for in all, want at most 4x the message's %d", total, len(msg))
+			}
+			if largest > tc.maxBuffer {
+				t.Errorf("largest ReadAlloc %d, want at most %d", largest, tc.maxBuffer)
 			}
 		})
 	}

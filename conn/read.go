@@ -12,9 +12,12 @@ import (
 // buf[:0] (grown only when its capacity does not suffice, so a buffer reused across calls makes
 // ReadMessage allocate nothing in steady state). A buffer too small is grown once to hold the
 // rest of the frame when that is at most 1 MiB (one allocation for most messages), and by
-// doubling beyond, so that a peer announcing a large frame gets memory only as it sends. Control frames that arrive before or between
-// the message's fragments are handled on the way (§5.5): pings answered, pongs reported to
-// Config.OnPong, and a close frame answered and reported as a *CloseError.
+// doubling beyond, so that a peer announcing a large frame gets memory only as it sends.
+// Every growth at least doubles the capacity (up to MaxMessageSize), so a message sent in
+// many small fragments is reassembled in linear time: 4 MiB in 64-byte fragments costs 17
+// allocations at most, not 65,536. Control frames that arrive before or between the message's
+// fragments are handled on the way (§5.5): pings answered, pongs reported to Config.OnPong,
+// and a close frame answered and reported as a *CloseError.
 //
 // If ctx is cancelled or a read deadline passes, ReadMessage returns ctx.Err() (or the
 // deadline error) and keeps what it had received of the message; the next ReadMessage continues

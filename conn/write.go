@@ -22,7 +22,7 @@ import (
 // WriteMessage allocates nothing (with a context that cannot be cancelled).
 func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
 	if typ != Text && typ != Binary {
-		return ErrMessageType
+		return messageTypeError(typ)
 	}
 	// With no message being written (the message lock free), the frame lock alone keeps this
 	// one-frame message whole: a message writer (NextWriter) takes the frame lock for each of
@@ -46,7 +46,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 // being streamed. Errors are as for WriteMessage.
 func (c *Conn) Ping(ctx context.Context, p []byte) error {
 	if len(p) > frame.MaxControlPayload {
-		return ErrControlTooLong
+		return controlTooLongError(len(p))
 	}
 	return c.writeFrame(ctx, true, frame.OpPing, p)
 }
@@ -55,7 +55,7 @@ func (c *Conn) Ping(ctx context.Context, p []byte) error {
 // heartbeat. Pings are answered automatically; there is no need to call Pong for them.
 func (c *Conn) Pong(ctx context.Context, p []byte) error {
 	if len(p) > frame.MaxControlPayload {
-		return ErrControlTooLong
+		return controlTooLongError(len(p))
 	}
 	return c.writeFrame(ctx, true, frame.OpPong, p)
 }
@@ -128,7 +128,7 @@ func (c *Conn) writeError(ctx context.Context, err error) error {
 // ErrMessageAbandoned. NextWriter allocates the small writer.
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != Text && typ != Binary {
-		return nil, ErrMessageType
+		return nil, messageTypeError(typ)
 	}
 	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return nil, err
@@ -327,4 +327,14 @@ func (c *Conn) unlockFrame(ctx context.Context) {
 		c.frameLock.unlock()
 		return
 	}
+}
+
+// messageTypeError is ErrMessageType naming the type given.
+func messageTypeError(typ MessageType) error {
+	return fmt.Errorf("%w, not %v (%d)", ErrMessageType, typ, uint8(typ))
+}
+
+// controlTooLongError is ErrControlTooLong naming the payload's length.
+func controlTooLongError(n int) error {
+	return fmt.Errorf("%w: %d bytes", ErrControlTooLong, n)
 }

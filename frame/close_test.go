@@ -120,21 +120,22 @@ func TestAppendCloseRejectsUnsendableArguments(t *testing.T) {
 		code   CloseCode
 		reason string
 		want   error
+		msg    string // the error's text
 	}{
-		{"code 0", 0, "", ErrCloseCodeNotSendable},
-		{"code 999", 999, "", ErrCloseCodeNotSendable},
-		{"code 1004", 1004, "", ErrCloseCodeNotSendable},
-		{"code 1006", CloseAbnormal, "", ErrCloseCodeNotSendable},
-		{"code 1015", CloseTLSHandshake, "", ErrCloseCodeNotSendable},
-		{"code 1016", 1016, "", ErrCloseCodeNotSendable},
-		{"code 2999", 2999, "", ErrCloseCodeNotSendable},
-		{"code 5000", 5000, "", ErrCloseCodeNotSendable},
-		{"reason without code", CloseNoStatus, "why", ErrCloseReasonWithoutCode},
-		{"124-byte reason", CloseNormal, strings.Repeat("r", 124), ErrCloseReasonTooLong},
-		{"123 bytes as 41 three-byte runes plus one", CloseNormal, strings.Repeat("€", 41) + "x", ErrCloseReasonTooLong},
-		{"reason with 0xFF", CloseNormal, "a\xffb", ErrCloseReasonNotUTF8},
-		{"reason cut mid code point", CloseNormal, "\xe2\x82", ErrCloseReasonNotUTF8},
-		{"reason with surrogate", CloseNormal, "\xed\xa0\x80", ErrCloseReasonNotUTF8},
+		{"code 0", 0, "", ErrCloseCodeNotSendable, "frame: close code 0 may not be sent"},
+		{"code 999", 999, "", ErrCloseCodeNotSendable, "frame: close code 999 may not be sent"},
+		{"code 1004", 1004, "", ErrCloseCodeNotSendable, "frame: close code 1004 may not be sent"},
+		{"code 1006", CloseAbnormal, "", ErrCloseCodeNotSendable, "frame: close code 1006 may not be sent"},
+		{"code 1015", CloseTLSHandshake, "", ErrCloseCodeNotSendable, "frame: close code 1015 may not be sent"},
+		{"code 1016", 1016, "", ErrCloseCodeNotSendable, "frame: close code 1016 may not be sent"},
+		{"code 2999", 2999, "", ErrCloseCodeNotSendable, "frame: close code 2999 may not be sent"},
+		{"code 5000", 5000, "", ErrCloseCodeNotSendable, "frame: close code 5000 may not be sent"},
+		{"reason without code", CloseNoStatus, "why", ErrCloseReasonWithoutCode, "frame: close reason of 3 bytes without a close code"},
+		{"124-byte reason", CloseNormal, strings.Repeat("r", 124), ErrCloseReasonTooLong, "frame: close reason of 124 bytes is over 123"},
+		{"123 bytes as 41 three-byte runes plus one", CloseNormal, strings.Repeat("€", 41) + "x", ErrCloseReasonTooLong, "frame: close reason of 124 bytes is over 123"},
+		{"reason with 0xFF", CloseNormal, "a\xffb", ErrCloseReasonNotUTF8, "frame: close reason is not valid UTF-8 at byte 1"},
+		{"reason cut mid code point", CloseNormal, "\xe2\x82", ErrCloseReasonNotUTF8, "frame: close reason is not valid UTF-8 at byte 0"},
+		{"reason with surrogate", CloseNormal, "ok\xed\xa0\x80", ErrCloseReasonNotUTF8, "frame: close reason is not valid UTF-8 at byte 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +143,9 @@ func TestAppendCloseRejectsUnsendableArguments(t *testing.T) {
 			got, err := AppendClose(dst, tc.code, tc.reason)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), tc.msg) {
+				t.Fatalf("err %q, want it to start with %q", err, tc.msg)
 			}
 			var pe *ProtocolError
 			if errors.As(err, &pe) {

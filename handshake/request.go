@@ -113,6 +113,14 @@ func (r *Request) check(key string) error {
 	if !validKey(key) {
 		return ErrBadKey
 	}
+	return r.Check()
+}
+
+// Check reports what Append would refuse in r, without a key: a client calls it before it
+// opens any connection, so that a request that cannot be sent fails before any I/O. Errors
+// are those of Append (a *[HeaderError] names the header but never shows its value, which
+// may be a credential). Check allocates nothing when r is valid.
+func (r *Request) Check() error {
 	if r.Host == "" {
 		return &HeaderError{Name: "Host", Reason: "empty"}
 	}
