@@ -33,6 +33,11 @@ func parseURL(raw string) (*url.URL, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		// url.EscapeError quotes the bad escape, which may be part of a password.
+		var ee url.EscapeError
+		if errors.As(err, &ee) {
+			err = errors.New("invalid percent-escape")
+		}
 		return nil, newAsync(CodeURLError, fmt.Errorf("cannot parse URL: %w", err))
 	}
 	switch strings.ToLower(u.Scheme) {

@@ -55,6 +55,17 @@ func TestURLErrorsNeverShowCredentials(t *testing.T) {
 			t.Fatalf("error shows the password: %v", err)
 		}
 	}
+	// A bad percent-escape inside the password: url.EscapeError quotes the escape, which is
+	// part of the secret, so the error must not show it.
+	for _, u := range []string{"ws://user:s3%zzcr3t@host/", "wss://us%e%r:pw@host/"} {
+		_, err := parseURL(u)
+		if err == nil {
+			t.Fatalf("%q accepted", u)
+		}
+		if strings.Contains(err.Error(), "%zz") || strings.Contains(err.Error(), "%e%") {
+			t.Fatalf("error quotes the escape of the user information: %v", err)
+		}
+	}
 }
 
 func TestParseURLAcceptsWsAndWss(t *testing.T) {

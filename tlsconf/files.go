@@ -145,6 +145,15 @@ func readFile(ctx context.Context, path, what string, limit int64) ([]byte, erro
 	return readOpened(ctx, f, st, path, what, limit)
 }
 
+// ReadFile reads the regular file at path under the rules of the CA, certificate and key
+// files, for other secrets a program keeps beside them (a key's password file, say):
+// symbolic links are followed, the open never blocks, a FIFO, device, socket or directory is
+// ErrNotRegular, a file over MaxFileSize bytes is ErrFileTooLarge, and a missing one an error
+// wrapping fs.ErrNotExist. It returns when ctx ends.
+func ReadFile(ctx context.Context, path string) ([]byte, error) {
+	return readFile(ctx, path, "file", MaxFileSize)
+}
+
 // readOpened is readFile after the open and the stat.
 func readOpened(ctx context.Context, f io.Reader, st fs.FileInfo, path, what string, limit int64) ([]byte, error) {
 	if !st.Mode().IsRegular() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/tlsconf"
 )
 
 // usage is the text of wscat -h. Every flag defined in parseArgs is listed here (a test checks).
@@ -278,7 +280,8 @@ func parseProxy(p, exclude string) (client.ProxyConfiguration, error) {
 
 // readPassword returns the first line of a password file, without its line ending.
 func readPassword(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	// Read as the key itself is: a FIFO or a device never blocks or fills memory here.
+	b, err := tlsconf.ReadFile(context.Background(), path)
 	if err != nil {
 		return "", usagef("--key-password-file: %v", unwrapPath(err))
 	}
