@@ -23,8 +23,16 @@
 // (the first WebSocket frames) stay in the caller's bufio.Reader, to be handed to the
 // connection.
 //
-// The package imports only the standard library: nothing from this module (it sits beside the
-// frame layer, not on it) and no other WebSocket or HTTP parsing library (no net/textproto, no
-// http.ReadResponse). Errors are sentinel values and types usable with errors.Is and errors.As;
+// permessage-deflate (RFC 7692) is negotiated only when asked for: [Request.Deflate] makes the
+// client offer it and check the answer by RFC 7692 §7.1 ([Response.Deflate] holds the agreed
+// parameters, [ErrBadDeflateResponse] an invalid answer, on which the client must fail the
+// connection); [Upgrader.Deflate] makes the server accept the first acceptable offer
+// ([ServerRequest.Deflate]). Both are nil by default, and the behaviour is then the one above:
+// extensions are opaque, checked by name, and the server accepts none. The connection layer
+// does not compress yet.
+//
+// The package imports the standard library and, from this module, only package deflate (for
+// the extension's parameters; it sits beside the frame layer, not on it); no other WebSocket
+// or HTTP parsing library (no net/textproto, no http.ReadResponse). Errors are sentinel values and types usable with errors.Is and errors.As;
 // their messages start with "websocket: handshake: ".
 package handshake

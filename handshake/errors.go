@@ -31,6 +31,12 @@ var (
 	// ErrUnofferedExtension means the server accepted an extension the client did not offer
 	// (§4.1 item 5).
 	ErrUnofferedExtension = errors.New("websocket: handshake: server accepted an extension the client did not offer")
+	// ErrBadDeflateResponse means the server answered our permessage-deflate offer
+	// (Request.Deflate) with an element that RFC 7692 §7.1 does not allow: an unknown or
+	// duplicate parameter, a bad value, a window-bits parameter we did not offer or larger
+	// than offered, no server_no_context_takeover when we asked for it, or more than one
+	// element. The error also wraps the deflate package's error naming the parameter.
+	ErrBadDeflateResponse = errors.New("websocket: handshake: invalid permessage-deflate response")
 	// ErrBadKey means a Sec-WebSocket-Key is not the base64 encoding of 16 bytes (§4.1, §4.2.1).
 	ErrBadKey = errors.New("websocket: handshake: Sec-WebSocket-Key is not base64 of 16 bytes")
 	// ErrBadVersion means the client did not ask for Sec-WebSocket-Version 13 (§4.2.1 item 6).

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+
+	"github.com/netkit/websocket/deflate"
 )
 
 // Request describes a client's opening handshake (RFC 6455 §4.1). The zero value with Host set
@@ -15,10 +17,19 @@ type Request struct {
 	// Protocols are the subprotocols to offer, most preferred first; each must be an HTTP
 	// token and unique (§4.1 item 10).
 	Protocols []string
-	// Extensions are the extensions to offer (§9.1), e.g.
-	// "permessage-deflate; client_max_window_bits", in order of preference.
+	// Extensions are the extensions to offer (§9.1), e.g. "x-foo; a=1", in order of
+	// preference. The server's answer to them is checked by name only; to negotiate
+	// permessage-deflate with its parameters checked, use Deflate instead.
 	Extensions []string
-	Origin     string // Origin header, sent when not ""
+	// Deflate, when not nil, offers permessage-deflate (RFC 7692) with these options, first
+	// among the extensions, and makes ReadResponse check the server's answer by RFC 7692
+	// §7.1 and report the agreed parameters in [Response.Deflate]. Nil offers nothing (and
+	// Extensions may then name permessage-deflate as an opaque extension, as before).
+	//
+	// The connection layer does not compress yet: set this only when your own code handles
+	// frames with RSV1 set (RFC 7692 §6).
+	Deflate *deflate.ClientOptions
+	Origin  string // Origin header, sent when not ""
 	// Header holds extra headers. Names must be tokens, values must not contain CR, LF, NUL
 	// or other control characters, and the names the handshake writes itself are refused
 	// (see Request.Append).
@@ -59,8 +70,9 @@ var ownedByServer = []string{
 // Append refuses, with a *[HeaderError], extra header names that are not tokens, values with
 // CR, LF, NUL or another control character, names the handshake owns (Host, Upgrade,
 // Connection, Sec-WebSocket-Key, -Version, -Accept, -Protocol, -Extensions, Content-Length,
-// Transfer-Encoding; Origin when r.Origin is set), subprotocols that are not unique tokens and
-// malformed extension offers. A Host or Path that cannot be sent is a *HeaderError or
+// Transfer-Encoding; Origin when r.Origin is set), subprotocols that are not unique tokens,
+// malformed extension offers, and a Deflate with window bits outside 8..15 or together with an
+// Extensions entry naming permessage-deflate. A Host or Path that cannot be sent is a *HeaderError or
 // [ErrInvalidRequest]. On error dst is returned unchanged.
 //
 // Allocation: none when dst has room and Header has at most 16 names; one more (for sorting
@@ -90,13 +102,20 @@ func (r *Request) Append(dst []byte, key string) ([]byte, error) {
 		}
 		dst = append(dst, "\r\n"...)
 	}
-	if len(r.Extensions) > 0 {
+	if len(r.Extensions) > 0 || r.Deflate != nil {
 		dst = append(dst, "Sec-WebSocket-Extensions: "...)
-		for i, e := range r.Extensions {
-			if i > 0 {
+		sep := false
+		if r.Deflate != nil {
+			offer, _ := r.Deflate.Offer() // checked by r.check
+			dst = offer.Append(dst)
+			sep = true
+		}
+		for _, e := range r.Extensions {
+			if sep {
 				dst = append(dst, ", "...)
 			}
 			dst = append(dst, trimOWS(e)...)
+			sep = true
 		}
 		dst = append(dst, "\r\n"...)
 	}
@@ -165,15 +184,25 @@ func (r *Request) Check() error {
 			if el, rest = cutElement(rest); el == "" {
 				continue
 			}
-			if _, ok := extensionName(el); !ok {
+			name, ok := extensionName(el)
+			if !ok {
 				n = -1
 				break
+			}
+			if r.Deflate != nil && equalFold(name, deflate.ExtensionName) {
+				return &HeaderError{Name: "Sec-WebSocket-Extensions", Reason: "extension offer " + strconv.Itoa(i+1) +
+					" names permessage-deflate, which Request.Deflate offers already"}
 			}
 			n++
 		}
 		if n <= 0 {
 			return &HeaderError{Name: "Sec-WebSocket-Extensions", Reason: "extension offer " + strconv.Itoa(i+1) +
 				" is not token *( \";\" param )"}
+		}
+	}
+	if r.Deflate != nil {
+		if _, err := r.Deflate.Offer(); err != nil {
+			return fmt.Errorf("%w: Deflate: %w", ErrInvalidRequest, err)
 		}
 	}
 	if r.Origin != "" {

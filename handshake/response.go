@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/netkit/websocket/deflate"
 )
 
 // Response is a server's successful opening handshake response (RFC 6455 §4.2.2), as
@@ -21,6 +23,9 @@ type Response struct {
 	// Extensions are the elements of the server's Sec-WebSocket-Extensions, each naming an
 	// extension the client offered, with the server's parameters, in the server's order.
 	Extensions []string
+	// Deflate holds the agreed permessage-deflate parameters (see [deflate.Accept]) when the
+	// request offered it through Request.Deflate and the server accepted; nil otherwise.
+	Deflate *deflate.Parameters
 }
 
 // ReadResponse reads the server's handshake response from br and validates it against the
@@ -33,7 +38,10 @@ type Response struct {
 //     both case-insensitively, else [ErrNoUpgrade] or [ErrNoConnection];
 //   - exactly one Sec-WebSocket-Accept equal to AcceptKey(key), else [ErrBadAccept];
 //   - at most one subprotocol, one that req offered, else [ErrUnofferedSubprotocol];
-//   - only extensions that req offered (compared by name), else [ErrUnofferedExtension].
+//   - only extensions that req offered (compared by name), else [ErrUnofferedExtension];
+//   - when req.Deflate is set, at most one permessage-deflate element, valid for our offer
+//     by RFC 7692 §7.1 ([deflate.Accept]), else [ErrBadDeflateResponse] (RFC 7692 §7.1: the
+//     client must fail the connection); the agreed parameters go to Response.Deflate.
 //
 // Syntax errors are [ErrMalformedResponse]; going over lim is [ErrHeaderTooLarge]; reader
 // errors are wrapped (io.EOF when the connection closed before the first byte,
@@ -91,7 +99,7 @@ func ReadResponse(br *bufio.Reader, req *Request, key string, lim *Limits) (*Res
 	if major != 1 || minor < 1 {
 		return resp, fmt.Errorf("%w: 101 response over HTTP/%d.%d", ErrMalformedResponse, major, minor)
 	}
-	return resp, resp.validate(req, key)
+	return resp, resp.validate(req, key, &st.deflate)
 }
 
 // MaxInterimResponses is how many interim 1xx responses (other than 101) ReadResponse skips
@@ -100,8 +108,9 @@ const MaxInterimResponses = 8
 
 // responseStore is a Response with room for the values of its header map.
 type responseStore struct {
-	resp Response
-	vals [8]string
+	resp    Response
+	vals    [8]string
+	deflate deflate.Parameters
 }
 
 // parseStatusLine parses "HTTP/1.1 101 Switching Protocols" (RFC 7230 §3.1.2). The reason
@@ -119,7 +128,7 @@ func parseStatusLine(line string) (major, minor, code int, reason string, err er
 	return major, minor, code, reason, nil
 }
 
-func (resp *Response) validate(req *Request, key string) error {
+func (resp *Response) validate(req *Request, key string, agreed *deflate.Parameters) error {
 	h := resp.Header
 	if !hasToken(h["Upgrade"], "websocket") {
 		return ErrNoUpgrade
@@ -136,8 +145,9 @@ func (resp *Response) validate(req *Request, key string) error {
 		return ErrBadAccept
 	}
 	var offeredProtocols, offeredExtensions []string
+	var deflateOpts *deflate.ClientOptions
 	if req != nil {
-		offeredProtocols, offeredExtensions = req.Protocols, req.Extensions
+		offeredProtocols, offeredExtensions, deflateOpts = req.Protocols, req.Extensions, req.Deflate
 	}
 	switch ps := h["Sec-Websocket-Protocol"]; {
 	case len(ps) > 1:
@@ -163,7 +173,19 @@ func (resp *Response) validate(req *Request, key string) error {
 			if !ok {
 				return fmt.Errorf("%w: bad Sec-WebSocket-Extensions element", ErrMalformedResponse)
 			}
-			if !offered(offeredExtensions, name) {
+			if deflateOpts != nil && equalFold(name, deflate.ExtensionName) {
+				if resp.Deflate != nil {
+					return fmt.Errorf("%w: more than one permessage-deflate element", ErrBadDeflateResponse)
+				}
+				offer, err := deflateOpts.Offer()
+				if err == nil {
+					*agreed, err = deflate.Accept(offer, e)
+				}
+				if err != nil {
+					return fmt.Errorf("%w: %w", ErrBadDeflateResponse, err)
+				}
+				resp.Deflate = agreed
+			} else if !offered(offeredExtensions, name) {
 				return fmt.Errorf("%w: %s", ErrUnofferedExtension, quoteShort(name))
 			}
 			resp.Extensions = append(resp.Extensions, e)

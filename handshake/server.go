@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+
+	"github.com/netkit/websocket/deflate"
 )
 
 // ServerRequest is a client's opening handshake as read by [ReadRequest] (RFC 6455 §4.2.1).
@@ -27,6 +29,10 @@ type ServerRequest struct {
 	Extensions []string
 	Header     http.Header // all request headers, canonical keys, repeated values kept
 	Fields     []Field     // the same headers in wire order with their original case
+	// Deflate holds the agreed permessage-deflate parameters when [Upgrader.Upgrade]
+	// accepted the extension (Upgrader.Deflate set and an acceptable offer); nil otherwise.
+	// ReadRequest never sets it.
+	Deflate *deflate.Parameters
 }
 
 // ReadRequest reads a client's opening handshake from br and validates it (RFC 6455 §4.2.1):
@@ -174,12 +180,22 @@ type Upgrader struct {
 	Header http.Header
 	// Limits bound the request header; zero fields mean the defaults.
 	Limits Limits
+	// Deflate, when not nil, accepts permessage-deflate (RFC 7692): the first acceptable
+	// offer is answered as [deflate.ServerOptions.Negotiate] says, and the agreed
+	// parameters are reported in ServerRequest.Deflate. Nil accepts no extension, as before.
+	// Options with window bits outside 0 and 8..15 fail every Upgrade after a 500 response,
+	// like an invalid Header.
+	//
+	// The connection layer does not compress yet: set this only when your own code handles
+	// frames with RSV1 set (RFC 7692 §6).
+	Deflate *deflate.ServerOptions
 }
 
 // Upgrade reads the client's handshake from br and answers on w. On success it writes the 101
-// response (with the selected subprotocol) and returns the request and the subprotocol ("" for
-// none); the connection then speaks WebSocket, and any bytes the client sent after its request
-// are still in br.
+// response (with the selected subprotocol, and the permessage-deflate response when Deflate
+// accepted an offer) and returns the request and the subprotocol ("" for none); the
+// connection then speaks WebSocket, and any bytes the client sent after its request are still
+// in br.
 //
 // When the request must be refused Upgrade writes the response of the *[RejectError] (400,
 // 403 for a refused origin, 405, 426 with "Sec-WebSocket-Version: 13", 431) with a short
@@ -192,6 +208,12 @@ func (u *Upgrader) Upgrade(br *bufio.Reader, w io.Writer) (*ServerRequest, strin
 	if err := checkHeader(u.Header, ownedByServer); err != nil {
 		_ = WriteReject(w, http.StatusInternalServerError, "server misconfigured", nil)
 		return nil, "", err
+	}
+	if u.Deflate != nil {
+		if err := u.Deflate.Check(); err != nil {
+			_ = WriteReject(w, http.StatusInternalServerError, "server misconfigured", nil)
+			return nil, "", fmt.Errorf(errPrefix+"Upgrader.Deflate: %w", err)
+		}
 	}
 	req, err := ReadRequest(br, &u.Limits)
 	if err == nil && !u.originOK(req) {
@@ -208,7 +230,13 @@ func (u *Upgrader) Upgrade(br *bufio.Reader, w io.Writer) (*ServerRequest, strin
 	}
 	protocol := selectProtocol(req.Protocols, u.Protocols)
 	bp := writePool.Get().(*[]byte)
-	b := AppendResponse((*bp)[:0], req.Key, protocol, u.Header)
+	b := (*bp)[:0]
+	if u.Deflate != nil {
+		if agreed, ok := u.Deflate.Negotiate(req.Extensions); ok {
+			req.Deflate = &agreed
+		}
+	}
+	b = appendResponse(b, req.Key, protocol, req.Deflate, u.Header)
 	_, err = w.Write(b)
 	putWriteBuf(bp, b)
 	if err != nil {
@@ -282,12 +310,31 @@ func putWriteBuf(bp *[]byte, b []byte) {
 //
 // Allocation: none when dst has room and extra has at most 16 names.
 func AppendResponse(dst []byte, key, protocol string, extra http.Header) []byte {
+	return appendResponse(dst, key, protocol, nil, extra)
+}
+
+// AppendResponseDeflate is AppendResponse with a permessage-deflate response: when agreed
+// is not nil, "Sec-WebSocket-Extensions: " and agreed's element follow the protocol line.
+// Pass the parameters returned by [deflate.ServerOptions.Negotiate] for the request's
+// Extensions; window bits outside 8..15 are not written (see [deflate.Parameters.Validate]).
+//
+// Allocation: none when dst has room and extra has at most 16 names.
+func AppendResponseDeflate(dst []byte, key, protocol string, agreed *deflate.Parameters, extra http.Header) []byte {
+	return appendResponse(dst, key, protocol, agreed, extra)
+}
+
+func appendResponse(dst []byte, key, protocol string, agreed *deflate.Parameters, extra http.Header) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	dst = appendAccept(dst, key)
 	dst = append(dst, "\r\n"...)
 	if isToken(protocol) {
 		dst = append(dst, "Sec-WebSocket-Protocol: "...)
 		dst = append(dst, protocol...)
+		dst = append(dst, "\r\n"...)
+	}
+	if agreed != nil {
+		dst = append(dst, "Sec-WebSocket-Extensions: "...)
+		dst = agreed.Append(dst)
 		dst = append(dst, "\r\n"...)
 	}
 	dst = appendCleanHeader(dst, extra)
