@@ -2,8 +2,8 @@
 // their negotiation (§5, §7.1), and message compression and decompression with context
 // takeover and window sizes of 2^8 to 2^15 bytes (§7.2).
 //
-// Negotiation: [Parse] reads one element of a Sec-WebSocket-Extensions header and
-// [Parameters.String] writes one. A client builds its offer with [ClientOptions.Offer] and
+// Negotiation: [Elements] splits Sec-WebSocket-Extensions header values into elements, [Parse]
+// reads one element and [Parameters.String] writes one. A client builds its offer with [ClientOptions.Offer] and
 // checks the server's answer with [Accept]; a server picks an offer with
 // [ServerOptions.Negotiate]. The result, the agreed [Parameters], says for each direction
 // whether context is taken over and how large the window is.

@@ -115,3 +115,26 @@ func FuzzDecompressVsStdlib(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParse feeds arbitrary header values to Elements and Parse: no panic, errors are
+// ErrNotDeflate or a *ParamError, and every element that parses writes back (String) to text that parses to the same parameters.
+func FuzzParse(f *testing.F) {
+	f.Add(`permessage-deflate; client_max_window_bits, permessage-deflate; server_max_window_bits="10"; server_no_context_takeover`)
+	f.Add(`x-foo; a="b,c", permessage-deflate;;`)
+	f.Fuzz(func(t *testing.T, header string) {
+		for _, e := range Elements([]string{header}) {
+			p, err := Parse(e)
+			if err != nil {
+				var pe *ParamError
+				if err == ErrNotDeflate || errors.As(err, &pe) && pe.Err != nil {
+					continue
+				}
+				t.Fatalf("Parse(%q): unexpected error type %v", e, err)
+			}
+			q, err := Parse(p.String())
+			if err != nil || q != p {
+				t.Fatalf("Parse(%q) = %+v; Parse(%q) = %+v, %v", e, p, p.String(), q, err)
+			}
+		}
+	})
+}

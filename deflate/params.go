@@ -335,3 +335,34 @@ func trimOWS(s string) string {
 	}
 	return s[i:j]
 }
+
+// Elements splits Sec-WebSocket-Extensions header values into their elements (RFC 6455 §9.1,
+// the list syntax of RFC 7230 §7): commas inside quoted strings do not split, surrounding
+// whitespace is trimmed and empty elements are dropped. It is for servers that read the header
+// themselves (net/http: r.Header.Values("Sec-WebSocket-Extensions")) before
+// [ServerOptions.Negotiate]; package handshake does this already.
+func Elements(values []string) []string {
+	var out []string
+	for _, v := range values {
+		start, inQuote := 0, false
+		for i := 0; i <= len(v); i++ {
+			if i < len(v) {
+				switch c := v[i]; {
+				case inQuote && c == '\\':
+					i++
+					continue
+				case c == '"':
+					inQuote = !inQuote
+					continue
+				case c != ',' || inQuote:
+					continue
+				}
+			}
+			if e := trimOWS(v[start:min(i, len(v))]); e != "" {
+				out = append(out, e)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -102,3 +102,22 @@ func TestValidateRejectsBitsStringCannotWrite(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestElementsSplitsOutsideQuotes(t *testing.T) {
+	got := Elements([]string{`permessage-deflate; client_max_window_bits, x-foo; a="b,c" ,, `, ` permessage-deflate;server_max_window_bits="1\"0"`, ""})
+	want := []string{"permessage-deflate; client_max_window_bits", `x-foo; a="b,c"`, `permessage-deflate;server_max_window_bits="1\"0"`}
+	if len(got) != len(want) {
+		t.Fatalf("Elements = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Elements = %q, want %q", got, want)
+		}
+	}
+	// The quoted value with an escaped quote is not a token: that offer is declined, and
+	// Negotiate takes the next one.
+	opts := ServerOptions{}
+	if p, ok := opts.Negotiate(append(got[2:], got[:2]...)); !ok || p.String() != "permessage-deflate" {
+		t.Errorf("Negotiate = %q, %v", p, ok)
+	}
+}
