@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -164,5 +166,149 @@ func TestDeflateWithRealPeers(t *testing.T) {
 			}
 			_ = ws.WriteFrame(nc, ws.MaskFrameInPlace(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))))
 		})
+	}
+}
+
+// TestDeflateServerWithRealClients: Node's ws and Python's websockets, as clients offering
+// permessage-deflate, negotiate with our handshake.Upgrader (Deflate set) and accept its
+// answer; each message they send compressed is inflated by package deflate and echoed
+// compressed by it, and they compare the echo (zlib inflating our output).
+func TestDeflateServerWithRealClients(t *testing.T) {
+	tests := []struct {
+		name   string
+		node   map[string]any // ws client perMessageDeflate options
+		python map[string]any // ClientPerMessageDeflateFactory options
+		server deflate.ServerOptions
+		want   deflate.Parameters
+	}{
+		{"their defaults, ours", map[string]any{}, map[string]any{}, deflate.ServerOptions{}, deflate.Parameters{}},
+		{"they ask for no takeover both ways",
+			map[string]any{"serverNoContextTakeover": true, "clientNoContextTakeover": true},
+			map[string]any{"server_no_context_takeover": true, "client_no_context_takeover": true},
+			deflate.ServerOptions{}, deflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+		{"they ask for small server windows",
+			map[string]any{"serverMaxWindowBits": 9}, map[string]any{"server_max_window_bits": 9},
+			deflate.ServerOptions{}, deflate.Parameters{ServerMaxWindowBits: 9}},
+		{"we limit both windows",
+			map[string]any{}, map[string]any{},
+			deflate.ServerOptions{ServerMaxWindowBits: 10, ClientMaxWindowBits: 11},
+			deflate.Parameters{ServerMaxWindowBits: 10, ClientMaxWindowBits: 11}},
+		{"we refuse takeover both ways",
+			map[string]any{}, map[string]any{},
+			deflate.ServerOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true},
+			deflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+	}
+	for _, tt := range tests {
+		for _, who := range []string{"node", "python"} {
+			t.Run(who+"/"+tt.name, func(t *testing.T) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ln.Close()
+				served := make(chan error, 1)
+				agreed := make(chan *deflate.Parameters, 1)
+				go func() {
+					nc, err := ln.Accept()
+					if err != nil {
+						served <- err
+						return
+					}
+					defer nc.Close()
+					_ = nc.SetDeadline(time.Now().Add(testTimeout))
+					served <- echoCompressed(nc, &tt.server, agreed)
+				}()
+				opts := tt.node
+				argv := []string{"node", "node/deflate_client.js"}
+				if who == "python" {
+					opts = tt.python
+					py := os.Getenv("INTEROP_PYTHON")
+					if py == "" {
+						py = "/usr/bin/python3"
+					}
+					argv = []string{py, "python/deflate_client.py"}
+				}
+				js, _ := json.Marshal(opts)
+				cmd := exec.Command(argv[0], append(argv[1:], "ws://"+ln.Addr().String()+"/", string(js), "../deflate/testdata/msg-1k.json")...)
+				cmd.WaitDelay = peerStopTimeout
+				var out, errOut bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errOut
+				done := make(chan error, 1)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				go func() { done <- cmd.Wait() }()
+				var runErr error
+				select {
+				case runErr = <-done:
+				case <-time.After(testTimeout):
+					_ = cmd.Process.Kill()
+					runErr = <-done
+				}
+				ln.Close()
+				serr := <-served
+				if runErr != nil {
+					t.Fatalf("%s client: %v\n%s%s\nserver: %v", who, runErr, out.String(), errOut.String(), serr)
+				}
+				if serr != nil {
+					t.Fatalf("server: %v", serr)
+				}
+				if got := <-agreed; got == nil || *got != tt.want {
+					t.Fatalf("server agreed %+v, want %+v; client saw %s", got, tt.want, out.String())
+				}
+				if !strings.Contains(out.String(), "EXTENSIONS permessage-deflate") {
+					t.Errorf("client output %q", out.String())
+				}
+			})
+		}
+	}
+}
+
+// echoCompressed upgrades nc with our Upgrader and echoes compressed text messages, each in
+// one frame, until the client's close frame, which it answers.
+func echoCompressed(nc net.Conn, opts *deflate.ServerOptions, agreed chan<- *deflate.Parameters) error {
+	br := bufio.NewReader(nc)
+	req, _, err := (&handshake.Upgrader{Deflate: opts}).Upgrade(br, nc)
+	agreed <- req.Deflate
+	if err != nil {
+		return err
+	}
+	if req.Deflate == nil {
+		return errors.New("no permessage-deflate agreed")
+	}
+	p := *req.Deflate
+	c, err := deflate.NewCompressor(p.ServerWindowBits(), p.ServerNoContextTakeover)
+	if err != nil {
+		return err
+	}
+	d, err := deflate.NewDecompressor(p.ClientWindowBits(), p.ClientNoContextTakeover)
+	if err != nil {
+		return err
+	}
+	for {
+		f, err := ws.ReadFrame(br)
+		if err != nil {
+			return err
+		}
+		f = ws.UnmaskFrameInPlace(f)
+		if f.Header.OpCode == ws.OpClose {
+			return ws.WriteFrame(nc, ws.NewCloseFrame(f.Payload))
+		}
+		if f.Header.OpCode != ws.OpText || !f.Header.Fin || !f.Header.Rsv1() {
+			return fmt.Errorf("frame %+v, want one compressed text frame", f.Header)
+		}
+		msg, err := d.AppendMessage(nil, f.Payload, 1<<20)
+		if err != nil {
+			return err
+		}
+		payload, err := c.AppendMessage(nil, msg)
+		if err != nil {
+			return err
+		}
+		reply := ws.NewTextFrame(payload)
+		reply.Header.Rsv = ws.Rsv(true, false, false)
+		if err := ws.WriteFrame(nc, reply); err != nil {
+			return err
+		}
 	}
 }

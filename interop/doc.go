@@ -22,9 +22,11 @@
 // deflate_test.go negotiates permessage-deflate (RFC 7692) with handshake.Request.Deflate
 // against node/deflate_server.js (ws with perMessageDeflate) and python/deflate_server.py
 // (websockets' ServerPerMessageDeflateFactory), one peer process per parameter set, and echoes
-// messages from 0 B to 1 MiB compressed both ways by package deflate and by the peer's zlib. The
-// engine does not compress yet, so those frames are written and read with gobwas/ws's frame
-// functions.
+// messages from 0 B to 1 MiB compressed both ways by package deflate and by the peer's zlib; and
+// the other way round, node/deflate_client.js and python/deflate_client.py offer it to our
+// handshake.Upgrader (Deflate set), check its answer, and compare the echoes that package
+// deflate compressed. The engine does not compress yet, so those frames are written and read
+// with gobwas/ws's frame functions.
 //
 // A peer that cannot be started fails the tests; it is never skipped. The package has no code
 // of its own and imports nothing.
