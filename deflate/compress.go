@@ -75,7 +75,8 @@ var ErrBusy = errors.New("websocket: deflate: a message is already in progress")
 // can already be sent (as frames of the message); the writer holds back only the last 4.
 // Flush ends a deflate block so that everything written so far reaches dst.
 //
-// The returned writer is valid until Close; it must not be used after.
+// The returned writer is valid until Close and must not be used after: it lives inside the
+// Compressor (no allocation per message), and the next NewWriter returns the same value.
 func (c *Compressor) NewWriter(dst io.Writer) (*MessageWriter, error) {
 	if c.busy {
 		return nil, ErrBusy

@@ -96,7 +96,9 @@ func NewDecompressor(windowBits int, noContextTakeover bool) (*Decompressor, err
 // called; it releases the pooled inflater. With context takeover, a message closed before its
 // end is inflated to the end by Close (within limit) so that the next message's dictionary is
 // right; after any error the dictionary is unusable and every later message of this
-// Decompressor fails with the same error.
+// Decompressor fails with the same error. The reader lives inside the Decompressor (no
+// allocation per message) and must not be used after Close: the next NewReader returns the
+// same value.
 func (d *Decompressor) NewReader(payload io.Reader, limit int64) (*MessageReader, error) {
 	if d.busy {
 		return nil, ErrBusy
