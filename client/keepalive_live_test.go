@@ -367,12 +367,12 @@ func TestFacadeKeepaliveCloseDoesNotWaitForPing(t *testing.T) {
 	url := silentServer(t)
 	ws := CreateWebSocket()
 	ev := newEventLog(ws)
-	if err := ws.Connect(url, &WebSocketRequestOptions{Proxy: NoProxy{}, PingInterval: 1, PongTimeout: 20}, nil); err != nil {
+	if err := ws.Connect(url, &WebSocketRequestOptions{Proxy: NoProxy{}, PingInterval: 4, PongTimeout: 20}, nil); err != nil {
 		t.Fatal(err)
 	}
 	ev.waitFor(t, "OPEN", 10*time.Second)
-	ws.Send(ArrayData(make([]byte, 64<<20)), nil)
-	time.Sleep(1500 * time.Millisecond) // the ping is due at 1 s, and stuck
+	ws.Send(ArrayData(make([]byte, 64<<20)), nil) // fills the socket buffers within the 4 s, even under -race
+	time.Sleep(4500 * time.Millisecond)           // the ping is due at 4 s, and stuck
 	start := time.Now()
 	ws.Close(nil, nil)
 	ev.waitFor(t, "CLOSE", closeWriteTimeout+5*time.Second)
