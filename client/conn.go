@@ -18,7 +18,7 @@ import (
 )
 
 // ErrPongTimeout is wrapped by the read errors of a connection that keepalive closed because
-// no frame arrived within PongTimeout of a ping.
+// nothing arrived, after a ping, while the reader waited PongTimeout on the network.
 var ErrPongTimeout = errors.New("websocket: pong timeout")
 
 // Platform keepalive defaults, used for the zero PingInterval and PongTimeout of DialOptions.
@@ -31,8 +31,9 @@ const (
 // has, with keepalive and the handshake response.
 //
 // Concurrency: one goroutine may read (ReadMessage, NextReader) while any number write; Close
-// and CloseNow may be called at any time. Keepalive sees the server's pongs only while some
-// goroutine reads.
+// and CloseNow may be called at any time. Keepalive (see the package documentation) counts
+// its pong timeout only while a read waits on the network: a Conn whose reader pauses is never
+// given up for it, and one that is never read never times out.
 //
 // Memory: an idle connection holds no read or write buffer (see conn.Conn) and keepalive is a
 // runtime timer, not a goroutine: a goroutine exists only while a ping is being sent.
