@@ -210,6 +210,55 @@ func TestFacadeKeepaliveSurvivesSlowFrame(t *testing.T) {
 	}
 }
 
+// TestKeepalivePongTimeoutCountsAnyBytes: 300 ms / 300 ms keepalive; the server stays
+// silent until the client's ping is out, never answers it, and then sends a 10-byte message
+// one byte every 100 ms. Those bytes are not a pong, but they are signs of life: the
+// connection survives the 1.3 s the message takes (it was killed 300 ms after the ping).
+func TestKeepalivePongTimeoutCountsAnyBytes(t *testing.T) {
+	srv := wstest.NewRaw(t, func(nc net.Conn) {
+		br := bufio.NewReader(nc)
+		req, err := handshake.ReadRequest(br, nil)
+		if err != nil {
+			return
+		}
+		nc.Write(handshake.AppendResponse(nil, req.Key, "", nil))
+		// The client's ping (6 bytes: header and mask key, no payload) is read, not answered.
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(br, make([]byte, 6)); err != nil {
+			t.Errorf("server: no ping: %v", err)
+			return
+		}
+		nc.SetReadDeadline(time.Time{})
+		swallowed := make(chan struct{})
+		go func() { defer close(swallowed); io.Copy(io.Discard, br) }()
+		defer func() { nc.Close(); <-swallowed }()
+		nc.Write([]byte{0x82, 10})
+		for i := range 10 {
+			time.Sleep(100 * time.Millisecond)
+			if _, err := nc.Write([]byte{byte('0' + i)}); err != nil {
+				return
+			}
+		}
+		nc.Write([]byte{0x88, 2, 0x03, 0xe8})
+		select {
+		case <-swallowed:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	c, _, err := Dial(context.Background(), srv.URL, &DialOptions{PingInterval: 300 * time.Millisecond, PongTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, p, err := c.ReadMessage(context.Background(), nil); err != nil || string(p) != "0123456789" {
+		t.Fatalf("ReadMessage: %q, %v; want the slow message", p, err)
+	}
+	var ce *conn.CloseError
+	if _, _, err := c.ReadMessage(context.Background(), nil); !errors.As(err, &ce) || !ce.Remote || ce.Code != frame.CloseNormal {
+		t.Errorf("after the message: %v, want the server's 1000", err)
+	}
+}
+
 // laterServer is our server role that answers pings and, after the first message, sends the
 // others one every gap; the client closes.
 func laterServer(t *testing.T, msgs []string, gap time.Duration) string {
