@@ -46,8 +46,9 @@ func pingServer(t *testing.T) (url string, pings <-chan time.Time) {
 	return srv.URL, ch
 }
 
-// checkCadence takes n pings from pings and checks the gaps between them: none early (under
-// 80% of interval), the median within interval ±20%, none over twice the interval.
+// checkCadence takes n pings from pings and checks the gaps between them: the median within
+// interval ±20%, and every gap within half and two and a half times the interval (the
+// server's reader, which records them, may be late for one on a loaded machine).
 func checkCadence(t *testing.T, pings <-chan time.Time, n int, interval time.Duration) {
 	t.Helper()
 	var at []time.Time
@@ -69,8 +70,8 @@ func checkCadence(t *testing.T, pings <-chan time.Time, n int, interval time.Dur
 	if med := sorted[len(sorted)/2]; med < interval*8/10 || med > interval*12/10 {
 		t.Errorf("median gap %v, want %v ±20%%", med, interval)
 	}
-	if sorted[0] < interval*8/10 || sorted[len(sorted)-1] > 2*interval {
-		t.Errorf("gaps from %v to %v, want none under %v nor over %v", sorted[0], sorted[len(sorted)-1], interval*8/10, 2*interval)
+	if sorted[0] < interval/2 || sorted[len(sorted)-1] > interval*5/2 {
+		t.Errorf("gaps from %v to %v, want none under %v nor over %v", sorted[0], sorted[len(sorted)-1], interval/2, interval*5/2)
 	}
 }
 
@@ -81,6 +82,7 @@ func TestKeepalivePingsEveryIntervalOfSilence(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	for _, timeout := range []time.Duration{200 * time.Millisecond, 300 * time.Millisecond, time.Second} {
 		t.Run(fmt.Sprintf("pongTimeout=%v", timeout), func(t *testing.T) {
+			t.Parallel()
 			url, pings := pingServer(t)
 			c, _, err := Dial(context.Background(), url, &DialOptions{PingInterval: interval, PongTimeout: timeout})
 			if err != nil {
@@ -91,7 +93,7 @@ func TestKeepalivePingsEveryIntervalOfSilence(t *testing.T) {
 				_, _, err := c.ReadMessage(context.Background(), nil)
 				read <- err
 			}()
-			checkCadence(t, pings, 7, interval)
+			checkCadence(t, pings, 9, interval)
 			if err := c.Close(frame.CloseNormal, ""); err != nil {
 				t.Errorf("Close: %v", err)
 			}
@@ -114,7 +116,7 @@ func TestFacadeKeepalivePingsEveryIntervalOfSilence(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.waitFor(t, "OPEN", 10*time.Second)
-	checkCadence(t, pings, 5, time.Second)
+	checkCadence(t, pings, 6, time.Second)
 	ws.Close(nil, nil)
 	ev.waitFor(t, "CLOSE 1000", 10*time.Second)
 	if errs := ev.count("ERROR"); errs != 0 {
