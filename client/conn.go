@@ -187,17 +187,24 @@ type keepalive struct {
 	mu         sync.Mutex
 	t          *time.Timer // nil: keepalive is off
 	stopped    bool
-	lastRx     time.Time     // when bytes last arrived, as far as seen (the dial at first)
-	lastPing   time.Time     // when the last ping was tried
+	lastRx     time.Duration // when bytes last arrived, as far as seen (the dial at first; see since)
+	lastPing   time.Duration // when the last ping was tried
 	unanswered bool          // a ping was due and nothing arrived since
 	waited0    time.Duration // ReadActivity.Waited when that ping was due
 }
+
+// epoch is the origin of since.
+var epoch = time.Now()
+
+// since returns the time on the monotonic clock, as the time since epoch: keepalive's times
+// take 8 bytes each, not a time.Time's 24.
+func since() time.Duration { return time.Since(epoch) }
 
 // start arms keepalive for c.
 func (k *keepalive) start(c *Conn, interval, timeout time.Duration) {
 	k.c, k.interval, k.timeout = c, interval, timeout
 	k.mu.Lock()
-	k.lastRx = time.Now()
+	k.lastRx = since()
 	k.t = time.AfterFunc(interval, k.fire)
 	k.mu.Unlock()
 }
@@ -218,10 +225,10 @@ func (k *keepalive) fire() {
 	k.mu.Lock()
 	pinged := false
 	for !k.stopped {
-		now := time.Now()
+		now := since()
 		a := k.c.Conn.ReadActivity()
 		if a.Received {
-			k.lastRx = now.Add(-a.Waiting) // the bytes came before the reader's current wait
+			k.lastRx = now - a.Waiting // the bytes came before the reader's current wait
 			k.unanswered = false
 		}
 		var left time.Duration // of the pong timeout, while a ping is unanswered
@@ -234,11 +241,7 @@ func (k *keepalive) fire() {
 				return
 			}
 		}
-		due := k.lastRx
-		if k.lastPing.After(due) {
-			due = k.lastPing
-		}
-		wait := due.Add(k.interval).Sub(now)
+		wait := max(k.lastRx, k.lastPing) + k.interval - now
 		if pinged || wait > k.interval/64 { // a timer may fire a little early as we see it
 			if pinged && wait < k.interval/64 {
 				wait = k.interval // the ping took the whole interval: try again after another
@@ -258,7 +261,7 @@ func (k *keepalive) fire() {
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			k.stopped = true // the connection is broken or closing; readers see why
 		}
-		k.lastPing, pinged = time.Now(), true
+		k.lastPing, pinged = since(), true
 	}
 	k.mu.Unlock()
 }

@@ -156,7 +156,8 @@ type Conn struct {
 	onPing       func([]byte)
 	onPong       func([]byte)
 	readAlloc    func(int) []byte // Config.ReadAlloc
-	act          *activity        // Config.TrackReads; nil when off
+	act          *activity        // &track with Config.TrackReads; nil when off
+	track        activity
 
 	readLock  ctxLock // held during each read call
 	msgLock   ctxLock // held by a data message being written, from start to end
@@ -234,7 +235,7 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		readAlloc:    cf.ReadAlloc,
 	}
 	if cf.TrackReads {
-		c.act = new(activity)
+		c.act = &c.track
 	}
 	src := newSource(nc, c.act)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
