@@ -52,13 +52,15 @@ type DialOptions struct {
 	// proxy (the hook proxies plug into: an HTTP CONNECT tunnel or SOCKS5 returns the
 	// tunnelled connection). TLS, for wss, runs on top of what it returns. Nil dials directly.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// PingInterval is the idle time after which a ping is sent: 0 means 30 s (the platform
-	// default), negative disables keepalive. The server's pongs are seen only while a
-	// goroutine reads the connection: a connection that is never read would time out.
+	// PingInterval is the time without any received byte after which a ping is sent: 0
+	// means 30 s (the platform default), negative disables keepalive. Every received byte
+	// restarts it; with a server that only answers pings, a ping goes out every
+	// PingInterval. See Keepalive in the package documentation.
 	PingInterval time.Duration
-	// PongTimeout is how long to wait for any frame after a ping before the connection is
-	// considered lost (it is then closed and reads return ErrPongTimeout): 0 means 30 s,
-	// negative waits forever.
+	// PongTimeout is how long, after a ping, the reader may wait on the network with nothing
+	// arriving before the connection is considered lost (it is then closed and reads return
+	// ErrPongTimeout): 0 means 30 s, negative waits forever. Time in which no read waits (the
+	// application is not reading, or is busy with what it read) does not count.
 	PongTimeout time.Duration
 
 	readLoop  bool             // conn.Config.ReadLoop: the facade reads every connection until it ends

@@ -179,12 +179,16 @@ type WebSocketRequestOptions struct {
 	// Protocol is the Sec-WebSocket-Protocol value to offer: one subprotocol or a
 	// comma-separated list; "" offers none (RFC 6455 §4.1, §11.3.4).
 	Protocol string
-	// PingInterval is the idle time, in seconds, after which a ping is sent; 0 disables
-	// keepalive. The platform default is 30.
+	// PingInterval is the time, in seconds, without any received byte after which a ping
+	// is sent; 0 disables keepalive. Every received byte restarts it, and with a server that
+	// only answers pings a ping goes out every PingInterval. The platform default is 30.
 	PingInterval uint32
-	// PongTimeout is how long, in seconds, to wait for the pong before the connection is
-	// treated as lost (ERROR, then CLOSE 1006 "pong timeout"); 0 means wait forever. The
-	// platform default is 30.
+	// PongTimeout is how long, in seconds, the connection may wait on the network after a
+	// ping with nothing arriving before it is treated as lost (ERROR, then CLOSE 1006 "pong
+	// timeout"); 0 means wait forever. Time in which a MESSAGE callback runs does not count:
+	// the connection reads nothing meanwhile, and what the server sent is seen once the
+	// callback returns. The platform default is 30. See Keepalive in the package
+	// documentation.
 	PongTimeout uint32
 	// SkipServerCertVerification turns off verification of the server's certificate chain
 	// and host name. Only for tests.

@@ -75,6 +75,12 @@ type Config struct {
 	// away put the payload in a block of its own making (the client facade puts the
 	// MessageData header in front of it).
 	ReadAlloc func(n int) []byte
+	// TrackReads makes the Conn record, for a keepalive, what its reader sees of the network:
+	// that bytes arrived (any bytes, not only whole messages) and how long reads waited on an
+	// empty socket; ReadActivity returns it. On a *net.TCPConn or *net.UnixConn it costs a
+	// load of a flag per read(2), and a clock read only when a read parks to wait for input;
+	// on other net.Conns a read counts as waiting from its start to its return.
+	TrackReads bool
 }
 
 // Errors returned by Conn and its message readers and writers.
@@ -152,6 +158,8 @@ type Conn struct {
 	onPing       func([]byte)
 	onPong       func([]byte)
 	readAlloc    func(int) []byte // Config.ReadAlloc
+	act          *activity        // &track with Config.TrackReads; nil when off
+	track        activity
 
 	readLock  ctxLock // held during each read call
 	msgLock   ctxLock // held by a data message being written, from start to end
@@ -228,7 +236,10 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		onPong:       cf.OnPong,
 		readAlloc:    cf.ReadAlloc,
 	}
-	src := newSource(nc)
+	if cf.TrackReads {
+		c.act = &c.track
+	}
+	src := newSource(nc, c.act)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
 	c.fr.Reset(src, prefix)
 	c.fr.SetAllowedRsv(cf.AllowedRsv)
