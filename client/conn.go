@@ -60,16 +60,18 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 	c := &Conn{resp: weak.Make(resp), status: resp.Status, fields: resp.Fields, extensions: resp.Extensions}
 	seen := c.sawFrame
 	cfg := &conn.Config{
-		Role:            frame.RoleClient,
-		ReadBufferSize:  o.ReadBufferSize,
-		WriteBufferSize: o.WriteBufferSize,
-		MaxMessageSize:  o.MaxMessageSize,
-		CloseTimeout:    o.CloseTimeout,
-		Subprotocol:     resp.Subprotocol,
-		OnPing:          seen,
-		OnPong:          seen,
-		ReadLoop:        o.readLoop,
-		ReadAlloc:       o.readAlloc,
+		Role:              frame.RoleClient,
+		ReadBufferSize:    o.ReadBufferSize,
+		WriteBufferSize:   o.WriteBufferSize,
+		MaxMessageSize:    o.MaxMessageSize,
+		CloseTimeout:      o.CloseTimeout,
+		Subprotocol:       resp.Subprotocol,
+		OnPing:            seen,
+		OnPong:            seen,
+		ReadLoop:          o.readLoop,
+		ReadAlloc:         o.readAlloc,
+		SendQueueBytes:    o.SendQueueBytes,
+		SendQueueMessages: o.SendQueueMessages,
 	}
 	c.Conn = conn.New(nc, prefix, cfg)
 	interval, timeout := o.PingInterval, o.PongTimeout
