@@ -119,7 +119,8 @@ func (ws *WebSocket) written(s *session, cb *WebSocketAsyncCallback[bool], err e
 	if errors.Is(err, conn.ErrClosed) {
 		err = fmt.Errorf("%w: %w", ErrConnectionClosed, err)
 	} else {
-		s.lost.CompareAndSwap(nil, &err) // a write failed: the connection is lost
+		lost := err                       // apart from err, so that a nil err does not escape
+		s.lost.CompareAndSwap(nil, &lost) // a write failed: the connection is lost
 	}
 	if cb != nil {
 		ws.q.pushResult(cb, newAsync(CodeOtherError, err))

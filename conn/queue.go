@@ -74,6 +74,7 @@ type sendQueue struct {
 
 	maxBytes int64
 	maxMsgs  int
+	writer   func() // the Conn's writeQueue, made by the first Enqueue
 }
 
 // Enqueue queues p as one message of type typ (Text or Binary) and returns at once: a writer
@@ -117,9 +118,12 @@ func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) error {
 	q.bytes += size
 	start := !q.writing
 	q.writing = true
+	if q.writer == nil {
+		q.writer = c.writeQueue // once per Conn, and only for a Conn that enqueues
+	}
 	q.mu.Unlock()
 	if start {
-		go c.writeQueue()
+		go q.writer() // a func value without arguments: starting it allocates nothing
 	}
 	return nil
 }
