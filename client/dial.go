@@ -436,7 +436,7 @@ func (t *connTransport) readFailed(err error) error {
 	return err
 }
 
-func (t *connTransport) enqueue(text bool, p []byte, done func(error)) error {
+func (t *connTransport) enqueue(text bool, p []byte, done func(error)) (bool, error) {
 	typ := conn.Binary
 	if text {
 		typ = conn.Text

@@ -62,8 +62,10 @@
 //
 // # Sending: the queue and backpressure
 //
-// Send never blocks: it queues the message, and the connection's writing goroutine (which
-// exists only while messages wait) writes the queue in order. The queue is bounded by
+// Send never blocks: when nothing is queued and the socket takes the frame at once, Send writes
+// it itself (the steady path starts no goroutine); otherwise it queues the message, and the
+// connection's writing goroutine (which exists only while messages wait) writes the queue in
+// order. The queue is bounded by
 // WebSocketRequestOptions.SendQueueBytes and SendQueueMessages (default 16 MiB and 4096
 // messages); a Send past either fails at once with 2302999 and ErrQueueFull, and nothing
 // queued is dropped. BufferedAmount tells how much is queued, in bytes and messages (the

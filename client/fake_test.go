@@ -68,10 +68,10 @@ func (f *fakeTransport) readMessage(ctx context.Context) (MessageData, error) {
 	}
 }
 
-func (f *fakeTransport) enqueue(text bool, p []byte, done func(error)) error {
+func (f *fakeTransport) enqueue(text bool, p []byte, done func(error)) (bool, error) {
 	select {
 	case <-f.dead:
-		return conn.ErrClosed
+		return false, conn.ErrClosed
 	default:
 	}
 	f.qmu.Lock()
@@ -83,7 +83,7 @@ func (f *fakeTransport) enqueue(text bool, p []byte, done func(error)) error {
 	if start {
 		go f.writeQueue()
 	}
-	return nil
+	return false, nil
 }
 
 func (f *fakeTransport) buffered() (int64, int) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -268,4 +269,65 @@ func waitErr(ch <-chan error) error {
 	case <-time.After(20 * time.Second):
 		return errors.New("server did not finish")
 	}
+}
+
+// goroutinesCreated returns how many goroutines the process has started so far.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// Regression: each Send on an idle queue started the writing goroutine (0.9 goroutines per
+// round trip). On the steady path, Send now writes the message itself when the socket takes
+// it, and MESSAGE runs on the reading goroutine: a round trip starts no goroutine.
+func TestFacadeRoundTripsStartNoGoroutinePerMessage(t *testing.T) {
+	const n = 2000
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+		var buf []byte
+		for {
+			typ, p, err := c.ReadMessage(context.Background(), buf)
+			if err != nil || c.WriteMessage(context.Background(), typ, p) != nil {
+				return
+			}
+			buf = p
+		}
+	})
+	ws := CreateWebSocket()
+	ev := watchFacade(t, ws)
+	got := make(chan struct{}, 1)
+	if err := ws.On(EventMessage, NewWebSocketAsyncCallback(func(*AsyncError, MessageData) { got <- struct{}{} })); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Connect(srv.URL, &WebSocketRequestOptions{Proxy: NoProxy{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitOpen(t)
+	wait(t, ws) // the OPEN callbacks' goroutine has ended
+	msg := StringData("ping")
+	roundTrip := func() {
+		if err := ws.Send(msg, nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no echo")
+		}
+	}
+	for range 10 {
+		roundTrip()
+	}
+	before := goroutinesCreated()
+	for range n {
+		roundTrip()
+	}
+	per := float64(goroutinesCreated()-before) / n
+	t.Logf("%.3f goroutines started per round trip", per)
+	if per > 0.05 {
+		t.Errorf("%.3f goroutines started per round trip, want none on the steady path", per)
+	}
+	_ = ws.Close(nil, nil)
+	ev.waitClose(t, 20*time.Second)
+	wait(t, ws)
 }

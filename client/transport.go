@@ -14,11 +14,12 @@ type transport interface {
 	// a *closedError after a closing handshake (either side started it), a *failedError or any
 	// other error when the connection was lost or failed.
 	readMessage(ctx context.Context) (MessageData, error)
-	// enqueue queues one whole message without blocking (conn.Conn.Enqueue): done is called
-	// once it was written or failed, on another goroutine, never from enqueue itself. It
-	// fails with an error wrapping conn.ErrQueueFull past the queue's cap, conn.ErrClosed
-	// after the end.
-	enqueue(text bool, p []byte, done func(error)) error
+	// enqueue sends one whole message without blocking (conn.Conn.Enqueue): it reports
+	// written when the message went out at once (done is then not called); otherwise done is
+	// called once the queued message was written or failed, on another goroutine, never from
+	// enqueue itself. It fails with an error wrapping conn.ErrQueueFull past the queue's cap,
+	// conn.ErrClosed after the end.
+	enqueue(text bool, p []byte, done func(error)) (written bool, err error)
 	// buffered returns the bytes and messages queued and not yet written.
 	buffered() (int64, int)
 	// close writes the queued messages, then performs the closing handshake with code and

@@ -131,7 +131,14 @@ func (ws *WebSocket) written(s *session, cb *WebSocketAsyncCallback[bool], err e
 // enqueue hands a message to the open connection's queue. ws.mu is held.
 func (ws *WebSocket) enqueue(s *session, text bool, p []byte, cb *WebSocketAsyncCallback[bool]) error {
 	s.pending.Add(1)
-	err := s.t.enqueue(text, p, ws.doneFunc(s, cb))
+	written, err := s.t.enqueue(text, p, ws.doneFunc(s, cb))
+	if written {
+		s.pending.Done()
+		if cb != nil {
+			ws.q.pushResult(cb, nil) // never run here: the caller of Send may hold its own locks
+		}
+		return nil
+	}
 	if err == nil {
 		return nil
 	}
@@ -205,7 +212,8 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 }
 
 // Send sends a message: StringData as a text message, ArrayData as a binary one (seed send).
-// It never blocks: the message is queued and written in order by a goroutine of the
+// It never blocks: when nothing is queued and the socket takes the frame at once, Send writes
+// it itself; otherwise the message is queued and written in order by a goroutine of the
 // connection (which exists only while messages wait). An ArrayData is copied, so the caller
 // may reuse its slice (a StringData needs no copy: a string never changes). Messages sent
 // between Connect and OPEN are queued and sent in order once the connection opens.

@@ -16,8 +16,9 @@
 // messages never interleave, and control frames may go out between the fragments of a message.
 // Enqueue sends without blocking through a bounded queue (Config.SendQueueBytes and
 // SendQueueMessages, default 16 MiB and 4096 messages; ErrQueueFull past them; Buffered tells
-// how much waits), written in order by a goroutine that exists only while the queue holds
-// messages. Close flushes the queue before its close frame for as long as the peer takes it
+// how much waits): a message goes out at once from the caller's goroutine when nothing is
+// queued and the socket takes it without waiting, and otherwise is written in order by a
+// goroutine that exists only while the queue holds messages. Close flushes the queue before its close frame for as long as the peer takes it
 // (the bound is a stall of Config.CloseTimeout, not the total time), and a connection failed
 // for a protocol violation writes what is queued before its close frame.
 //

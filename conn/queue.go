@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netkit/websocket/frame"
 )
 
 // Defaults of the send queue (Config.SendQueueBytes, Config.SendQueueMessages).
@@ -75,17 +77,32 @@ type sendQueue struct {
 	maxBytes int64
 	maxMsgs  int
 	writer   func() // the Conn's writeQueue, made by the first Enqueue
+
+	// Writing on the caller's goroutine (see Enqueue).
+	iw      *inlineWriter // nil: not a TCP or Unix socket, or not made yet
+	iwTried bool          // iw was made (or could not be)
+	cut     queueItem     // a message the socket took only part of; its rest is cutRest
+	cutRest []byte        // the rest of its frame, for the writer goroutine; it holds the frame lock
 }
 
-// Enqueue queues p as one message of type typ (Text or Binary) and returns at once: a writer
-// goroutine, which exists only while the queue holds messages, writes the queued messages in
-// order with WriteMessage, beside any WriteMessage calls of other goroutines. Enqueue never
-// blocks. It keeps p until the message is written: the caller must not change it meanwhile.
+// Enqueue sends p as one message of type typ (Text or Binary) without ever blocking.
 //
-// done, which may be nil, is called once the message was written (nil) or could not be (the
-// error of the write, or one wrapping ErrClosed when the connection ended first). It is
-// called on the writer goroutine, never by Enqueue itself, one message at a time in queue
-// order, and must not block for long: the next message waits for it.
+// When nothing is queued, no other write is in progress and the connection is a TCP or Unix
+// socket, Enqueue writes the message itself, on the caller's goroutine, with one non-blocking
+// write: if the socket takes the whole frame, Enqueue returns written == true, and done is
+// not called. This is the steady path of a sender that does not outrun its peer: no goroutine
+// is started and nothing is queued. Otherwise the message is queued (written == false): a
+// writer goroutine, which exists only while the queue holds messages, writes them in order
+// (finishing first a frame the socket took only part of) with WriteMessage, beside any
+// WriteMessage calls of other goroutines. Messages of up to the write buffer's payload (a
+// server) or 64 KiB (a client) may be written inline; larger ones are always queued. Enqueue
+// keeps p until the message is written: the caller must not change it meanwhile. An active
+// write deadline (SetWriteDeadline) also sends every message through the queue.
+//
+// done, which may be nil, is called for a queued message once it was written (nil) or could
+// not be (the error of the write, or one wrapping ErrClosed when the connection ended first).
+// It is called on the writer goroutine, never by Enqueue itself, one message at a time in
+// queue order, and must not block for long: the next message waits for it.
 //
 // The queue is bounded by Config.SendQueueBytes and Config.SendQueueMessages. An Enqueue
 // that would pass either returns an error wrapping ErrQueueFull, with the numbers, at once;
@@ -97,35 +114,108 @@ type sendQueue struct {
 // Close writes everything queued before its close frame, as long as the queue makes progress
 // (see Close); a connection that the reading goroutine fails for a protocol violation (1002,
 // 1007, 1009) first writes what is queued, within Config.CloseTimeout, then its close frame.
-func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) error {
+func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) (written bool, err error) {
 	if typ != Text && typ != Binary {
-		return ErrMessageType
+		return false, ErrMessageType
 	}
 	q := &c.q
 	q.mu.Lock()
 	if q.closed || c.closing() || c.terminal() != nil {
 		q.mu.Unlock()
-		return ErrClosed
+		return false, ErrClosed
 	}
 	size := int64(len(p))
 	if q.n > 0 && (q.n+1 > q.maxMsgs || q.bytes+size > q.maxBytes) {
 		n, b := q.n, q.bytes
 		q.mu.Unlock()
-		return &queueFullError{queued: n, bytes: b, size: size, maxMsgs: q.maxMsgs, maxBytes: q.maxBytes}
+		return false, &queueFullError{queued: n, bytes: b, size: size, maxMsgs: q.maxMsgs, maxBytes: q.maxBytes}
 	}
-	q.items.push(queueItem{typ: typ, p: p, done: done})
+	if q.writer == nil {
+		q.writer = c.writeQueue // once per Conn, and only for a Conn that enqueues
+	}
+	item := queueItem{typ: typ, p: p, done: done}
+	if !q.writing && len(p) <= c.inlineMax() {
+		// q.mu stays held, so that no other Enqueue overtakes this message.
+		switch written, err := c.writeInline(item); {
+		case written:
+			q.mu.Unlock()
+			return true, nil
+		case err != nil:
+			q.mu.Unlock()
+			return false, err
+		case q.cutRest != nil:
+			q.n++
+			q.bytes += size
+			q.writing = true
+			q.mu.Unlock()
+			go q.writer()
+			return false, nil
+		}
+	}
+	q.items.push(item)
 	q.n++
 	q.bytes += size
 	start := !q.writing
 	q.writing = true
-	if q.writer == nil {
-		q.writer = c.writeQueue // once per Conn, and only for a Conn that enqueues
-	}
 	q.mu.Unlock()
 	if start {
 		go q.writer() // a func value without arguments: starting it allocates nothing
 	}
-	return nil
+	return false, nil
+}
+
+// inlineMax is the largest payload Enqueue may write on the caller's goroutine: one that the
+// frame writer sends with a single Write (a server's frame that fits the write buffer, a
+// client's masked frame of up to 64 KiB), so that what the socket does not take is at most
+// that.
+func (c *Conn) inlineMax() int {
+	if c.role == frame.RoleClient {
+		return 64 << 10
+	}
+	return c.fw.BufferSize() - frame.MaxHeaderSize
+}
+
+// writeInline tries to write item on the caller's goroutine; q.mu is held and the queue is
+// empty. It returns written when the whole frame went out. When the socket took only part of
+// it, q.cut and q.cutRest hold the message and the rest, and the frame lock stays held for the
+// writer goroutine, which must be started. Otherwise (no inline writer, the frame lock busy, a
+// message being streamed, a write deadline set) it does nothing, and the message is queued.
+func (c *Conn) writeInline(item queueItem) (written bool, err error) {
+	q := &c.q
+	if !q.iwTried {
+		q.iwTried = true
+		q.iw = newInlineWriter(c.nc)
+	}
+	if q.iw == nil || !c.frameLock.tryLock() {
+		return false, nil
+	}
+	if c.msgLock.held.Load() || c.closing() || !c.noWriteDeadline() {
+		c.unlockFrame(context.Background())
+		return false, nil
+	}
+	c.fw.Reset(q.iw)
+	err = c.fw.WriteFrame(true, item.typ, 0, item.p)
+	c.fw.Reset(c.nc)
+	rest := q.iw.rest
+	q.iw.rest = nil
+	switch {
+	case rest != nil:
+		q.cut, q.cutRest = item, rest
+		return false, nil // the writer goroutine finishes the frame and unlocks
+	case err != nil:
+		c.unlockFrame(context.Background())
+		return false, err
+	}
+	c.unlockFrame(context.Background())
+	return true, nil
+}
+
+// noWriteDeadline reports whether no write deadline is set, by the user, a context or a
+// closing handshake.
+func (c *Conn) noWriteDeadline() bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	return c.wdl.IsZero() && !c.wCancel && !c.closeDeadline
 }
 
 // Buffered returns the bytes and the messages in the send queue that are not written yet, the
@@ -136,9 +226,32 @@ func (c *Conn) Buffered() (bytes int64, messages int) {
 	return c.q.bytes, c.q.n
 }
 
-// writeQueue is the writer goroutine: it writes the queued messages until none is left.
+// writeQueue is the writer goroutine: it finishes the frame Enqueue wrote in part, if any,
+// then writes the queued messages until none is left.
 func (c *Conn) writeQueue() {
 	q := &c.q
+	q.mu.Lock()
+	cut, rest := q.cut, q.cutRest
+	q.cut, q.cutRest = queueItem{}, nil
+	q.mu.Unlock()
+	if rest != nil {
+		// The frame lock was left held by Enqueue for this.
+		_, err := c.nc.Write(rest)
+		if err != nil {
+			err = fmt.Errorf("websocket: write failed in the middle of a frame, connection closed: %w", err)
+			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "a frame was written only in part", Err: err})
+			err = fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		c.unlockFrame(context.Background())
+		q.mu.Lock()
+		q.n--
+		q.bytes -= int64(len(cut.p))
+		q.mu.Unlock()
+		q.progress.Add(1)
+		if cut.done != nil {
+			cut.done(err)
+		}
+	}
 	for {
 		q.mu.Lock()
 		if q.items.len() == 0 {

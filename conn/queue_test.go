@@ -55,6 +55,16 @@ func (d *doneLog) wait(t *testing.T) []error {
 	return d.errs
 }
 
+// enqueue is c.Enqueue reporting to log; a message written at once (no done call) is logged
+// as written.
+func enqueue(c *Conn, typ MessageType, p []byte, log *doneLog) error {
+	written, err := c.Enqueue(typ, p, log.done)
+	if written {
+		log.done(nil)
+	}
+	return err
+}
+
 func TestEnqueuePastCapFailsAtOnceAndKeepsEverythingQueued(t *testing.T) {
 	const big = 32 << 20 // more than the socket buffers hold: the writer blocks on it
 	for _, tc := range []struct {
@@ -75,11 +85,11 @@ func TestEnqueuePastCapFailsAtOnceAndKeepsEverythingQueued(t *testing.T) {
 			c := New(cn, nil, &cfg)
 			s := New(sn, nil, &Config{Role: frame.RoleServer, MaxMessageSize: -1})
 			log := newDoneLog(1 + tc.smallFit)
-			if err := c.Enqueue(Binary, make([]byte, big), log.done); err != nil {
+			if err := enqueue(c, Binary, make([]byte, big), log); err != nil {
 				t.Fatalf("first Enqueue (queue empty): %v", err)
 			}
 			for i := range tc.smallFit {
-				if err := c.Enqueue(Text, fmt.Appendf(nil, "message %02d", i), log.done); err != nil {
+				if err := enqueue(c, Text, fmt.Appendf(nil, "message %02d", i), log); err != nil {
 					t.Fatalf("Enqueue %d: %v", i, err)
 				}
 			}
@@ -87,7 +97,7 @@ func TestEnqueuePastCapFailsAtOnceAndKeepsEverythingQueued(t *testing.T) {
 				t.Errorf("Buffered() = %d bytes, %d messages; want %d, %d", b, n, tc.wantBytes, tc.wantMsgs)
 			}
 			start := time.Now()
-			err := c.Enqueue(Text, []byte("one too many"), log.done)
+			_, err := c.Enqueue(Text, []byte("one too many"), log.done)
 			if !errors.Is(err, ErrQueueFull) {
 				t.Fatalf("Enqueue past the cap: %v, want ErrQueueFull", err)
 			}
@@ -139,7 +149,7 @@ func TestCloseFlushesQueueToSlowSteadyReaderLongerThanCloseTimeout(t *testing.T)
 	for i := range n {
 		p := make([]byte, size)
 		p[0] = byte(i)
-		if err := c.Enqueue(Binary, p, log.done); err != nil {
+		if err := enqueue(c, Binary, p, log); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -185,7 +195,7 @@ func TestCloseCutsQueueStalledByPeerThatNeverReads(t *testing.T) {
 	c := New(cn, nil, &Config{Role: frame.RoleClient, CloseTimeout: timeout})
 	log := newDoneLog(20)
 	for range 20 {
-		if err := c.Enqueue(Binary, make([]byte, 64<<10), log.done); err != nil {
+		if err := enqueue(c, Binary, make([]byte, 64<<10), log); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -212,7 +222,7 @@ func TestCloseCutsQueueStalledByPeerThatNeverReads(t *testing.T) {
 	}
 	_, _, rerr := c.ReadMessage(context.Background(), nil)
 	wantClose(t, rerr, frame.CloseAbnormal, false)
-	if err := c.Enqueue(Text, []byte("late"), nil); !errors.Is(err, ErrClosed) {
+	if _, err := c.Enqueue(Text, []byte("late"), nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Enqueue after the end: %v, want ErrClosed", err)
 	}
 }
@@ -235,7 +245,7 @@ func TestFailWritesQueuedMessagesBeforeTheCloseFrame(t *testing.T) {
 	// Hold the queue's writer behind the frame lock until the bad frame is in: the echo is
 	// still queued when the reader fails the connection.
 	c.frameLock.lock(ctx)
-	if err := c.Enqueue(Text, p, nil); err != nil {
+	if _, err := c.Enqueue(Text, p, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sn.Write([]byte{0x80 | 0x40 | 0x1, 0}); err != nil { // text with RSV1
@@ -253,4 +263,98 @@ func TestFailWritesQueuedMessagesBeforeTheCloseFrame(t *testing.T) {
 	}
 	_, _, err = s.ReadMessage(ctx, nil)
 	wantClose(t, err, frame.CloseProtocolError, true)
+}
+
+// The steady path of a sender that does not outrun its peer: Enqueue writes each message
+// itself, at once, with no goroutine started and nothing allocated.
+func TestEnqueueWritesAtOnceWhenTheSocketTakesIt(t *testing.T) {
+	c, s := connPair(t, nil, nil)
+	read := make(chan int, 1)
+	go func() {
+		var buf []byte
+		n := 0
+		for {
+			_, p, err := s.ReadMessage(context.Background(), buf)
+			if err != nil {
+				read <- n
+				return
+			}
+			n++
+			buf = p
+		}
+	}()
+	msg := make([]byte, 64)
+	inline := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		written, err := c.Enqueue(Binary, msg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written {
+			inline++
+		}
+	})
+	if inline < 190 { // a loaded machine may leave the odd one to the writer goroutine
+		t.Errorf("%d of 201 messages written at once, want nearly all", inline)
+	}
+	if allocs != 0 {
+		t.Errorf("Enqueue allocates %.1f times per message, want 0", allocs)
+	}
+	if err := c.Close(frame.CloseNormal, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-read; n != 201 {
+		t.Errorf("server read %d messages, want 201", n)
+	}
+}
+
+// A frame the socket takes only in part is finished by the writer goroutine before any
+// message queued after it: to a peer that reads nothing at first, everything arrives in order.
+func TestEnqueueFrameTakenInPartIsFinishedBeforeTheQueue(t *testing.T) {
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient})
+	s := New(sn, nil, &Config{Role: frame.RoleServer})
+	const n = 300
+	log := newDoneLog(n)
+	inline := 0
+	for i := range n {
+		p := make([]byte, 1000+i)
+		for j := range p {
+			p[j] = byte(i + j)
+		}
+		written, err := c.Enqueue(Binary, p, log.done)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written {
+			inline++
+			log.done(nil)
+		}
+	}
+	if b, m := c.Buffered(); inline == n || m == 0 || b == 0 {
+		t.Fatalf("%d of %d written at once, %d queued (%d bytes): the socket never filled", inline, n, m, b)
+	}
+	t.Logf("%d of %d written at once", inline, n)
+	for i := range n {
+		_, p, err := s.ReadMessage(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if len(p) != 1000+i {
+			t.Fatalf("message %d has %d bytes, want %d", i, len(p), 1000+i)
+		}
+		for j := range p {
+			if p[j] != byte(i+j) {
+				t.Fatalf("message %d byte %d is %d, want %d", i, j, p[j], byte(i+j))
+			}
+		}
+	}
+	for i, err := range log.wait(t) {
+		if err != nil {
+			t.Errorf("done %d: %v", i, err)
+		}
+	}
+	c.CloseNow()
+	s.CloseNow()
 }

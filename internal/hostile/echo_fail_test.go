@@ -113,8 +113,12 @@ func echoBlocking(t *testing.T, bad hostile.Frame, code uint16, m hostile.Mode, 
 		t.Fatalf("ReadMessage: %v %q %v", typ, p, err)
 	}
 	echoed := make(chan error, 1)
-	if err := c.Enqueue(typ, p, func(err error) { echoed <- err }); err != nil {
+	written, err := c.Enqueue(typ, p, func(err error) { echoed <- err })
+	if err != nil {
 		t.Fatal(err)
+	}
+	if written {
+		echoed <- nil
 	}
 	_, _, err = c.ReadMessage(ctx, nil)
 	var ce *conn.CloseError
