@@ -314,13 +314,15 @@ func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
 //
 // Messages that Enqueue accepted before go out first, within Config.CloseTimeout in all: an
 // application that answered a message before the violation arrived gets its answer out, as
-// a blocking writer that answers before it reads again would.
+// a blocking writer that answers before it reads again would. When they do not go out in
+// time, the TCP connection is closed without a close frame, which could not go out either.
 func (c *Conn) fail(pe *frame.ProtocolError) error {
 	c.mu.Lock()
 	drain := c.termErr.Load() == nil && !c.closeSent.Load()
 	c.mu.Unlock()
-	if drain {
-		_ = c.flushQueue(false) // on a stall, the close frame below still goes out, or fails
+	if drain && errors.Is(c.flushQueue(false), ErrQueueStalled) {
+		// The peer reads nothing: our close frame could not go out either.
+		return c.abort(&CloseError{Code: pe.Code, Reason: pe.Reason, Err: pe})
 	}
 	return c.failWith(pe.Code, pe.Reason, pe)
 }

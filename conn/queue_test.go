@@ -358,3 +358,38 @@ func TestEnqueueFrameTakenInPartIsFinishedBeforeTheQueue(t *testing.T) {
 	c.CloseNow()
 	s.CloseNow()
 }
+
+// A failure with messages queued to a peer that reads nothing is bounded by one CloseTimeout:
+// the queue gets that long, and then the connection is closed (our close frame could not go
+// out either).
+func TestFailWithQueueStalledByPeerEndsWithinCloseTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient, CloseTimeout: timeout})
+	log := newDoneLog(32)
+	for range 32 {
+		if err := enqueue(c, Binary, make([]byte, 64<<10), log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sn.Write([]byte{0x80 | 0x40 | 0x1, 0}); err != nil { // text with RSV1
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err := c.ReadMessage(context.Background(), nil)
+	d := time.Since(start)
+	wantClose(t, err, frame.CloseProtocolError, false)
+	if d > timeout+time.Second {
+		t.Errorf("the failure took %v, want about one CloseTimeout (%v)", d, timeout)
+	}
+	failed := 0
+	for _, err := range log.wait(t) {
+		if err != nil {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("every message reported written to a peer that read nothing")
+	}
+}
