@@ -363,7 +363,7 @@ func TestEnqueueFrameTakenInPartIsFinishedBeforeTheQueue(t *testing.T) {
 // the queue gets that long, and then the connection is closed (our close frame could not go
 // out either).
 func TestFailWithQueueStalledByPeerEndsWithinCloseTimeout(t *testing.T) {
-	const timeout = 300 * time.Millisecond
+	const timeout = time.Second
 	cn, sn := tcpPair(t)
 	smallBuffers(t, cn, sn)
 	c := New(cn, nil, &Config{Role: frame.RoleClient, CloseTimeout: timeout})
@@ -380,7 +380,7 @@ func TestFailWithQueueStalledByPeerEndsWithinCloseTimeout(t *testing.T) {
 	_, _, err := c.ReadMessage(context.Background(), nil)
 	d := time.Since(start)
 	wantClose(t, err, frame.CloseProtocolError, false)
-	if d > timeout+time.Second {
+	if d > timeout*17/10 { // waiting again for the close frame would take two
 		t.Errorf("the failure took %v, want about one CloseTimeout (%v)", d, timeout)
 	}
 	failed := 0
