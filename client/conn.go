@@ -63,15 +63,17 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 		timeout = defaultPongTimeout
 	}
 	cfg := &conn.Config{
-		Role:            frame.RoleClient,
-		ReadBufferSize:  o.ReadBufferSize,
-		WriteBufferSize: o.WriteBufferSize,
-		MaxMessageSize:  o.MaxMessageSize,
-		CloseTimeout:    o.CloseTimeout,
-		Subprotocol:     resp.Subprotocol,
-		ReadLoop:        o.readLoop,
-		ReadAlloc:       o.readAlloc,
-		TrackReads:      interval > 0, // keepalive's view of the reader
+		Role:              frame.RoleClient,
+		ReadBufferSize:    o.ReadBufferSize,
+		WriteBufferSize:   o.WriteBufferSize,
+		MaxMessageSize:    o.MaxMessageSize,
+		CloseTimeout:      o.CloseTimeout,
+		Subprotocol:       resp.Subprotocol,
+		ReadLoop:          o.readLoop,
+		ReadAlloc:         o.readAlloc,
+		TrackReads:        interval > 0, // keepalive's view of the reader
+		SendQueueBytes:    o.SendQueueBytes,
+		SendQueueMessages: o.SendQueueMessages,
 	}
 	c.Conn = conn.New(nc, prefix, cfg)
 	if interval > 0 {

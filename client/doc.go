@@ -60,6 +60,21 @@
 // reason that says why. A callback may call any method of the WebSocket; no lock of the
 // WebSocket is held while a callback runs.
 //
+// # Sending: the queue and backpressure
+//
+// Send never blocks: when nothing is queued and the socket takes the frame at once, Send writes
+// it itself (the steady path starts no goroutine); otherwise it queues the message, and the
+// connection's writing goroutine (which exists only while messages wait) writes the queue in
+// order. The queue is bounded by
+// WebSocketRequestOptions.SendQueueBytes and SendQueueMessages (default 16 MiB and 4096
+// messages); a Send past either fails at once with 2302999 and ErrQueueFull, and nothing
+// queued is dropped. BufferedAmount tells how much is queued, in bytes and messages (the
+// browser's bufferedAmount): wait while it is high, or for the Send callbacks, to send no
+// faster than the server reads. Close writes the queue before its close frame for as long as
+// the server reads it; only 5 s without progress cuts the connection (ERROR
+// ErrCloseWriteTimeout, CLOSE 1006). Messages queued before a protocol violation of the server
+// (1002, 1007, 1009) still go out before our close frame.
+//
 // # The blocking API
 //
 // Dial opens a connection with a context and returns it with the handshake response; it is the

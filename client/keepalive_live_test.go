@@ -415,7 +415,8 @@ func TestKeepaliveCloseDoesNotWaitForPing(t *testing.T) {
 
 // TestFacadeKeepaliveCloseDoesNotWaitForPing: the facade's Close with a Send blocked by a
 // silent server and a keepalive ping stuck behind it: CLOSE comes when Close gives up on the
-// blocked write (closeWriteTimeout), not after the pong timeout (20 s).
+// stalled write (no progress for the close timeout, conn.DefaultCloseTimeout), not after the
+// pong timeout (20 s).
 func TestFacadeKeepaliveCloseDoesNotWaitForPing(t *testing.T) {
 	t.Parallel()
 	url := silentServer(t)
@@ -429,9 +430,9 @@ func TestFacadeKeepaliveCloseDoesNotWaitForPing(t *testing.T) {
 	time.Sleep(4500 * time.Millisecond)           // the ping is due at 4 s, and stuck
 	start := time.Now()
 	ws.Close(nil, nil)
-	ev.waitFor(t, "CLOSE", closeWriteTimeout+5*time.Second)
-	if d := time.Since(start); d > closeWriteTimeout+2*time.Second {
-		t.Errorf("CLOSE %v after Close, want within %v", d, closeWriteTimeout)
+	ev.waitFor(t, "CLOSE", conn.DefaultCloseTimeout+5*time.Second)
+	if d := time.Since(start); d > conn.DefaultCloseTimeout+2*time.Second {
+		t.Errorf("CLOSE %v after Close, want within %v", d, conn.DefaultCloseTimeout)
 	}
 	if got := ev.all(); !slices.Equal(got, []string{"OPEN", "ERROR", "CLOSE 1006"}) {
 		t.Errorf("events %q", got)

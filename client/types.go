@@ -3,6 +3,8 @@ package client
 import (
 	"encoding/hex"
 	"strconv"
+
+	"github.com/netkit/websocket/conn"
 )
 
 // MessageData is the seed's MessageData: the payload of a message, StringData (a text message,
@@ -158,7 +160,7 @@ const (
 // limit. NewWebSocketRequestOptions returns the defaults; a nil *WebSocketRequestOptions given
 // to Connect means the defaults too. In a struct literal, zero fields mean: no extra headers,
 // the default caPath, no client certificate, the system proxy, no subprotocol, keepalive off,
-// certificates verified and the default message size limit.
+// certificates verified, the default message size limit and the default send queue caps.
 type WebSocketRequestOptions struct {
 	// Header holds extra request header fields. Names the handshake owns (Host, Upgrade,
 	// Connection, Sec-WebSocket-*, Content-Length, Transfer-Encoding) and names or values
@@ -199,7 +201,22 @@ type WebSocketRequestOptions struct {
 	// MaxMessageSize limits the size of a received message in bytes; a larger message closes
 	// the connection with 1009. 0 means the engine's default (32 MiB); negative means no limit.
 	MaxMessageSize int64
+	// SendQueueBytes and SendQueueMessages cap what Send queues and has not written yet:
+	// payload bytes and messages (BufferedAmount reports both). 0 means the defaults,
+	// DefaultSendQueueBytes (16 MiB) and DefaultSendQueueMessages (4096); negative means no
+	// cap. A Send past either cap fails at once with code 2302999 and ErrQueueFull, and
+	// nothing queued is dropped. A single message larger than SendQueueBytes is accepted
+	// when nothing is queued.
+	SendQueueBytes    int64
+	SendQueueMessages int
 }
+
+// Defaults of the send queue's caps (WebSocketRequestOptions.SendQueueBytes and
+// SendQueueMessages): the engine's, see conn.DefaultSendQueueBytes.
+const (
+	DefaultSendQueueBytes    = conn.DefaultSendQueueBytes
+	DefaultSendQueueMessages = conn.DefaultSendQueueMessages
+)
 
 // NewWebSocketRequestOptions returns the seed's and platform's defaults: no extra headers,
 // caPath DefaultCAPath, no client certificate, the system proxy, no subprotocol, ping every 30
