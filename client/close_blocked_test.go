@@ -2,10 +2,12 @@ package client
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/internal/wstest"
 )
@@ -53,14 +55,17 @@ func TestCloseBehindWriteBlockedByServerThatNeverReadsEndsInTime(t *testing.T) {
 		if r.Code != 1006 {
 			t.Errorf("CLOSE %d %q, want 1006", r.Code, r.Reason)
 		}
-		if d := time.Since(start); d > closeWriteTimeout+5*time.Second {
+		if d := time.Since(start); d > conn.DefaultCloseTimeout+5*time.Second {
 			t.Errorf("CLOSE after %v", d)
 		}
-	case <-time.After(closeWriteTimeout + 10*time.Second):
+	case <-time.After(conn.DefaultCloseTimeout + 10*time.Second):
 		t.Fatal("no CLOSE: Close waited forever behind the blocked write")
 	}
 	select {
-	case <-errs:
+	case e := <-errs:
+		if !errors.Is(e, ErrCloseWriteTimeout) {
+			t.Errorf("ERROR %v, want ErrCloseWriteTimeout", e)
+		}
 	default:
 		t.Error("no ERROR before CLOSE")
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // ErrPongTimeout is wrapped by the read errors of a connection that keepalive closed because
-// no frame arrived within PongTimeout of a ping.
+// nothing arrived, after a ping, while the reader waited PongTimeout on the network.
 var ErrPongTimeout = errors.New("websocket: pong timeout")
 
 // Platform keepalive defaults, used for the zero PingInterval and PongTimeout of DialOptions.
@@ -31,8 +31,9 @@ const (
 // has, with keepalive and the handshake response.
 //
 // Concurrency: one goroutine may read (ReadMessage, NextReader) while any number write; Close
-// and CloseNow may be called at any time. Keepalive sees the server's pongs only while some
-// goroutine reads.
+// and CloseNow may be called at any time. Keepalive (see the package documentation) counts
+// its pong timeout only while a read waits on the network: a Conn whose reader pauses is never
+// given up for it, and one that is never read never times out.
 //
 // Memory: an idle connection holds no read or write buffer (see conn.Conn) and keepalive is a
 // runtime timer, not a goroutine: a goroutine exists only while a ping is being sent.
@@ -48,30 +49,12 @@ type Conn struct {
 	fields     []handshake.Field
 	extensions []string
 
-	// alive is keepalive's sign of life: set by the reading goroutine when a message, ping or
-	// pong arrives, cleared by the keepalive timer. The reader loads it first and stores only
-	// when it is clear, so a busy reader pays a plain load per message, not an atomic write.
-	alive    atomic.Bool
 	timedOut atomic.Bool // keepalive closed the connection
 	ka       keepalive
 }
 
 func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOptions) *Conn {
 	c := &Conn{resp: weak.Make(resp), status: resp.Status, fields: resp.Fields, extensions: resp.Extensions}
-	seen := c.sawFrame
-	cfg := &conn.Config{
-		Role:            frame.RoleClient,
-		ReadBufferSize:  o.ReadBufferSize,
-		WriteBufferSize: o.WriteBufferSize,
-		MaxMessageSize:  o.MaxMessageSize,
-		CloseTimeout:    o.CloseTimeout,
-		Subprotocol:     resp.Subprotocol,
-		OnPing:          seen,
-		OnPong:          seen,
-		ReadLoop:        o.readLoop,
-		ReadAlloc:       o.readAlloc,
-	}
-	c.Conn = conn.New(nc, prefix, cfg)
 	interval, timeout := o.PingInterval, o.PongTimeout
 	if interval == 0 {
 		interval = defaultPingInterval
@@ -79,20 +62,24 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 	if timeout == 0 {
 		timeout = defaultPongTimeout
 	}
+	cfg := &conn.Config{
+		Role:              frame.RoleClient,
+		ReadBufferSize:    o.ReadBufferSize,
+		WriteBufferSize:   o.WriteBufferSize,
+		MaxMessageSize:    o.MaxMessageSize,
+		CloseTimeout:      o.CloseTimeout,
+		Subprotocol:       resp.Subprotocol,
+		ReadLoop:          o.readLoop,
+		ReadAlloc:         o.readAlloc,
+		TrackReads:        interval > 0, // keepalive's view of the reader
+		SendQueueBytes:    o.SendQueueBytes,
+		SendQueueMessages: o.SendQueueMessages,
+	}
+	c.Conn = conn.New(nc, prefix, cfg)
 	if interval > 0 {
 		c.ka.start(c, interval, timeout)
 	}
 	return c
-}
-
-// sawFrame records a received ping or pong for keepalive.
-func (c *Conn) sawFrame([]byte) { c.seen() }
-
-// seen records, for keepalive, that a frame arrived.
-func (c *Conn) seen() {
-	if !c.alive.Load() {
-		c.alive.Store(true)
-	}
 }
 
 // Response returns the server's handshake response.
@@ -121,7 +108,6 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (conn.MessageType, [
 	if err != nil || typ != conn.Text && typ != conn.Binary {
 		return c.readFailed(typ, p, err)
 	}
-	c.seen()
 	return typ, p, nil
 }
 
@@ -147,7 +133,6 @@ func (c *Conn) NextReader(ctx context.Context) (conn.MessageType, io.Reader, err
 	if err != nil {
 		return typ, r, c.readErr(err)
 	}
-	c.seen()
 	return typ, r, nil
 }
 
@@ -157,117 +142,139 @@ func (c *Conn) readErr(err error) error {
 	}
 	var ce *conn.CloseError
 	if errors.As(err, &ce) {
-		c.ka.stop(false) // the connection is over
+		c.ka.stop() // the connection is over
 	}
 	return err
 }
 
 // Close performs the closing handshake with code and reason (see conn.Conn.Close) and stops
-// keepalive.
+// keepalive. It never waits for a keepalive ping: a ping being written holds the connection
+// only as a message write would, so the close frame waits for it at most CloseTimeout, after
+// which the connection is cut (and the ping with it).
 func (c *Conn) Close(code frame.CloseCode, reason string) error {
-	c.ka.stop(true)
+	c.ka.stop()
 	return c.Conn.Close(code, reason)
 }
 
-// CloseNow closes the network connection without a closing handshake and stops keepalive.
+// CloseNow closes the network connection without a closing handshake and stops keepalive. It
+// does not wait for a keepalive ping being written: closing the connection cuts it.
 func (c *Conn) CloseNow() error {
-	c.ka.stop(true)
+	c.ka.stop()
 	return c.Conn.CloseNow()
 }
 
-// keepalive pings after interval without a received frame and closes the connection when
-// nothing arrives within timeout of the ping, or when the ping cannot be sent within timeout
-// (timeout < 0: never; an unsent ping is then tried again after interval). It is a timer whose
-// function runs only when it fires; no goroutine waits in between.
+// keepalive keeps the connection alive and finds out when the server is gone. It is a runtime
+// timer whose function runs only when it fires; no goroutine waits in between. Its rules:
+//
+//   - A ping goes out after interval with nothing received: the timer runs from the last
+//     received bytes (any bytes, a part of a frame included; conn.Conn.ReadActivity), or from
+//     the last ping while nothing arrives. With a server that only answers pings, a ping goes
+//     out every interval.
+//   - The connection is dead when, after a ping, nothing at all has arrived while the reader
+//     waited timeout in total on the network (timeout < 0: never). Time in which the reader
+//     is held back by the application (a MESSAGE callback running, no ReadMessage call in
+//     progress, a read busy with input it already has) does not count: what the server sent
+//     meanwhile waits in the kernel, and is seen as soon as the reader comes back. So a slow
+//     application never makes a healthy server look dead, and with a reader waiting all along
+//     a silent server is found dead interval+timeout after its last bytes.
+//   - A ping that cannot be written (the socket buffers full, a write that holds the
+//     connection) is given timeout (interval when timeout < 0) and then tried again after
+//     interval; meanwhile the rule above runs from when the ping was due.
+//   - stop disarms the timer and never waits for a ping being written: Close and CloseNow
+//     close the connection, which cuts such a ping.
 type keepalive struct {
 	c                 *Conn
 	interval, timeout time.Duration
 
-	mu      sync.Mutex
-	t       *time.Timer // nil: keepalive is off
-	stopped bool
-	waiting bool // a ping was sent and the timer runs for timeout
-	pinging sync.WaitGroup
+	mu         sync.Mutex
+	t          *time.Timer // nil: keepalive is off
+	stopped    bool
+	lastRx     time.Duration // when bytes last arrived, as far as seen (the dial at first; see since)
+	lastPing   time.Duration // when the last ping was tried
+	unanswered bool          // a ping was due and nothing arrived since
+	waited0    time.Duration // ReadActivity.Waited when that ping was due
 }
+
+// epoch is the origin of since.
+var epoch = time.Now()
+
+// since returns the time on the monotonic clock, as the time since epoch: keepalive's times
+// take 8 bytes each, not a time.Time's 24.
+func since() time.Duration { return time.Since(epoch) }
 
 // start arms keepalive for c.
 func (k *keepalive) start(c *Conn, interval, timeout time.Duration) {
 	k.c, k.interval, k.timeout = c, interval, timeout
 	k.mu.Lock()
-	c.alive.Store(false)
+	k.lastRx = since()
 	k.t = time.AfterFunc(interval, k.fire)
 	k.mu.Unlock()
 }
 
-// stop disarms keepalive; with wait it also waits for a ping being sent.
-func (k *keepalive) stop(wait bool) {
+// stop disarms keepalive.
+func (k *keepalive) stop() {
 	k.mu.Lock()
 	k.stopped = true
 	if k.t != nil {
 		k.t.Stop()
 	}
 	k.mu.Unlock()
-	if wait {
-		k.pinging.Wait()
-	}
 }
 
-// fire runs when the timer expires.
+// fire runs when the timer expires: it takes stock of what the reader saw, gives up on the
+// connection, pings, or sets the timer for the next thing due.
 func (k *keepalive) fire() {
 	k.mu.Lock()
-	if k.stopped {
-		k.mu.Unlock()
-		return
-	}
-	alive := k.c.alive.Swap(false) // a frame arrived since the timer was last set
-	if k.waiting {
-		k.waiting = false
-		if !alive { // no frame within timeout of the ping
-			k.stopped = true
-			k.mu.Unlock()
-			k.c.timedOut.Store(true)
-			_ = k.c.Conn.CloseNow()
-			return
+	pinged := false
+	for !k.stopped {
+		now := since()
+		a := k.c.Conn.ReadActivity()
+		if a.Received {
+			k.lastRx = now - a.Waiting // the bytes came before the reader's current wait
+			k.unanswered = false
 		}
-	}
-	if alive {
-		k.t.Reset(k.interval)
+		var left time.Duration // of the pong timeout, while a ping is unanswered
+		if k.unanswered && k.timeout >= 0 {
+			if left = k.timeout - (a.Waited - k.waited0); left <= 0 {
+				k.stopped = true
+				k.mu.Unlock()
+				k.c.timedOut.Store(true)
+				_ = k.c.Conn.CloseNow()
+				return
+			}
+		}
+		wait := max(k.lastRx, k.lastPing) + k.interval - now
+		if pinged || wait > k.interval/64 { // a timer may fire a little early as we see it
+			if pinged && wait < k.interval/64 {
+				wait = k.interval // the ping took the whole interval: try again after another
+			}
+			if left > 0 && left < wait {
+				wait = left
+			}
+			k.t.Reset(wait)
+			break
+		}
+		if !k.unanswered {
+			k.unanswered, k.waited0 = true, a.Waited
+		}
 		k.mu.Unlock()
-		return
+		err := k.ping()
+		k.mu.Lock()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			k.stopped = true // the connection is broken or closing; readers see why
+		}
+		k.lastPing, pinged = since(), true
 	}
-	k.pinging.Add(1)
 	k.mu.Unlock()
-	defer k.pinging.Done()
+}
 
+// ping writes a ping, giving it timeout (interval when timeout < 0) to go out.
+func (k *keepalive) ping() error {
 	wait := k.timeout
 	if wait < 0 {
 		wait = k.interval
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	err := k.c.Conn.Ping(ctx, nil)
-	cancel()
-	k.mu.Lock()
-	if !k.stopped && errors.Is(err, context.DeadlineExceeded) && k.timeout >= 0 {
-		// The ping could not even be sent in time: a write is stuck behind a peer that
-		// reads nothing and sends nothing. That is no answer either.
-		k.stopped = true
-		k.mu.Unlock()
-		k.c.timedOut.Store(true)
-		_ = k.c.Conn.CloseNow()
-		return
-	}
-	defer k.mu.Unlock()
-	if k.stopped {
-		return
-	}
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		k.stopped = true // the connection is broken or closing; readers see why
-		return
-	}
-	if k.timeout < 0 {
-		k.t.Reset(k.interval)
-		return
-	}
-	k.waiting = true
-	k.t.Reset(k.timeout)
+	defer cancel()
+	return k.c.Conn.Ping(ctx, nil)
 }

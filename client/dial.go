@@ -52,14 +52,20 @@ type DialOptions struct {
 	// proxy (the hook proxies plug into: an HTTP CONNECT tunnel or SOCKS5 returns the
 	// tunnelled connection). TLS, for wss, runs on top of what it returns. Nil dials directly.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// PingInterval is the idle time after which a ping is sent: 0 means 30 s (the platform
-	// default), negative disables keepalive. The server's pongs are seen only while a
-	// goroutine reads the connection: a connection that is never read would time out.
+	// PingInterval is the time without any received byte after which a ping is sent: 0
+	// means 30 s (the platform default), negative disables keepalive. Every received byte
+	// restarts it; with a server that only answers pings, a ping goes out every
+	// PingInterval. See Keepalive in the package documentation.
 	PingInterval time.Duration
-	// PongTimeout is how long to wait for any frame after a ping before the connection is
-	// considered lost (it is then closed and reads return ErrPongTimeout): 0 means 30 s,
-	// negative waits forever.
+	// PongTimeout is how long, after a ping, the reader may wait on the network with nothing
+	// arriving before the connection is considered lost (it is then closed and reads return
+	// ErrPongTimeout): 0 means 30 s, negative waits forever. Time in which no read waits (the
+	// application is not reading, or is busy with what it read) does not count.
 	PongTimeout time.Duration
+	// SendQueueBytes and SendQueueMessages cap the send queue of Enqueue (see
+	// conn.Config.SendQueueBytes): 0 means 16 MiB and 4096 messages, negative means no cap.
+	SendQueueBytes    int64
+	SendQueueMessages int
 
 	readLoop  bool             // conn.Config.ReadLoop: the facade reads every connection until it ends
 	readAlloc func(int) []byte // conn.Config.ReadAlloc: the facade's message blocks
@@ -347,6 +353,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.PingInterval = secondsOrOff(opts.PingInterval)
 	o.PongTimeout = secondsOrOff(opts.PongTimeout)
 	o.readLoop = true
+	o.SendQueueBytes, o.SendQueueMessages = opts.SendQueueBytes, opts.SendQueueMessages
 	t := &connTransport{}
 	o.readAlloc = t.alloc
 	var err error
@@ -476,13 +483,15 @@ func (t *connTransport) readFailed(err error) error {
 	return err
 }
 
-func (t *connTransport) writeMessage(ctx context.Context, text bool, p []byte) error {
+func (t *connTransport) enqueue(text bool, p []byte, done func(error)) (bool, error) {
 	typ := conn.Binary
 	if text {
 		typ = conn.Text
 	}
-	return t.c.WriteMessage(ctx, typ, p)
+	return t.c.Enqueue(typ, p, done)
 }
+
+func (t *connTransport) buffered() (int64, int) { return t.c.Buffered() }
 
 func (t *connTransport) close(code uint32, reason string) error {
 	return t.c.Close(frame.CloseCode(code), reason)

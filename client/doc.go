@@ -60,10 +60,56 @@
 // reason that says why. A callback may call any method of the WebSocket; no lock of the
 // WebSocket is held while a callback runs.
 //
+// # Sending: the queue and backpressure
+//
+// Send never blocks: when nothing is queued and the socket takes the frame at once, Send writes
+// it itself (the steady path starts no goroutine); otherwise it queues the message, and the
+// connection's writing goroutine (which exists only while messages wait) writes the queue in
+// order. The queue is bounded by
+// WebSocketRequestOptions.SendQueueBytes and SendQueueMessages (default 16 MiB and 4096
+// messages); a Send past either fails at once with 2302999 and ErrQueueFull, and nothing
+// queued is dropped. BufferedAmount tells how much is queued, in bytes and messages (the
+// browser's bufferedAmount): wait while it is high, or for the Send callbacks, to send no
+// faster than the server reads. Close writes the queue before its close frame for as long as
+// the server reads it; only 5 s without progress cuts the connection (ERROR
+// ErrCloseWriteTimeout, CLOSE 1006). Messages queued before a protocol violation of the server
+// (1002, 1007, 1009) still go out before our close frame.
+//
 // # The blocking API
 //
 // Dial opens a connection with a context and returns it with the handshake response; it is the
 // API for services and the transport under the seed facade.
+//
+// # Keepalive
+//
+// Both APIs keep a connection alive with pings and find out when the server is gone (options
+// DialOptions.PingInterval and PongTimeout; WebSocketRequestOptions.PingInterval and
+// PongTimeout, in seconds; default 30 s / 30 s). The rules:
+//
+//   - A ping goes out after PingInterval with nothing received. Every received byte restarts
+//     the interval, a part of a frame included (a large message arriving slowly keeps the
+//     connection alive), not only whole messages and pongs. With a server that only answers
+//     pings, a ping goes out every PingInterval: after a pong, the next ping is PingInterval
+//     later, so the line is never silent for much longer than PingInterval.
+//   - The connection is given up (reads return ErrPongTimeout; the facade reports ERROR, then
+//     CLOSE 1006 "pong timeout") when, after a ping, nothing at all has arrived while the
+//     reader waited PongTimeout on the network. A silent server is therefore found dead
+//     PingInterval + PongTimeout after its last bytes.
+//   - Only time in which a read is waiting on the network counts towards PongTimeout. While
+//     the application holds the reader back (a MESSAGE callback runs: the facade reads no
+//     further meanwhile; no ReadMessage is in progress on a Conn from Dial; a read is busy
+//     with input it already has), no pong deadline runs: what the server sent meanwhile waits
+//     in the kernel and is seen as soon as the reader comes back, so a slow application never
+//     makes a healthy server look dead and loses no message. Pings still go out every
+//     PingInterval meanwhile. A Conn that is never read is therefore never given up.
+//   - A ping that cannot be written (a write blocked by a server that reads nothing) waits at
+//     most PongTimeout and counts as sent for the rule above.
+//   - Close and CloseNow never wait for a keepalive ping: a ping being written holds the
+//     connection like any write, which Close waits for at most its close timeout before it
+//     cuts the connection; CloseNow cuts it at once.
+//
+// Keepalive is a runtime timer, not a goroutine; the reader's side of it costs a flag load per
+// read(2) and a clock read only when a read parks waiting for input (conn.Config.TrackReads).
 //
 // # Cost
 //

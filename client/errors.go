@@ -3,6 +3,8 @@ package client
 import (
 	"errors"
 	"strconv"
+
+	"github.com/netkit/websocket/conn"
 )
 
 // Error codes of the seed API. Every *BusinessException and *AsyncError carries one of them.
@@ -51,9 +53,14 @@ var (
 	// ErrConnectionClosed: a message or close request that was accepted but not sent because
 	// the connection ended first.
 	ErrConnectionClosed = errors.New("websocket: connection closed before the request was sent")
-	// ErrCloseWriteTimeout: Close found the messages queued before it still not written after
-	// 5 s (a peer that reads nothing), and cut the connection.
-	ErrCloseWriteTimeout = errors.New("websocket: messages queued before close not written in time; connection cut")
+	// ErrCloseWriteTimeout: Close found the messages queued before it making no progress
+	// for 5 s (a peer that reads nothing), and cut the connection. It is
+	// conn.ErrQueueStalled.
+	ErrCloseWriteTimeout = conn.ErrQueueStalled
+	// ErrQueueFull: a Send that would take the send queue past its cap
+	// (WebSocketRequestOptions.SendQueueBytes, SendQueueMessages); code 2302999. It is
+	// conn.ErrQueueFull.
+	ErrQueueFull = conn.ErrQueueFull
 	// ErrCallbackType: On or Off with a callback whose type does not fit the event.
 	ErrCallbackType = errors.New("websocket: callback type does not fit the event")
 	// ErrNilArgument: a nil callback or a nil MessageData.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/netkit/websocket/conn"
 )
 
 // fakeTransport is an in-memory connection: the test plays the server through it.
@@ -25,9 +27,21 @@ type fakeTransport struct {
 	closeGate    chan struct{}
 	closeLost    atomic.Bool
 
+	// The send queue: a writer goroutine exists while it holds messages, as in conn.
+	qmu     sync.Mutex
+	queue   []fakeItem
+	qbytes  int64
+	writing bool
+
 	writeErr  error  // when set, writeMessage fails with it
 	closeEcho *bool  // when false, close does not get a reply (the peer is silent)
 	replyCode uint32 // when set, the peer replies with this code instead of echoing
+}
+
+type fakeItem struct {
+	text bool
+	p    []byte
+	done func(error)
 }
 
 type readResult struct {
@@ -54,10 +68,77 @@ func (f *fakeTransport) readMessage(ctx context.Context) (MessageData, error) {
 	}
 }
 
-func (f *fakeTransport) writeMessage(ctx context.Context, text bool, p []byte) error {
+func (f *fakeTransport) enqueue(text bool, p []byte, done func(error)) (bool, error) {
 	select {
 	case <-f.dead:
-		return errFakeDropped
+		return false, conn.ErrClosed
+	default:
+	}
+	f.qmu.Lock()
+	f.queue = append(f.queue, fakeItem{text, p, done})
+	f.qbytes += int64(len(p))
+	start := !f.writing
+	f.writing = true
+	f.qmu.Unlock()
+	if start {
+		go f.writeQueue()
+	}
+	return false, nil
+}
+
+func (f *fakeTransport) buffered() (int64, int) {
+	f.qmu.Lock()
+	defer f.qmu.Unlock()
+	return f.qbytes, len(f.queue)
+}
+
+// writeQueue writes the queued messages, like conn's writer: a write error ends the
+// connection, and the messages after it fail.
+func (f *fakeTransport) writeQueue() {
+	for {
+		f.qmu.Lock()
+		if len(f.queue) == 0 {
+			f.writing = false
+			f.qmu.Unlock()
+			return
+		}
+		it := f.queue[0]
+		f.queue = f.queue[1:]
+		f.qmu.Unlock()
+		err := f.writeMessage(it.text, it.p)
+		if err != nil && !errors.Is(err, conn.ErrClosed) {
+			f.closeNow()
+		}
+		f.qmu.Lock()
+		f.qbytes -= int64(len(it.p))
+		f.qmu.Unlock()
+		if it.done != nil {
+			it.done(err)
+		}
+	}
+}
+
+// flushed waits until the queue is written or the connection dropped.
+func (f *fakeTransport) flushed() {
+	for {
+		f.qmu.Lock()
+		idle := !f.writing
+		f.qmu.Unlock()
+		if idle {
+			return
+		}
+		select {
+		case <-f.dead:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func (f *fakeTransport) writeMessage(text bool, p []byte) error {
+	select {
+	case <-f.dead:
+		return fmt.Errorf("%w: %w", conn.ErrClosed, errFakeDropped)
 	default:
 	}
 	if f.writeErr != nil {
@@ -72,6 +153,7 @@ func (f *fakeTransport) writeMessage(ctx context.Context, text bool, p []byte) e
 }
 
 func (f *fakeTransport) close(code uint32, reason string) error {
+	f.flushed()
 	if f.closeGate != nil {
 		close(f.closeStarted)
 		<-f.closeGate

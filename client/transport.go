@@ -7,17 +7,24 @@ import (
 
 // transport is what the seed facade needs from an open connection. The real one wraps *Conn
 // (the blocking API); tests may use a fake. Methods are called from the facade's reading
-// goroutine (readMessage) and writing goroutine (writeMessage, close); closeNow may be called
-// from either at any time.
+// goroutine (readMessage), under the WebSocket's lock (enqueue, buffered) and from the closing
+// goroutine (close); closeNow may be called at any time.
 type transport interface {
 	// readMessage returns the next whole message. The data belongs to the caller. It returns
 	// a *closedError after a closing handshake (either side started it), a *failedError or any
 	// other error when the connection was lost or failed.
 	readMessage(ctx context.Context) (MessageData, error)
-	// writeMessage sends one whole message.
-	writeMessage(ctx context.Context, text bool, p []byte) error
-	// close starts the closing handshake with code and reason (already validated) and waits,
-	// bounded, for it to finish; readMessage then returns the peer's reply as *closedError.
+	// enqueue sends one whole message without blocking (conn.Conn.Enqueue): it reports
+	// written when the message went out at once (done is then not called); otherwise done is
+	// called once the queued message was written or failed, on another goroutine, never from
+	// enqueue itself. It fails with an error wrapping conn.ErrQueueFull past the queue's cap,
+	// conn.ErrClosed after the end.
+	enqueue(text bool, p []byte, done func(error)) (written bool, err error)
+	// buffered returns the bytes and messages queued and not yet written.
+	buffered() (int64, int)
+	// close writes the queued messages, then performs the closing handshake with code and
+	// reason (already validated), bounded (conn.Conn.Close); readMessage then returns the
+	// peer's reply as *closedError.
 	close(code uint32, reason string) error
 	// closeNow closes the network connection at once. It may be called more than once.
 	closeNow() error

@@ -3,6 +3,8 @@ package client
 import (
 	"encoding/hex"
 	"strconv"
+
+	"github.com/netkit/websocket/conn"
 )
 
 // MessageData is the seed's MessageData: the payload of a message, StringData (a text message,
@@ -158,7 +160,7 @@ const (
 // limit. NewWebSocketRequestOptions returns the defaults; a nil *WebSocketRequestOptions given
 // to Connect means the defaults too. In a struct literal, zero fields mean: no extra headers,
 // the default caPath, no client certificate, the system proxy, no subprotocol, keepalive off,
-// certificates verified and the default message size limit.
+// certificates verified, the default message size limit and the default send queue caps.
 type WebSocketRequestOptions struct {
 	// Header holds extra request header fields. Names the handshake owns (Host, Upgrade,
 	// Connection, Sec-WebSocket-*, Content-Length, Transfer-Encoding) and names or values
@@ -179,12 +181,16 @@ type WebSocketRequestOptions struct {
 	// Protocol is the Sec-WebSocket-Protocol value to offer: one subprotocol or a
 	// comma-separated list; "" offers none (RFC 6455 §4.1, §11.3.4).
 	Protocol string
-	// PingInterval is the idle time, in seconds, after which a ping is sent; 0 disables
-	// keepalive. The platform default is 30.
+	// PingInterval is the time, in seconds, without any received byte after which a ping
+	// is sent; 0 disables keepalive. Every received byte restarts it, and with a server that
+	// only answers pings a ping goes out every PingInterval. The platform default is 30.
 	PingInterval uint32
-	// PongTimeout is how long, in seconds, to wait for the pong before the connection is
-	// treated as lost (ERROR, then CLOSE 1006 "pong timeout"); 0 means wait forever. The
-	// platform default is 30.
+	// PongTimeout is how long, in seconds, the connection may wait on the network after a
+	// ping with nothing arriving before it is treated as lost (ERROR, then CLOSE 1006 "pong
+	// timeout"); 0 means wait forever. Time in which a MESSAGE callback runs does not count:
+	// the connection reads nothing meanwhile, and what the server sent is seen once the
+	// callback returns. The platform default is 30. See Keepalive in the package
+	// documentation.
 	PongTimeout uint32
 	// SkipServerCertVerification turns off verification of the server's certificate chain
 	// and host name. Only for tests.
@@ -195,7 +201,22 @@ type WebSocketRequestOptions struct {
 	// MaxMessageSize limits the size of a received message in bytes; a larger message closes
 	// the connection with 1009. 0 means the engine's default (32 MiB); negative means no limit.
 	MaxMessageSize int64
+	// SendQueueBytes and SendQueueMessages cap what Send queues and has not written yet:
+	// payload bytes and messages (BufferedAmount reports both). 0 means the defaults,
+	// DefaultSendQueueBytes (16 MiB) and DefaultSendQueueMessages (4096); negative means no
+	// cap. A Send past either cap fails at once with code 2302999 and ErrQueueFull, and
+	// nothing queued is dropped. A single message larger than SendQueueBytes is accepted
+	// when nothing is queued.
+	SendQueueBytes    int64
+	SendQueueMessages int
 }
+
+// Defaults of the send queue's caps (WebSocketRequestOptions.SendQueueBytes and
+// SendQueueMessages): the engine's, see conn.DefaultSendQueueBytes.
+const (
+	DefaultSendQueueBytes    = conn.DefaultSendQueueBytes
+	DefaultSendQueueMessages = conn.DefaultSendQueueMessages
+)
 
 // NewWebSocketRequestOptions returns the seed's and platform's defaults: no extra headers,
 // caPath DefaultCAPath, no client certificate, the system proxy, no subprotocol, ping every 30

@@ -3,9 +3,10 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/netkit/websocket/conn"
 )
@@ -13,10 +14,6 @@ import (
 // maxPendingMessages bounds the MESSAGE events waiting for delivery. When callbacks fall
 // behind, the connection stops reading, and TCP flow control slows the server.
 const maxPendingMessages = 64
-
-// closeWriteTimeout bounds how long Close lets queued messages wait to be written before it
-// gives up on them: the engine's bound on the closing handshake.
-const closeWriteTimeout = conn.DefaultCloseTimeout
 
 type connState uint8
 
@@ -46,14 +43,11 @@ type WebSocket struct {
 // CreateWebSocket returns a new WebSocket (seed createWebSocket).
 func CreateWebSocket() *WebSocket { return &WebSocket{} }
 
-// outItem is a request for the writing goroutine: a message or the close.
+// outItem is a message sent before OPEN, waiting for the connection.
 type outItem struct {
-	text    bool
-	data    []byte
-	cb      *WebSocketAsyncCallback[bool]
-	isClose bool
-	code    uint32
-	reason  string
+	text bool
+	data []byte
+	cb   *WebSocketAsyncCallback[bool]
 }
 
 var outArrays freeList[outItem]
@@ -65,32 +59,94 @@ type session struct {
 	protocols  []string
 	dialCtx    context.Context
 	cancelDial context.CancelFunc
-	writers    sync.WaitGroup // the writing goroutine, while it runs
+	closers    sync.WaitGroup // the closing goroutine, while it runs
+	pending    sync.WaitGroup // messages handed to the connection's queue whose done has not run
+	maxBytes   int64          // the send queue's caps, resolved
+	maxMsgs    int
+	lost       atomic.Pointer[error] // the first write error, set by the queue's done functions
+	done       func(error)           // the done function of messages sent without a callback
 
 	// Guarded by WebSocket.mu.
-	t         transport     // the open connection; nil until the dial succeeded
-	out       ring[outItem] // messages and the close, in Send/Close order
-	writing   bool          // a writing goroutine runs (it exists only while out has work)
-	noWrite   bool          // the close was written, or a write failed: nothing more is written
-	dead      bool          // the connection ended; the writer must stop
-	closeReq  bool          // Close was called
-	closeCB   *WebSocketAsyncCallback[bool]
-	inClose   bool  // the writer took the close and is carrying it out
-	closeDone bool  // the writer carried out the close
-	closeErr  error // its result
-	lost      error // first write error
+	t           transport     // the open connection; nil until the dial succeeded
+	out         ring[outItem] // messages sent before OPEN, in order
+	outBytes    int64         // their payload bytes
+	dead        bool          // the connection ended: nothing more is queued
+	closeReq    bool          // Close was called
+	closeCB     *WebSocketAsyncCallback[bool]
+	closeCode   uint32
+	closeReason string
+	inClose     bool  // the closing goroutine runs or ran
+	closeDone   bool  // the closing goroutine carried out the close
+	closeErr    error // its result
 }
 
-// startWriter starts the writing goroutine if there is work for it and none runs. ws.mu is
-// held. The goroutine exists only while messages or the close wait to be written, so an idle
-// connection has none.
-func (ws *WebSocket) startWriter(s *session) {
-	if s.writing || s.noWrite || s.dead || s.t == nil || s.out.len() == 0 {
+// queueCaps resolves the send queue caps of o: 0 means the default, negative no cap.
+func queueCaps(o *WebSocketRequestOptions) (int64, int) {
+	b, n := o.SendQueueBytes, o.SendQueueMessages
+	switch {
+	case b == 0:
+		b = DefaultSendQueueBytes
+	case b < 0:
+		b = 1<<63 - 1
+	}
+	switch {
+	case n == 0:
+		n = DefaultSendQueueMessages
+	case n < 0:
+		n = int(^uint(0) >> 1)
+	}
+	return b, n
+}
+
+// doneFunc returns the done function of a message given to the connection's queue: it
+// reports the result to cb (nil: no report) and records the first write error.
+func (ws *WebSocket) doneFunc(s *session, cb *WebSocketAsyncCallback[bool]) func(error) {
+	if cb == nil {
+		return s.done
+	}
+	return func(err error) { ws.written(s, cb, err) }
+}
+
+// written is the end of a queued message: it reports err (nil: written) to cb, when not nil.
+func (ws *WebSocket) written(s *session, cb *WebSocketAsyncCallback[bool], err error) {
+	if err == nil {
+		if cb != nil {
+			ws.sent(cb)
+		}
+		s.pending.Done()
 		return
 	}
-	s.writing = true
-	s.writers.Add(1)
-	go ws.writeLoop(s)
+	if errors.Is(err, conn.ErrClosed) {
+		err = fmt.Errorf("%w: %w", ErrConnectionClosed, err)
+	} else {
+		lost := err                       // apart from err, so that a nil err does not escape
+		s.lost.CompareAndSwap(nil, &lost) // a write failed: the connection is lost
+	}
+	if cb != nil {
+		ws.q.pushResult(cb, newAsync(CodeOtherError, err))
+	}
+	s.pending.Done()
+}
+
+// enqueue hands a message to the open connection's queue. ws.mu is held.
+func (ws *WebSocket) enqueue(s *session, text bool, p []byte, cb *WebSocketAsyncCallback[bool]) error {
+	s.pending.Add(1)
+	written, err := s.t.enqueue(text, p, ws.doneFunc(s, cb))
+	if written {
+		s.pending.Done()
+		if cb != nil {
+			ws.q.pushResult(cb, nil) // never run here: the caller of Send may hold its own locks
+		}
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	s.pending.Done()
+	if errors.Is(err, conn.ErrClosed) {
+		return newAsync(CodeOtherError, fmt.Errorf("%w: %w", ErrConnectionClosed, err))
+	}
+	return newAsync(CodeOtherError, err)
 }
 
 // reject reports a refused call to cb (asynchronously, like every callback) and returns the
@@ -143,6 +199,8 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel}
+	s.maxBytes, s.maxMsgs = queueCaps(o)
+	s.done = func(err error) { ws.written(s, nil, err) }
 	ws.state = stateConnecting
 	ws.sess = s
 	if cb != nil {
@@ -154,12 +212,23 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 }
 
 // Send sends a message: StringData as a text message, ArrayData as a binary one (seed send).
-// It returns at once; an ArrayData is copied, so the caller may reuse its slice (a StringData
-// needs no copy: a string never changes). Messages sent between Connect and OPEN are queued and
-// sent in order once the connection opens. cb, which may be nil, is called with true once the
-// message was written, or with an error: 401 for nil data or text that is not UTF-8, 2302999
-// before Connect, after Close or after the connection ended (ErrNotConnected, ErrClosing,
-// ErrConnectionClosed) or when the write failed. Send returns the errors known at once.
+// It never blocks: when nothing is queued and the socket takes the frame at once, Send writes
+// it itself; otherwise the message is queued and written in order by a goroutine of the
+// connection (which exists only while messages wait). An ArrayData is copied, so the caller
+// may reuse its slice (a StringData needs no copy: a string never changes). Messages sent
+// between Connect and OPEN are queued and sent in order once the connection opens.
+//
+// The queue is bounded: WebSocketRequestOptions.SendQueueBytes and SendQueueMessages (default
+// 16 MiB and 4096 messages) cap the bytes and messages sent and not yet written, those queued
+// before OPEN included. A Send past either cap fails at once with code 2302999 and an error
+// wrapping ErrQueueFull that gives the numbers; nothing queued is dropped. BufferedAmount
+// tells how much is queued: a sender that waits while it is high (or for its callbacks)
+// never meets the cap, and sends only as fast as the server reads.
+//
+// cb, which may be nil, is called with true once the message was written, or with an error:
+// 401 for nil data or text that is not UTF-8, 2302999 before Connect, after Close or after
+// the connection ended (ErrNotConnected, ErrClosing, ErrConnectionClosed), past the queue's
+// cap (ErrQueueFull) or when the write failed. Send returns the errors known at once.
 func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) error {
 	text, p, err := checkMessage(data)
 	if err != nil {
@@ -169,18 +238,49 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 		return ws.reject(cb, err)
 	}
 	s := ws.sess
-	s.out.push(outItem{text: text, data: p, cb: cb}, &outArrays)
-	ws.startWriter(s)
+	switch {
+	case s.dead:
+		err = newAsync(CodeOtherError, ErrConnectionClosed)
+	case s.t != nil:
+		err = ws.enqueue(s, text, p, cb)
+	case s.out.len() > 0 && (s.out.len()+1 > s.maxMsgs || s.outBytes+int64(len(p)) > s.maxBytes):
+		err = newAsync(CodeOtherError, fmt.Errorf("%w: %d messages and %d bytes queued before OPEN, the cap is %d messages and %d bytes",
+			ErrQueueFull, s.out.len(), s.outBytes, s.maxMsgs, s.maxBytes))
+	default:
+		s.out.push(outItem{text: text, data: p, cb: cb}, &outArrays)
+		s.outBytes += int64(len(p))
+	}
 	ws.mu.Unlock()
+	if err != nil {
+		return ws.reject(cb, err)
+	}
 	return nil
 }
 
+// BufferedAmount returns what Send queued and was not written yet, in payload bytes and in
+// messages (the browser's bufferedAmount, with a count of messages beside it); the message
+// being written counts until it is out. It is 0, 0 with no connection.
+func (ws *WebSocket) BufferedAmount() (bytes int64, messages int) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	s := ws.sess
+	switch {
+	case s == nil:
+		return 0, 0
+	case s.t == nil:
+		return s.outBytes, s.out.len()
+	}
+	b, n := s.t.buffered()
+	return b + s.outBytes, n + s.out.len()
+}
+
 // Close starts the closing handshake with the code and reason of opts (nil means code 1000,
-// no reason) (seed close). Messages sent before it are sent first, as long as they go out
-// within conn.DefaultCloseTimeout (5 s) of Close: a write still blocked then, by a peer that
-// reads nothing, is cut and the connection is lost (ERROR with ErrCloseWriteTimeout, then CLOSE
-// 1006). It returns at once; the CLOSE event reports the end with the server's reply. Close
-// while the connection is still being opened abandons the attempt (CLOSE 1006, no ERROR).
+// no reason) (seed close). Messages sent before it are written first, in order, for as long
+// as the server keeps reading them: Close gives up only when no queued message was written
+// for conn.DefaultCloseTimeout (5 s), a stall (a server that reads nothing). It then cuts the
+// connection: ERROR with ErrCloseWriteTimeout, the failures of the messages not written, then
+// CLOSE 1006. It returns at once; the CLOSE event reports the end with the server's reply.
+// Close while the connection is still being opened abandons the attempt (CLOSE 1006, no ERROR).
 //
 // cb, which may be nil, is called before CLOSE with true when the close was carried out, or
 // with an error: 401 for a code RFC 6455 §7.4 does not allow on the wire or a reason over 123
@@ -202,32 +302,35 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 	ws.state = stateClosing
 	s.closeReq = true
 	s.closeCB = cb
-	s.out.push(outItem{isClose: true, code: code, reason: reason}, &outArrays)
-	ws.startWriter(s)
+	s.closeCode, s.closeReason = code, reason
+	ws.startClose(s)
 	ws.mu.Unlock()
 	if cancelDial != nil {
 		cancelDial()
 	}
-	// The messages queued before the close go first, but not forever: a write still blocked
-	// after closeWriteTimeout (a peer that reads nothing) is cut and the connection is lost
-	// (ERROR, then CLOSE 1006). The timer is harmless once the session is over.
-	time.AfterFunc(closeWriteTimeout, func() { ws.cutBlockedWrite(s) })
 	return nil
 }
 
-// cutBlockedWrite closes the connection of s when its writer is still busy with the messages
-// queued before the close: Close gave them closeWriteTimeout to go out.
-func (ws *WebSocket) cutBlockedWrite(s *session) {
+// startClose starts the closing goroutine when Close was called and the connection is open.
+// ws.mu is held.
+func (ws *WebSocket) startClose(s *session) {
+	if !s.closeReq || s.inClose || s.t == nil || s.dead {
+		return
+	}
+	s.inClose = true
+	s.closers.Add(1)
+	go ws.closeSession(s, s.t, s.closeCode, s.closeReason)
+}
+
+// closeSession carries out Close: the connection writes what is queued (bounded by a stall),
+// then performs the closing handshake. The reader then sees the end.
+func (ws *WebSocket) closeSession(s *session, t transport, code uint32, reason string) {
+	defer s.closers.Done()
+	err := t.close(code, reason)
 	ws.mu.Lock()
-	t := s.t
-	stuck := t != nil && s.writing && !s.inClose && !s.dead
-	if stuck && s.lost == nil {
-		s.lost = ErrCloseWriteTimeout
-	}
+	s.closeDone = true
+	s.closeErr = err
 	ws.mu.Unlock()
-	if stuck {
-		_ = t.closeNow() // the blocked write fails, and the reader ends the session
-	}
 }
 
 // On registers cb for events of type t (seed on). cb must be made by the constructor that fits
@@ -349,7 +452,16 @@ func (ws *WebSocket) run(s *session) {
 	ws.q.push(func() { ws.emitHeaders(headers) })
 	ws.q.push(func() { ws.emitOpen(status) })
 	s.t = t
-	ws.startWriter(s) // messages sent before OPEN
+	// The messages sent before OPEN go to the connection's queue, in order; they fit, as they
+	// counted against the same caps.
+	for s.out.len() > 0 {
+		it := s.out.pop(&outArrays)
+		s.outBytes -= int64(len(it.data))
+		if err := ws.enqueue(s, it.text, it.data, it.cb); err != nil && it.cb != nil {
+			ws.q.pushResult(it.cb, asAsync(err))
+		}
+	}
+	ws.startClose(s)
 	ws.mu.Unlock()
 	// The reader is a goroutine of its own, started with a small stack, rather than this
 	// one, whose stack the dial has grown.
@@ -390,23 +502,22 @@ func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}) {
 	ws.q.pushTask(task{ws: ws, msg: m, sem: pending})
 }
 
-// endSession ends the session after the reader's error rerr: it stops the connection and the
-// writer, and reports the end.
+// endSession ends the session after the reader's error rerr: it stops the connection, waits
+// for the results of the queued messages and the close, and reports the end.
 func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 	ws.mu.Lock()
 	inClose := s.inClose
+	s.dead = true // no more messages for the connection's queue
 	ws.mu.Unlock()
 	if cl := (*closedError)(nil); inClose && errors.As(rerr, &cl) {
-		// The server's close crossed ours (RFC 6455 §7.1.2): the writer is sending our close
-		// frame, and the transport's close returns once it is out, the server's being in.
-		// Closing the connection first would cut it.
-		s.writers.Wait()
+		// The server's close crossed ours (RFC 6455 §7.1.2): the closing goroutine is sending
+		// our close frame, and the transport's close returns once it is out, the server's
+		// being in. Closing the connection first would cut it.
+		s.closers.Wait()
 	}
 	_ = t.closeNow()
-	ws.mu.Lock()
-	s.dead = true
-	ws.mu.Unlock()
-	s.writers.Wait()
+	s.closers.Wait()
+	s.pending.Wait() // the queue fails what it could not write, at once, once closed
 
 	ws.mu.Lock()
 	var ce *closedError
@@ -414,9 +525,10 @@ func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 	switch {
 	case errors.As(rerr, &ce):
 		ws.finish(s, nil, CloseResult{Code: ce.code, Reason: ce.reason})
-	case s.lost != nil && !errors.Is(rerr, ErrPongTimeout): // a write failed first: that is the cause
+	case s.lost.Load() != nil && !errors.Is(rerr, ErrPongTimeout): // a write failed first: that is the cause
 		// (unless keepalive gave up on the connection, which failed the write)
-		ws.finish(s, newBusiness(CodeOtherError, s.lost), CloseResult{Code: 1006, Reason: "connection lost: " + s.lost.Error()})
+		lost := *s.lost.Load()
+		ws.finish(s, newBusiness(CodeOtherError, lost), CloseResult{Code: 1006, Reason: "connection lost: " + lost.Error()})
 	case errors.As(rerr, &fe):
 		ws.finish(s, newBusiness(CodeOtherError, fe.err), CloseResult{Code: fe.code, Reason: fe.reason})
 	default:
@@ -436,10 +548,11 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 		ws.q.push(func() { ws.emitError(e) })
 	}
 	for s.out.len() > 0 {
-		if it := s.out.pop(&outArrays); !it.isClose && it.cb != nil {
+		if it := s.out.pop(&outArrays); it.cb != nil {
 			ws.q.pushResult(it.cb, newAsync(CodeOtherError, ErrConnectionClosed))
 		}
 	}
+	s.outBytes = 0
 	if s.closeReq && s.closeCB != nil {
 		cb := s.closeCB
 		var ae *AsyncError
@@ -452,53 +565,6 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 		ws.q.pushResult(cb, ae)
 	}
 	ws.q.push(func() { ws.emitClose(r) })
-}
-
-// writeLoop sends the session's messages and its close, in order, until none is left, the
-// close is sent, or the session ends. startWriter starts it when there is work.
-func (ws *WebSocket) writeLoop(s *session) {
-	defer s.writers.Done()
-	for {
-		ws.mu.Lock()
-		if s.out.len() == 0 || s.dead || s.noWrite {
-			s.writing = false
-			ws.mu.Unlock()
-			return
-		}
-		t := s.t
-		it := s.out.pop(&outArrays) // an empty queue lets its array go: an idle connection keeps none
-		s.inClose = it.isClose
-		ws.mu.Unlock()
-
-		if it.isClose {
-			err := t.close(it.code, it.reason)
-			ws.mu.Lock()
-			s.closeDone = true
-			s.closeErr = err
-			s.noWrite = true
-			s.writing = false
-			ws.mu.Unlock()
-			return
-		}
-		err := t.writeMessage(context.Background(), it.text, it.data)
-		if err != nil {
-			ws.mu.Lock()
-			if s.lost == nil {
-				s.lost = err
-			}
-			s.noWrite = true
-			s.writing = false
-			ws.mu.Unlock()
-			_ = t.closeNow() // the reader then sees the loss and ends the session
-			if it.cb != nil {
-				ws.q.pushResult(it.cb, newAsync(CodeOtherError, err))
-			}
-			return
-		}
-		if it.cb != nil {
-			ws.sent(it.cb)
-		}
-	}
 }
 
 // sent reports a written message to its callback: at once, on the writing goroutine, when no

@@ -48,7 +48,15 @@ func (e *CloseError) Unwrap() error { return e.Err }
 // empty close payload; a reason of at most 123 bytes of UTF-8); a bad one is returned as an
 // error and the connection is untouched.
 //
-// The whole handshake is bounded by Config.CloseTimeout. While it waits, a goroutine that is
+// First, the messages queued by Enqueue are written, in order, before the close frame, for
+// as long as the peer takes them: Close gives up only when no queued message was finished for
+// Config.CloseTimeout (a peer that reads nothing). It then cuts the connection (reads report
+// 1006) and returns an error wrapping ErrQueueStalled; the messages not written are reported
+// failed to their done functions. Progress is counted per message, so a single queued message
+// that takes longer than CloseTimeout to write counts as a stall. Enqueue refuses new
+// messages from the start of Close.
+//
+// The handshake itself is bounded by Config.CloseTimeout. While it waits, a goroutine that is
 // reading the connection goes on receiving the messages the peer sent before its close, and
 // then the close; with no reader active, Close reads (and discards messages) itself, unless
 // Config.ReadLoop says a reading goroutine will come back. A message
@@ -64,9 +72,25 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		return fmt.Errorf("websocket: close: %w", err)
 	}
 	c.mu.Lock()
-	if c.closeSent.Load() || c.tcpClosed {
+	if c.closeSent.Load() || c.tcpClosed || c.closeCalled || c.termErr.Load() != nil {
 		c.mu.Unlock()
 		return ErrClosed
+	}
+	c.closeCalled = true
+	c.mu.Unlock()
+
+	// The messages queued by Enqueue go out before the close frame, for as long as the peer
+	// takes them: the bound is on a stall, not on the total time.
+	if err := c.flushQueue(true); err != nil {
+		if errors.Is(err, ErrQueueStalled) {
+			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "the messages queued before the close made no progress in time", Err: err})
+		}
+		return fmt.Errorf("websocket: close: %w", err)
+	}
+	c.mu.Lock()
+	if c.closeSent.Load() || c.tcpClosed {
+		c.mu.Unlock()
+		return ErrClosed // the peer's close or a failure came while the queue was flushed
 	}
 	c.closeSent.Store(true)
 	c.mu.Unlock()
@@ -287,7 +311,19 @@ func (c *Conn) peerClose(code frame.CloseCode, reason []byte) error {
 
 // fail fails the connection for a protocol violation (§7.1.7): it sends a close frame with the
 // violation's code and reason, unless one was sent already, and closes the TCP connection.
+//
+// Messages that Enqueue accepted before go out first, within Config.CloseTimeout in all: an
+// application that answered a message before the violation arrived gets its answer out, as
+// a blocking writer that answers before it reads again would. When they do not go out in
+// time, the TCP connection is closed without a close frame, which could not go out either.
 func (c *Conn) fail(pe *frame.ProtocolError) error {
+	c.mu.Lock()
+	drain := c.termErr.Load() == nil && !c.closeSent.Load()
+	c.mu.Unlock()
+	if drain && errors.Is(c.flushQueue(false), ErrQueueStalled) {
+		// The peer reads nothing: our close frame could not go out either.
+		return c.abort(&CloseError{Code: pe.Code, Reason: pe.Reason, Err: pe})
+	}
 	return c.failWith(pe.Code, pe.Reason, pe)
 }
 
@@ -305,6 +341,7 @@ func (c *Conn) failWith(code frame.CloseCode, reason string, cause error) error 
 	send := !c.closeSent.Load()
 	c.closeSent.Store(true)
 	c.mu.Unlock()
+	c.closeQueue()
 	if send {
 		c.sendClose(code, reason)
 	}
@@ -322,6 +359,7 @@ func (c *Conn) abort(ce *CloseError) error {
 	c.closeSent.Store(true)
 	t := c.termErr.Load()
 	c.mu.Unlock()
+	c.closeQueue()
 	c.closeTCP()
 	return t
 }

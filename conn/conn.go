@@ -75,6 +75,18 @@ type Config struct {
 	// away put the payload in a block of its own making (the client facade puts the
 	// MessageData header in front of it).
 	ReadAlloc func(n int) []byte
+	// TrackReads makes the Conn record, for a keepalive, what its reader sees of the network:
+	// that bytes arrived (any bytes, not only whole messages) and how long reads waited on an
+	// empty socket; ReadActivity returns it. On a *net.TCPConn or *net.UnixConn it costs a
+	// load of a flag per read(2), and a clock read only when a read parks to wait for input;
+	// on other net.Conns a read counts as waiting from its start to its return.
+	TrackReads bool
+	// SendQueueBytes and SendQueueMessages cap the send queue of Enqueue: the payload bytes
+	// and the messages queued and not yet written (default DefaultSendQueueBytes, 16 MiB, and
+	// DefaultSendQueueMessages, 4096; negative means no cap). An Enqueue past either cap fails
+	// at once with ErrQueueFull. They do not apply to WriteMessage, which waits instead.
+	SendQueueBytes    int64
+	SendQueueMessages int
 }
 
 // Errors returned by Conn and its message readers and writers.
@@ -152,6 +164,9 @@ type Conn struct {
 	onPing       func([]byte)
 	onPong       func([]byte)
 	readAlloc    func(int) []byte // Config.ReadAlloc
+	act          *activity        // &track with Config.TrackReads; nil when off
+	track        activity
+	q            sendQueue // Enqueue's queue (queue.go)
 
 	readLock  ctxLock // held during each read call
 	msgLock   ctxLock // held by a data message being written, from start to end
@@ -181,13 +196,14 @@ type Conn struct {
 	pongN      int
 	pongWanted atomic.Bool
 
-	mu         sync.Mutex
-	closeSent  atomic.Bool                // a close frame was sent or is being sent: no frame may follow; written under mu
-	termErr    atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
-	peerSeen   bool                       // the peer's close frame was received
-	peerClosed chan struct{}              // closed when peerSeen is set; made on demand (peerClosedChan)
-	tcpClosed  bool
-	done       chan struct{} // closed when tcpClosed is set; made on demand (doneChan)
+	mu          sync.Mutex
+	closeSent   atomic.Bool                // a close frame was sent or is being sent: no frame may follow; written under mu
+	termErr     atomic.Pointer[CloseError] // what every read returns once the connection is over; set under mu
+	closeCalled bool                       // Close was called (it may be flushing the send queue)
+	peerSeen    bool                       // the peer's close frame was received
+	peerClosed  chan struct{}              // closed when peerSeen is set; made on demand (peerClosedChan)
+	tcpClosed   bool
+	done        chan struct{} // closed when tcpClosed is set; made on demand (doneChan)
 
 	dmu           sync.Mutex // guards the deadline fields
 	rdl, wdl      time.Time  // deadlines set by the user
@@ -217,6 +233,18 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 	if cf.CloseTimeout <= 0 {
 		cf.CloseTimeout = DefaultCloseTimeout
 	}
+	switch {
+	case cf.SendQueueBytes == 0:
+		cf.SendQueueBytes = DefaultSendQueueBytes
+	case cf.SendQueueBytes < 0:
+		cf.SendQueueBytes = 1<<63 - 1
+	}
+	switch {
+	case cf.SendQueueMessages == 0:
+		cf.SendQueueMessages = DefaultSendQueueMessages
+	case cf.SendQueueMessages < 0:
+		cf.SendQueueMessages = int(^uint(0) >> 1)
+	}
 	c := &Conn{
 		nc:           nc,
 		role:         cf.Role,
@@ -228,7 +256,11 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 		onPong:       cf.OnPong,
 		readAlloc:    cf.ReadAlloc,
 	}
-	src := newSource(nc)
+	if cf.TrackReads {
+		c.act = &c.track
+	}
+	c.q.maxBytes, c.q.maxMsgs = cf.SendQueueBytes, cf.SendQueueMessages
+	src := newSource(nc, c.act)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
 	c.fr.Reset(src, prefix)
 	c.fr.SetAllowedRsv(cf.AllowedRsv)

@@ -14,6 +14,13 @@
 // Writing sends whole messages (WriteMessage), streams a message as fragments (NextWriter), and
 // sends pings and pongs. Writes are safe from many goroutines at once: the frames of two
 // messages never interleave, and control frames may go out between the fragments of a message.
+// Enqueue sends without blocking through a bounded queue (Config.SendQueueBytes and
+// SendQueueMessages, default 16 MiB and 4096 messages; ErrQueueFull past them; Buffered tells
+// how much waits): a message goes out at once from the caller's goroutine when nothing is
+// queued and the socket takes it without waiting, and otherwise is written in order by a
+// goroutine that exists only while the queue holds messages. Close flushes the queue before its close frame for as long as the peer takes it
+// (the bound is a stall of Config.CloseTimeout, not the total time), and a connection failed
+// for a protocol violation writes what is queued before its close frame.
 //
 // Every blocking call takes a context.Context. A cancelled context ends that call, not the
 // connection: the connection stays usable (see Conn for the one exception, a frame cut in the

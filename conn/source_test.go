@@ -16,9 +16,9 @@ import (
 // a pooled buffer of the size asked for, and the peer's close is io.EOF.
 func TestRawSourceReadsOnlyWhenReady(t *testing.T) {
 	cn, sn := tcpPair(t)
-	src, ok := newSource(cn).(*rawSource)
+	src, ok := newSource(cn, nil).(*rawSource)
 	if !ok {
-		t.Fatalf("a TCP connection got %T, want *rawSource", newSource(cn))
+		t.Fatalf("a TCP connection got %T, want *rawSource", newSource(cn, nil))
 	}
 	cn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	bp, n, err := src.ReadBuffer(1024)
@@ -47,7 +47,7 @@ type wrappedConn struct{ net.Conn }
 func TestOtherConnsKeepTheirOwnRead(t *testing.T) {
 	cn, _ := tcpPair(t)
 	w := wrappedConn{cn}
-	if src := newSource(w); src != io.Reader(w) {
+	if src := newSource(w, nil); src != io.Reader(w) {
 		t.Fatalf("a wrapper got %T, want the wrapper itself", src)
 	}
 }

@@ -28,7 +28,8 @@ type BufferSource interface {
 	// (size is the Reader's BufferSize, or a larger size class while input streams in; see
 	// Reader) and reads into it. It returns the buffer and n > 0 bytes read, or no buffer and
 	// an error (io.EOF at the end of input); a buffer taken while waiting must be given back
-	// with PutBuffer. It obeys the source's read deadline.
+	// with PutBuffer. An error returned with a buffer and bytes is reported after those bytes,
+	// as for Read (see Reader). It obeys the source's read deadline.
 	ReadBuffer(size int) (buf *[]byte, n int, err error)
 }
 
@@ -53,7 +54,12 @@ var errInvalidRead = errors.New("frame: source returned an invalid byte count")
 // Payload guarantees, and an idle Reader still holds no buffer.
 //
 // Every method is resumable: an error from the underlying reader (a read deadline, a cancelled
-// context turned into a deadline, io.EOF) loses nothing. Bytes read before the error stay
+// context turned into a deadline, io.EOF) loses nothing. When the source returns bytes together
+// with an error (n > 0 and err != nil, as io.Reader allows and crypto/tls does for the last
+// record before a close_notify), the bytes are used first and the error is reported only by the
+// next call that needs more input than is buffered, so a frame complete before the end of input
+// is delivered whole. (A deadline error that came with data is not kept: the source reports it
+// again while the deadline is past.) Bytes read before the error stay
 // buffered, a header is consumed only once it is complete, and the payload position is kept, so
 // calling the same method again after the cause is gone continues where the failed call stopped.
 // Protocol violations (*ProtocolError) are sticky: every later call returns the same error.
@@ -76,6 +82,7 @@ type Reader struct {
 	pos    int     // mask key position of the next payload byte
 	seq    Sequencer
 	err    error // sticky protocol error
+	srcErr error // error the source returned together with data, reported when input is needed
 }
 
 // NewReader returns a Reader of frames from src for an endpoint of the given role (a client
@@ -109,7 +116,7 @@ func (r *Reader) Reset(src io.Reader, prefix []byte) {
 	r.prefix = nil
 	r.hdr, r.remain, r.pos = Header{}, 0, 0
 	r.seq.Reset()
-	r.err = nil
+	r.err, r.srcErr = nil, nil
 	r.cur = r.size
 	if len(prefix) > 0 {
 		r.acquire()
@@ -160,7 +167,7 @@ func (r *Reader) Release() bool {
 // as if at a frame boundary.
 func (r *Reader) Drop() {
 	r.poison()
-	r.prefix = nil
+	r.prefix, r.srcErr = nil, nil
 	if r.bufp != nil {
 		putBuf(r.bufp)
 		r.bufp, r.buf = nil, nil
@@ -299,8 +306,9 @@ func (r *Reader) Payload() ([]byte, error) {
 // Read reads up to len(p) bytes of the current frame's payload into p, unmasked, and returns
 // io.EOF once the frame's payload has been read whole. When r's buffer is empty and p is at
 // least as large as the buffer, it reads from the source straight into p, without a copy.
-// Input ending inside the payload is io.ErrUnexpectedEOF. As io.Reader allows, n may be > 0
-// when err != nil (such as a deadline during a direct read); those n bytes are valid.
+// Input ending inside the payload is io.ErrUnexpectedEOF. A direct read that brings bytes and
+// an error returns the bytes with a nil error; the error comes with the next call that needs
+// input (see Reader).
 //
 // Read allocates nothing.
 func (r *Reader) Read(p []byte) (n int, err error) {
@@ -328,7 +336,7 @@ func (r *Reader) Read(p []byte) (n int, err error) {
 			r.prefix = nil
 		}
 	case len(p) >= r.size:
-		n, err = r.src.Read(p)
+		n, err = r.readSource(p)
 	default:
 		if err = r.fill(1); err == nil {
 			n = copy(p, r.buf[r.r:r.w])
@@ -451,18 +459,12 @@ func (r *Reader) fill(need int) error {
 			}
 			continue
 		}
-		n, err := r.src.Read(r.buf[r.w:])
-		if n < 0 || n > len(r.buf)-r.w {
-			return errInvalidRead
+		n, err := r.readSource(r.buf[r.w:])
+		if err != nil {
+			return err
 		}
 		r.adapt(n, len(r.buf)-r.w)
 		r.w += n
-		if err != nil {
-			if r.w-r.r >= need {
-				return nil // the error will come back on the next read
-			}
-			return err
-		}
 		if n == 0 {
 			if empty++; empty >= 100 {
 				return io.ErrNoProgress
@@ -470,6 +472,37 @@ func (r *Reader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// readSource reads from r's source into p. An error returned together with bytes is kept
+// in srcErr (unless it is a deadline, which the source reports again) and the bytes are returned
+// with a nil error; the next readSource returns the kept error without reading. So the bytes
+// before an end of input are always used, and the error is reported only when more input is
+// needed. A byte count outside [0, len(p)] is errInvalidRead.
+func (r *Reader) readSource(p []byte) (int, error) {
+	if err := r.srcErr; err != nil {
+		r.srcErr = nil
+		return 0, err
+	}
+	n, err := r.src.Read(p)
+	if n < 0 || n > len(p) {
+		return 0, errInvalidRead
+	}
+	if n > 0 && err != nil {
+		r.keep(err)
+		err = nil
+	}
+	return n, err
+}
+
+// keep records err, which the source returned together with input, for the next read of the
+// source; a deadline error is dropped, since the source returns it again while it holds.
+func (r *Reader) keep(err error) {
+	var t interface{ Timeout() bool }
+	if errors.As(err, &t) && t.Timeout() {
+		return
+	}
+	r.srcErr = err
 }
 
 // StreamBufferSize is how many times its BufferSize a Reader's buffer grows to at most while
@@ -498,12 +531,20 @@ func (r *Reader) WaitInput() error {
 	if r.lazy == nil || r.r != r.w || len(r.prefix) > 0 || r.err != nil {
 		return nil
 	}
+	if r.srcErr != nil {
+		return r.srcErr // kept for the next read, which reports it
+	}
 	return r.fillLazy()
 }
 
 // fillLazy waits for input holding no buffer and adopts the buffer the BufferSource read it
-// into. The caller has checked that r holds no unread input.
+// into. The caller has checked that r holds no unread input. An error kept by readSource, or
+// returned by ReadBuffer together with input, is handled as readSource does.
 func (r *Reader) fillLazy() error {
+	if err := r.srcErr; err != nil {
+		r.srcErr = nil
+		return err
+	}
 	if r.bufp != nil {
 		putBuf(r.bufp)
 		r.bufp, r.buf = nil, nil
@@ -522,6 +563,9 @@ func (r *Reader) fillLazy() error {
 	}
 	r.bufp, r.buf, r.w = bp, *bp, n
 	r.adapt(n, r.cur)
+	if err != nil {
+		r.keep(err)
+	}
 	return nil
 }
 

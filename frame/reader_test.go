@@ -3,6 +3,8 @@ package frame
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"strings"
@@ -448,19 +450,27 @@ func TestReaderTimeoutErrorIsReturnedAsIs(t *testing.T) {
 }
 
 // FuzzFrameReader feeds arbitrary bytes to a Reader: no panic, and every frame delivers
-// exactly its header's length of payload (or an error).
+// exactly its header's length of payload (or an error). The same bytes read from a source that
+// returns its last bytes together with io.EOF (iotest.DataErrReader, as crypto/tls does) give
+// the same frames, payloads and final error as from a plain bytes.Reader.
 func FuzzFrameReader(f *testing.F) {
 	for _, ex := range streamExamples() {
 		f.Add(append([]byte{byte(ex.role)}, ex.wire[:min(len(ex.wire), 600)]...))
 	}
 	f.Add([]byte{0, 0x01, 0x03, 'a', 'b', 'c', 0x89, 0x00, 0x80, 0x01, 'd'})
 	f.Add([]byte{1, 0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4})
+	// A whole frame larger than the buffer: its end is read straight into the caller's buffer.
+	f.Add(append([]byte{byte(RoleClient)}, rawTestFrame(OpBinary, patternBytes(600))...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
 		}
 		role := Role(data[0] & 1)
 		mode := data[0] >> 1
+		if plain, dataErr := frameTrace(bytes.NewReader(data[1:]), role),
+			frameTrace(iotest.DataErrReader(bytes.NewReader(data[1:])), role); plain != dataErr {
+			t.Fatalf("plain source:\n%s\ndata with io.EOF:\n%s", plain, dataErr)
+		}
 		var src io.Reader = bytes.NewReader(data[1:])
 		if mode&1 != 0 {
 			src = iotest.OneByteReader(src)
@@ -501,6 +511,36 @@ func FuzzFrameReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// frameTrace reads every frame of src, payloads (up to 64 KiB of each) with Read into a 4 KiB
+// buffer (direct reads included), and describes the frames, a hash of each payload and the
+// final error.
+func frameTrace(src io.Reader, role Role) string {
+	r := NewReader(src, role, MinBufferSize)
+	defer r.Drop()
+	var b strings.Builder
+	var buf [4096]byte
+	for {
+		h, err := r.NextFrame()
+		if err != nil {
+			fmt.Fprintf(&b, "end: %v", err)
+			return b.String()
+		}
+		sum := fnv.New64a()
+		n, want := int64(0), min(h.Length, 1<<16)
+		for n < want && err == nil { // every error counts, also one that came with data
+			var k int
+			k, err = r.Read(buf[:min(want-n, int64(len(buf)))])
+			sum.Write(buf[:k])
+			n += int64(k)
+		}
+		fmt.Fprintf(&b, "%+v %d %x\n", h, n, sum.Sum64())
+		if err != nil && err != io.EOF {
+			fmt.Fprintf(&b, "payload: %v", err)
+			return b.String()
+		}
+	}
 }
 
 // loopReader replays the same bytes forever.

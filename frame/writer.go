@@ -1,6 +1,7 @@
 package frame
 
 import (
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -35,10 +36,14 @@ var (
 
 // Writer writes frames to a byte stream (§5.2): header and payload leave in one Write when
 // they fit the Writer's buffer, the header being encoded into room reserved in front of the
-// payload. A client's Writer masks every frame (§5.3) with a fresh key from the runtime's
-// ChaCha8 generator (math/rand/v2's top-level functions: per-thread ChaCha8 state seeded from
-// the operating system, unpredictable to the peer as §10.3 requires), masking while it copies
-// into the buffer so the caller's bytes are never modified. A server's frame too large
+// payload. A client's Writer masks every frame (§5.3) with a fresh key, masking while it copies
+// into the buffer so the caller's bytes are never modified. The keys come from a ChaCha8
+// generator of the Writer's own (math/rand/v2's ChaCha8, a cryptographically strong generator)
+// seeded with 32 bytes from crypto/rand when the Writer masks its first frame: unpredictable to
+// the peer and to any other connection, as §10.3 requires, for a few nanoseconds per key and
+// no allocation per frame (BenchmarkMaskKey). The generator (320 bytes, one allocation and one
+// crypto/rand read, about 0.5 us) is made once per Writer, on its first masked frame, so a
+// server's Writer, and a client's that never wrote, holds none. A server's frame too large
 // for the buffer goes out as net.Buffers{header, payload}, a single writev on a *net.TCPConn,
 // without copying the payload. A client's frame too large for the buffer is masked into a
 // scratch buffer borrowed from a pool for the time of the frame (sized to the frame, at most
@@ -67,7 +72,7 @@ type Writer struct {
 	haveKey bool
 	err     error // sticky, wraps ErrIncompleteWrite
 	ctl     [MaxHeaderSize + MaxControlPayload]byte
-	rng     *rand.ChaCha8 // key generator of tests; nil: the runtime's
+	rng     *rand.ChaCha8 // masking-key generator, made by the first newKey
 }
 
 // NewWriter returns a Writer of frames to dst for an endpoint of the given role: a client
@@ -125,16 +130,25 @@ func (w *Writer) acquire() {
 	}
 }
 
-// newKey draws a masking key.
+// newKey draws a masking key from w's generator, seeding it from crypto/rand on the first
+// call (see Writer).
 func (w *Writer) newKey() (k [4]byte) {
-	var v uint64
-	if w.rng != nil {
-		v = w.rng.Uint64()
-	} else {
-		v = rand.Uint64()
+	if w.rng == nil {
+		w.rng = newKeySource()
 	}
+	v := w.rng.Uint64()
 	k[0], k[1], k[2], k[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 	return k
+}
+
+// newKeySource returns a masking-key generator: a ChaCha8 seeded with 32 bytes from
+// crypto/rand (whose Read never fails).
+func newKeySource() *rand.ChaCha8 {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:])
+	g := rand.NewChaCha8(seed)
+	clear(seed[:])
+	return g
 }
 
 func checkWrite(fin bool, op Opcode, rsv byte, n int) error {

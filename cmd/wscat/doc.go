@@ -15,15 +15,21 @@
 //	OPEN 101 Switching Protocols
 //	MESSAGE hello
 //	DATAEND
-//	MESSAGE binary 20 bytes deadbeef000102030405060708090a0b
+//	MESSAGE binary 20 bytes deadbeef000102030405060708090a0b ... (4 more)
 //	DATAEND
 //	CLOSE 1000
 //	ERROR 2302999 other error: dial tcp 127.0.0.1:1: connect: connection refused
 //
-// Text is printed as it is, with line breaks and other control characters escaped (\n, \r,
-// \xNN) so that each event stays on one line; a binary message shows its length and the hex of
-// its first 16 bytes. --json prints one JSON object per event instead, with the exact data
-// (binary as base64). Messages of wscat itself (which server it started, warnings, errors) go
+// Text the server chose (messages, header names and values, the status text, close reasons,
+// error text quoting the server) is printed with every character a terminal would act on
+// escaped, so that each event stays on one line and a server cannot move the cursor, recolour
+// or retitle the terminal, or reorder what it shows: \n, \r and \t by name, other C0 controls,
+// DEL and invalid UTF-8 bytes as \xNN, C1 controls (U+0080-U+009F), bidirectional controls
+// (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and U+2028/U+2029 as \uXXXX; other
+// text, backslashes included, as it is. A binary message shows its length and the hex of its
+// first 16 bytes, followed by "... (N more)" when it is longer. --json prints one JSON object
+// per event instead, with the exact data (binary as base64), valid JSON in which DEL, C1 and
+// bidirectional controls are \u escapes too. Messages of wscat itself (which server it started, warnings, errors) go
 // to standard error, so standard output holds events only.
 //
 // Without a URL, wscat starts an embedded echo server (package internal/echoserver, this

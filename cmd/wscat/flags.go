@@ -63,8 +63,10 @@ Flags (-flag and --flag are the same):
 Output lines:
   HEADERRECEIVE Name: value; Name2: value2     (the 101 response's headers, sorted by name)
   OPEN 101 Switching Protocols
-  MESSAGE <text>                               (control characters escaped as \n, \r, \xNN)
-  MESSAGE binary <length> bytes <hex of the first 16 bytes at most>
+  MESSAGE <text>                               (control characters escaped as \n, \r, \t, \xNN,
+                                               C1 and bidi controls as \uXXXX; also in
+                                               header values, close reasons and errors)
+  MESSAGE binary <length> bytes <hex of the first 16 bytes at most> [... (<N> more)]
   DATAEND
   CLOSE <code> <reason>
   ERROR <code> <message>

@@ -151,12 +151,26 @@ type session struct {
 	received int           // MESSAGE events
 	last     time.Time     // the last OPEN, MESSAGE or write
 	changed  chan struct{} // capacity 1: one of the counters changed
+	room     *sync.Cond    // on mu: broadcast when wakeAt messages were written or CLOSE came
+	wakeAt   int           // send waits: wake it when written reaches this; 0: no one waits
+	ended    bool          // CLOSE came: send waits no more
 	sentCB   *client.WebSocketAsyncCallback[bool]
 }
+
+// Bounds of what wscat keeps in flight: send waits while more is queued and not yet written,
+// so that input is read only as fast as the server takes it. They are well below the send
+// queue's caps (client.DefaultSendQueueBytes, 16 MiB, and DefaultSendQueueMessages, 4096),
+// which wscat therefore never meets; a line longer than maxInFlightBytes waits until nothing
+// is queued and then goes alone.
+const (
+	maxInFlightBytes    = 1 << 20
+	maxInFlightMessages = 1024
+)
 
 func newSession(o *options, out *printer) *session {
 	s := &session{o: o, ws: client.CreateWebSocket(), out: out,
 		opened: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{}, 1)}
+	s.room = sync.NewCond(&s.mu)
 	s.sentCB = client.NewWebSocketAsyncCallback(func(*client.AsyncError, bool) {
 		s.update(func() { s.written++ })
 	})
@@ -168,6 +182,10 @@ func (s *session) update(f func()) {
 	s.mu.Lock()
 	f()
 	s.last = time.Now()
+	if s.wakeAt > 0 && (s.written >= s.wakeAt || s.ended) {
+		s.wakeAt = 0
+		s.room.Broadcast()
+	}
 	s.mu.Unlock()
 	select {
 	case s.changed <- struct{}{}:
@@ -175,10 +193,26 @@ func (s *session) update(f func()) {
 	}
 }
 
-// send sends m, counting it for drain.
+// send sends m, counting it for drain. It first waits while maxInFlightMessages, or with m
+// more than maxInFlightBytes, are queued and not yet written (backpressure: the input is read
+// no faster than the server reads), or until the connection ended.
 func (s *session) send(m client.MessageData) error {
+	size := int64(len(m.String()))
+	if a, ok := m.(client.ArrayData); ok {
+		size = int64(len(a))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for !s.ended {
+		bytes, msgs := s.ws.BufferedAmount()
+		if msgs == 0 || msgs < maxInFlightMessages && bytes+size <= maxInFlightBytes {
+			break
+		}
+		// Wait until half of what is in flight was written, rather than waking at each
+		// message.
+		s.wakeAt = s.written + max(1, (s.calls-s.written)/2)
+		s.room.Wait()
+	}
 	s.calls++ // under mu, so that drain never sees the callback before the call
 	if err := s.ws.Send(m, s.sentCB); err != nil {
 		return err
@@ -215,6 +249,7 @@ func (s *session) subscribe() error {
 				s.result = r
 				close(s.done)
 			})
+			s.update(func() { s.ended = true })
 		})),
 	)
 }
@@ -228,8 +263,9 @@ const (
 
 // drain waits, before wscat closes, until every message sent was written and the server
 // answered: with the embedded echo server (echo true) until as many messages came back as
-// were sent, otherwise until no message arrived for quietTime. It gives up after echoWait or
-// answerWait, when the connection ends or ctx is done. So the answers to the input are
+// were sent, otherwise until no message arrived for quietTime. It gives up when nothing was
+// written or received for echoWait or answerWait (so a long tail of echoes still coming in
+// is waited for), when the connection ends or ctx is done. So the answers to the input are
 // printed before the close rather than racing it. (While writing wscat, the engine's Close
 // also dropped data messages that arrived after it started, when a reading goroutine was
 // active; waiting here kept the output whole with that engine too.)
@@ -238,7 +274,7 @@ func (s *session) drain(ctx context.Context, echo bool) {
 	if echo {
 		limit = echoWait
 	}
-	giveUp := time.NewTimer(limit)
+	giveUp := time.NewTimer(limit) // reset to limit after the last progress
 	defer giveUp.Stop()
 	quiet := time.NewTimer(quietTime)
 	defer quiet.Stop()
@@ -248,6 +284,10 @@ func (s *session) drain(ctx context.Context, echo bool) {
 		answered := s.received >= s.sent
 		idle := time.Since(s.last)
 		s.mu.Unlock()
+		if idle >= limit {
+			return
+		}
+		giveUp.Reset(limit - idle)
 		var quietC <-chan time.Time
 		if allWritten {
 			if echo && answered || !echo && idle >= quietTime {

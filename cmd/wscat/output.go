@@ -19,7 +19,8 @@ type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
-	buf  []byte
+	buf  []byte // the line written
+	enc  []byte // encoding/json's output, before appendJSONSafe copies it to buf
 }
 
 // maxHexBytes is how many bytes of a binary message a text MESSAGE line shows.
@@ -117,6 +118,11 @@ func (p *printer) message(m client.MessageData) {
 				b = append(b, ' ')
 				b = hex.AppendEncode(b, d[:min(len(d), maxHexBytes)])
 			}
+			if more := len(d) - maxHexBytes; more > 0 {
+				b = append(b, " ... ("...)
+				b = strconv.AppendInt(b, int64(more), 10)
+				b = append(b, " more)"...)
+			}
 			return b
 		})
 	}
@@ -199,19 +205,45 @@ func (p *printer) line(f func([]byte) []byte) {
 func (p *printer) writeJSON(v any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	bb := bytes.NewBuffer(p.buf[:0])
+	bb := bytes.NewBuffer(p.enc[:0])
 	enc := json.NewEncoder(bb)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil { // cannot happen for these types
 		return
 	}
-	p.buf = bb.Bytes()
+	p.enc = bb.Bytes()
+	p.buf = appendJSONSafe(p.buf[:0], p.enc)
 	_, _ = p.w.Write(p.buf) // Encode ends the line with '\n'
 }
 
-// appendEscaped appends s with the characters that would break the one-line-per-event output
-// escaped: \n, \r and other control characters as \xNN (tab and printable text, backslashes
-// included, are kept as they are). Invalid UTF-8 is escaped byte by byte.
+// appendJSONSafe appends the JSON text js with what encoding/json leaves raw and a terminal
+// would act on escaped as \uXXXX: DEL, the C1 controls and the bidirectional controls (see
+// terminalEscape). They occur only inside strings, where the escape means the same character,
+// so the JSON stays valid and decodes to the same values. encoding/json itself escapes C0
+// controls, U+2028, U+2029 and invalid UTF-8 (as U+FFFD).
+func appendJSONSafe(b, js []byte) []byte {
+	for i := 0; i < len(js); {
+		r, n := rune(js[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(js[i:])
+		}
+		if r == 0x7f || terminalEscape(r) {
+			b = appendU(b, r)
+		} else {
+			b = append(b, js[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
+
+// appendEscaped appends s, a string the server chose, with every character a terminal would act
+// on escaped, so that each event stays on one line and a server cannot move the cursor, change
+// colours, retitle the window or reorder what is shown: \n, \r and \t by name, the other C0
+// controls and DEL as \xNN, invalid UTF-8 byte by byte as \xNN, and the C1 controls
+// (U+0080-U+009F), the bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+// U+2066-U+2069) and the line and paragraph separators (U+2028, U+2029) as \uXXXX. Printable
+// text, backslashes included, is kept as it is.
 func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -220,20 +252,22 @@ func appendEscaped(b []byte, s string) []byte {
 			b = append(b, `\n`...)
 		case c == '\r':
 			b = append(b, `\r`...)
-		case c < 0x20 && c != '\t' || c == 0x7f:
+		case c == '\t':
+			b = append(b, `\t`...)
+		case c < 0x20 || c == 0x7f:
 			b = append(b, `\x`...)
 			b = hex.AppendEncode(b, []byte{c})
 		case c < utf8.RuneSelf:
 			b = append(b, c)
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
+			switch {
+			case r == utf8.RuneError && n == 1:
 				b = append(b, `\x`...)
 				b = hex.AppendEncode(b, []byte{c})
-			} else if r == '\u2028' || r == '\u2029' || r == '\u0085' {
-				b = append(b, `\u`...)
-				b = append(b, strconv.FormatInt(int64(r)+0x10000, 16)[1:]...)
-			} else {
+			case terminalEscape(r):
+				b = appendU(b, r)
+			default:
 				b = append(b, s[i:i+n]...)
 			}
 			i += n
@@ -242,4 +276,26 @@ func appendEscaped(b []byte, s string) []byte {
 		i++
 	}
 	return b
+}
+
+// terminalEscape reports whether r, a character above ASCII, must not reach a terminal raw:
+// a C1 control (U+0080-U+009F, which terminals may take as CSI, OSC and the like), a
+// bidirectional control that reorders the text shown after it (U+061C, U+200E, U+200F,
+// U+202A-U+202E, U+2066-U+2069), or a line or paragraph separator (U+2028, U+2029).
+func terminalEscape(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r == 0x2028, r == 0x2029:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// appendU appends r (at most U+FFFF) as \uXXXX, lower-case hex.
+func appendU(b []byte, r rune) []byte {
+	const digits = "0123456789abcdef"
+	return append(b, '\\', 'u', digits[r>>12&15], digits[r>>8&15], digits[r>>4&15], digits[r&15])
 }

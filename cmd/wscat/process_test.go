@@ -65,7 +65,11 @@ func wantDemoLine(m client.MessageData) string {
 	case client.StringData:
 		return "MESSAGE " + string(d)
 	case client.ArrayData:
-		return fmt.Sprintf("MESSAGE binary %d bytes %s", len(d), hex.EncodeToString(d[:min(16, len(d))]))
+		line := fmt.Sprintf("MESSAGE binary %d bytes %s", len(d), hex.EncodeToString(d[:min(16, len(d))]))
+		if len(d) > 16 {
+			line += fmt.Sprintf(" ... (%d more)", len(d)-16)
+		}
+		return line
 	}
 	return "?"
 }
@@ -125,7 +129,7 @@ func TestProcessStdinLinesAreSentAndEchoed(t *testing.T) {
 		t.Fatalf("want exit 0\n%v", r)
 	}
 	checkConversation(t, r.lines(), []string{
-		"MESSAGE hello", "MESSAGE with\ttab and \\ backslash", "MESSAGE ", "MESSAGE ünïcode ✓",
+		"MESSAGE hello", `MESSAGE with\ttab and \ backslash`, "MESSAGE ", "MESSAGE ünïcode ✓",
 		"MESSAGE last line without newline",
 	}, "CLOSE 1000")
 	if r.stderr != "" {
@@ -149,7 +153,7 @@ func TestProcessBinaryFlagSendsBinaryMessages(t *testing.T) {
 	}
 	checkConversation(t, r.lines(), []string{
 		"MESSAGE binary 3 bytes 616263",
-		"MESSAGE binary 19 bytes 30313233343536373839616263646566",
+		"MESSAGE binary 19 bytes 30313233343536373839616263646566 ... (3 more)",
 	}, "CLOSE 1000")
 }
 

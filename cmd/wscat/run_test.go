@@ -257,7 +257,7 @@ func TestAppendEscapedKeepsOneLine(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"plain text", "plain text"},
 		{"a\nb\r\nc", `a\nb\r\nc`},
-		{"tab\tkept, back\\slash kept", "tab\tkept, back\\slash kept"},
+		{"tab\tescaped, back\\slash kept", `tab\tescaped, back\slash kept`},
 		{"\x00\x1b[31m\x7f", `\x00\x1b[31m\x7f`},
 		{"ünïcode ✓", "ünïcode ✓"},
 		{"line\u2028sep\u0085", `line\u2028sep\u0085`},
@@ -285,7 +285,7 @@ func TestPrinterLines(t *testing.T) {
 		{"text", func(p *printer) { p.message(client.StringData("<hi> & \"you\"\n")) },
 			`MESSAGE <hi> & "you"\n`, `{"event":"MESSAGE","type":"text","data":"<hi> & \"you\"\n"}`},
 		{"binary", func(p *printer) { p.message(bin) },
-			"MESSAGE binary 20 bytes " + strings.Repeat("ab", 16),
+			"MESSAGE binary 20 bytes " + strings.Repeat("ab", 16) + " ... (4 more)",
 			`{"event":"MESSAGE","type":"binary","length":20,"data":"q6urq6urq6urq6urq6urq6urq6s="}`},
 		{"empty binary", func(p *printer) { p.message(client.ArrayData(nil)) },
 			"MESSAGE binary 0 bytes", `{"event":"MESSAGE","type":"binary","length":0,"data":""}`},

@@ -1,0 +1,406 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// Defaults of the send queue (Config.SendQueueBytes, Config.SendQueueMessages).
+//
+// 16 MiB lets a sender keep a fast link busy for a while (at 1 Gbit/s, about 0.13 s of data)
+// and holds a few large messages, while a connection whose peer stops reading costs at most
+// that much memory, not all of it. 4096 messages bound the per-message overhead of many small
+// messages (each queued message costs a slot of 40 bytes besides its payload) and the time
+// Close may spend flushing them.
+const (
+	DefaultSendQueueBytes    = 16 << 20
+	DefaultSendQueueMessages = 4096
+)
+
+// Errors of the send queue.
+var (
+	// ErrQueueFull is wrapped by the error of an Enqueue that would take the send queue past
+	// Config.SendQueueBytes or Config.SendQueueMessages. Nothing was queued and nothing
+	// queued before was dropped; the caller may try again once the queue has drained
+	// (Buffered tells how far).
+	ErrQueueFull = errors.New("websocket: send queue full")
+	// ErrQueueStalled is wrapped by the error of a Close, and by the CloseError of the
+	// connection, when the messages queued before the close made no progress for
+	// Config.CloseTimeout (a peer that reads nothing): the connection was cut and the messages
+	// not written were reported failed to their done functions.
+	ErrQueueStalled = errors.New("websocket: send queue made no progress within the close timeout; connection cut")
+)
+
+// queueFullError is Enqueue's refusal: it says what is queued and which cap the message
+// would pass. It wraps ErrQueueFull.
+type queueFullError struct {
+	queued      int
+	bytes, size int64
+	maxMsgs     int
+	maxBytes    int64
+}
+
+func (e *queueFullError) Error() string {
+	if e.queued+1 > e.maxMsgs {
+		return fmt.Sprintf("%v: %d messages queued (%d bytes), the cap is %d messages", ErrQueueFull, e.queued, e.bytes, e.maxMsgs)
+	}
+	return fmt.Sprintf("%v: %d bytes queued (%d messages), a message of %d bytes would pass the cap of %d bytes",
+		ErrQueueFull, e.bytes, e.queued, e.size, e.maxBytes)
+}
+
+func (e *queueFullError) Unwrap() error { return ErrQueueFull }
+
+// queueItem is one message waiting in the send queue.
+type queueItem struct {
+	typ  MessageType
+	p    []byte
+	done func(error)
+}
+
+// sendQueue is the bounded asynchronous send queue of a Conn (see Enqueue).
+type sendQueue struct {
+	mu       sync.Mutex
+	items    itemRing
+	bytes    int64 // payload bytes queued, the message being written included
+	n        int   // messages queued, the message being written included
+	writing  bool  // a writer goroutine runs; it exists only while the queue has work
+	closed   bool  // Close or a failure started: Enqueue refuses
+	idle     chan struct{}
+	progress atomic.Uint64 // messages the writer finished (written or failed)
+
+	maxBytes int64
+	maxMsgs  int
+	writer   func() // the Conn's writeQueue, made by the first Enqueue
+
+	// Writing on the caller's goroutine (see Enqueue).
+	iw      *inlineWriter // nil: not a TCP or Unix socket, or not made yet
+	iwTried bool          // iw was made (or could not be)
+	cut     queueItem     // a message the socket took only part of; its rest is cutRest
+	cutRest []byte        // the rest of its frame, for the writer goroutine; it holds the frame lock
+}
+
+// Enqueue sends p as one message of type typ (Text or Binary) without ever blocking.
+//
+// When nothing is queued, no other write is in progress and the connection is a TCP or Unix
+// socket, Enqueue writes the message itself, on the caller's goroutine, with one non-blocking
+// write: if the socket takes the whole frame, Enqueue returns written == true, and done is
+// not called. This is the steady path of a sender that does not outrun its peer: no goroutine
+// is started and nothing is queued. Otherwise the message is queued (written == false): a
+// writer goroutine, which exists only while the queue holds messages, writes them in order
+// (finishing first a frame the socket took only part of) with WriteMessage, beside any
+// WriteMessage calls of other goroutines. Messages of up to the write buffer's payload (a
+// server) or 64 KiB (a client) may be written inline; larger ones are always queued. Enqueue
+// keeps p until the message is written: the caller must not change it meanwhile. An active
+// write deadline (SetWriteDeadline) also sends every message through the queue.
+//
+// done, which may be nil, is called for a queued message once it was written (nil) or could
+// not be (the error of the write, or one wrapping ErrClosed when the connection ended first).
+// It is called on the writer goroutine, never by Enqueue itself, one message at a time in
+// queue order, and must not block for long: the next message waits for it.
+//
+// The queue is bounded by Config.SendQueueBytes and Config.SendQueueMessages. An Enqueue
+// that would pass either returns an error wrapping ErrQueueFull, with the numbers, at once;
+// nothing is queued and nothing queued before is dropped. A single message larger than
+// SendQueueBytes is accepted only when the queue is empty, so that the bound never makes a
+// message unsendable. After Close, CloseNow or the end of the connection Enqueue returns
+// ErrClosed.
+//
+// Close writes everything queued before its close frame, as long as the queue makes progress
+// (see Close); a connection that the reading goroutine fails for a protocol violation (1002,
+// 1007, 1009) first writes what is queued, within Config.CloseTimeout, then its close frame.
+func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) (written bool, err error) {
+	if typ != Text && typ != Binary {
+		return false, ErrMessageType
+	}
+	q := &c.q
+	q.mu.Lock()
+	if q.closed || c.closing() || c.terminal() != nil {
+		q.mu.Unlock()
+		return false, ErrClosed
+	}
+	size := int64(len(p))
+	if q.n > 0 && (q.n+1 > q.maxMsgs || q.bytes+size > q.maxBytes) {
+		n, b := q.n, q.bytes
+		q.mu.Unlock()
+		return false, &queueFullError{queued: n, bytes: b, size: size, maxMsgs: q.maxMsgs, maxBytes: q.maxBytes}
+	}
+	if q.writer == nil {
+		q.writer = c.writeQueue // once per Conn, and only for a Conn that enqueues
+	}
+	item := queueItem{typ: typ, p: p, done: done}
+	if !q.writing && len(p) <= c.inlineMax() {
+		// q.mu stays held, so that no other Enqueue overtakes this message.
+		switch written, err := c.writeInline(item); {
+		case written:
+			q.mu.Unlock()
+			return true, nil
+		case err != nil:
+			q.mu.Unlock()
+			return false, err
+		case q.cutRest != nil:
+			q.n++
+			q.bytes += size
+			q.writing = true
+			q.mu.Unlock()
+			go q.writer()
+			return false, nil
+		}
+	}
+	q.items.push(item)
+	q.n++
+	q.bytes += size
+	start := !q.writing
+	q.writing = true
+	q.mu.Unlock()
+	if start {
+		go q.writer() // a func value without arguments: starting it allocates nothing
+	}
+	return false, nil
+}
+
+// inlineMax is the largest payload Enqueue may write on the caller's goroutine: one that the
+// frame writer sends with a single Write (a server's frame that fits the write buffer, a
+// client's masked frame of up to 64 KiB), so that what the socket does not take is at most
+// that.
+func (c *Conn) inlineMax() int {
+	if c.role == frame.RoleClient {
+		return 64 << 10
+	}
+	return c.fw.BufferSize() - frame.MaxHeaderSize
+}
+
+// writeInline tries to write item on the caller's goroutine; q.mu is held and the queue is
+// empty. It returns written when the whole frame went out. When the socket took only part of
+// it, q.cut and q.cutRest hold the message and the rest, and the frame lock stays held for the
+// writer goroutine, which must be started. Otherwise (no inline writer, the frame lock busy, a
+// message being streamed, a write deadline set) it does nothing, and the message is queued.
+func (c *Conn) writeInline(item queueItem) (written bool, err error) {
+	q := &c.q
+	if !q.iwTried {
+		q.iwTried = true
+		q.iw = newInlineWriter(c.nc)
+	}
+	if q.iw == nil || !c.frameLock.tryLock() {
+		return false, nil
+	}
+	if c.msgLock.held.Load() || c.closing() || !c.noWriteDeadline() {
+		c.unlockFrame(context.Background())
+		return false, nil
+	}
+	c.fw.Reset(q.iw)
+	err = c.fw.WriteFrame(true, item.typ, 0, item.p)
+	c.fw.Reset(c.nc)
+	rest := q.iw.rest
+	q.iw.rest = nil
+	switch {
+	case rest != nil:
+		q.cut, q.cutRest = item, rest
+		return false, nil // the writer goroutine finishes the frame and unlocks
+	case err != nil:
+		c.unlockFrame(context.Background())
+		return false, err
+	}
+	c.unlockFrame(context.Background())
+	return true, nil
+}
+
+// noWriteDeadline reports whether no write deadline is set, by the user, a context or a
+// closing handshake.
+func (c *Conn) noWriteDeadline() bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	return c.wdl.IsZero() && !c.wCancel && !c.closeDeadline
+}
+
+// Buffered returns the bytes and the messages in the send queue that are not written yet, the
+// message being written included: the browser's bufferedAmount, in bytes and in messages.
+func (c *Conn) Buffered() (bytes int64, messages int) {
+	c.q.mu.Lock()
+	defer c.q.mu.Unlock()
+	return c.q.bytes, c.q.n
+}
+
+// writeQueue is the writer goroutine: it finishes the frame Enqueue wrote in part, if any,
+// then writes the queued messages until none is left.
+func (c *Conn) writeQueue() {
+	q := &c.q
+	q.mu.Lock()
+	cut, rest := q.cut, q.cutRest
+	q.cut, q.cutRest = queueItem{}, nil
+	q.mu.Unlock()
+	if rest != nil {
+		// The frame lock was left held by Enqueue for this.
+		_, err := c.nc.Write(rest)
+		if err != nil {
+			err = fmt.Errorf("websocket: write failed in the middle of a frame, connection closed: %w", err)
+			c.abort(&CloseError{Code: frame.CloseAbnormal, Reason: "a frame was written only in part", Err: err})
+			err = fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		c.unlockFrame(context.Background())
+		q.mu.Lock()
+		q.n--
+		q.bytes -= int64(len(cut.p))
+		q.mu.Unlock()
+		q.progress.Add(1)
+		if cut.done != nil {
+			cut.done(err)
+		}
+	}
+	for {
+		q.mu.Lock()
+		if q.items.len() == 0 {
+			q.writing = false
+			if q.idle != nil {
+				close(q.idle)
+				q.idle = nil
+			}
+			q.mu.Unlock()
+			return
+		}
+		it := q.items.pop()
+		q.mu.Unlock()
+		err := c.WriteMessage(context.Background(), it.typ, it.p)
+		if err != nil && !errors.Is(err, ErrClosed) && (c.closing() || c.terminal() != nil) {
+			err = fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		q.mu.Lock()
+		q.n--
+		q.bytes -= int64(len(it.p))
+		q.mu.Unlock()
+		q.progress.Add(1)
+		if it.done != nil {
+			it.done(err)
+		}
+	}
+}
+
+// flushQueue refuses further Enqueues and waits until the messages queued are written. With
+// stall, it gives up when no message was finished for CloseTimeout (the queue stalled), else
+// after CloseTimeout in all. It returns nil when the queue drained, ErrQueueStalled when it
+// gave up, and ErrClosed (wrapping how it ended) when the connection ended first.
+func (c *Conn) flushQueue(stall bool) error {
+	q := &c.q
+	q.mu.Lock()
+	q.closed = true
+	if q.n == 0 && !q.writing {
+		q.mu.Unlock()
+		return nil
+	}
+	if q.idle == nil {
+		q.idle = make(chan struct{})
+	}
+	idle := q.idle
+	q.mu.Unlock()
+	t := time.NewTimer(c.closeTimeout)
+	defer t.Stop()
+	last := q.progress.Load()
+	for {
+		select {
+		case <-idle:
+			return nil
+		case <-c.doneChan():
+			return fmt.Errorf("%w: %w", ErrClosed, c.terminal())
+		case <-t.C:
+			now := q.progress.Load()
+			if !stall || now == last {
+				return ErrQueueStalled
+			}
+			last = now
+			t.Reset(c.closeTimeout)
+		}
+	}
+}
+
+// closeQueue refuses further Enqueues, for a connection that ends without flushing.
+func (c *Conn) closeQueue() {
+	c.q.mu.Lock()
+	c.q.closed = true
+	c.q.mu.Unlock()
+}
+
+// ringMin is the size of the smallest array of an itemRing; arrays of this size are kept on a
+// free list, so that a queue that empties and fills again allocates nothing, and an idle
+// connection keeps no array.
+const ringMin = 32
+
+// itemRing is a FIFO of queueItems in a circular buffer.
+type itemRing struct {
+	buf  []queueItem
+	head int
+	n    int
+}
+
+func (r *itemRing) len() int { return r.n }
+
+func (r *itemRing) push(v queueItem) {
+	if r.n == len(r.buf) {
+		if r.buf == nil {
+			r.buf = itemArrays.get()[:]
+		} else {
+			b := make([]queueItem, 2*len(r.buf))
+			k := copy(b, r.buf[r.head:])
+			copy(b[k:], r.buf[:r.head])
+			r.buf, r.head = b, 0
+		}
+	}
+	i := r.head + r.n
+	if i >= len(r.buf) {
+		i -= len(r.buf)
+	}
+	r.buf[i] = v
+	r.n++
+}
+
+// pop removes and returns the first item; the ring must not be empty. An emptied ring lets its
+// array go.
+func (r *itemRing) pop() queueItem {
+	v := r.buf[r.head]
+	r.buf[r.head] = queueItem{}
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.n--
+	if r.n == 0 {
+		if len(r.buf) == ringMin {
+			itemArrays.put((*[ringMin]queueItem)(r.buf))
+		}
+		r.buf, r.head = nil, 0
+	}
+	return v
+}
+
+// itemFreeList keeps up to 64 minimum arrays of rings that emptied. Unlike a sync.Pool it is
+// not emptied by every garbage collection.
+type itemFreeList struct {
+	mu   sync.Mutex
+	list []*[ringMin]queueItem
+}
+
+var itemArrays itemFreeList
+
+func (f *itemFreeList) get() *[ringMin]queueItem {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.list); n > 0 {
+		a := f.list[n-1]
+		f.list[n-1] = nil
+		f.list = f.list[:n-1]
+		return a
+	}
+	return new([ringMin]queueItem)
+}
+
+func (f *itemFreeList) put(a *[ringMin]queueItem) {
+	f.mu.Lock()
+	if len(f.list) < 64 {
+		f.list = append(f.list, a)
+	}
+	f.mu.Unlock()
+}

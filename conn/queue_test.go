@@ -1,0 +1,395 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netkit/websocket/frame"
+)
+
+// smallBuffers shrinks the kernel buffers of both ends, so that the send queue, not the
+// socket, holds what the peer has not read.
+func smallBuffers(t *testing.T, cn, sn net.Conn) {
+	t.Helper()
+	if err := cn.(*net.TCPConn).SetWriteBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := sn.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// doneLog collects the results of Enqueue's done functions in order.
+type doneLog struct {
+	mu   sync.Mutex
+	errs []error
+	all  chan struct{}
+	want int
+}
+
+func newDoneLog(want int) *doneLog { return &doneLog{all: make(chan struct{}), want: want} }
+
+func (d *doneLog) done(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.errs = append(d.errs, err)
+	if len(d.errs) == d.want {
+		close(d.all)
+	}
+}
+
+func (d *doneLog) wait(t *testing.T) []error {
+	t.Helper()
+	select {
+	case <-d.all:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("only %d of %d done calls", len(d.errs), d.want)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.errs
+}
+
+// enqueue is c.Enqueue reporting to log; a message written at once (no done call) is logged
+// as written.
+func enqueue(c *Conn, typ MessageType, p []byte, log *doneLog) error {
+	written, err := c.Enqueue(typ, p, log.done)
+	if written {
+		log.done(nil)
+	}
+	return err
+}
+
+func TestEnqueuePastCapFailsAtOnceAndKeepsEverythingQueued(t *testing.T) {
+	const big = 32 << 20 // more than the socket buffers hold: the writer blocks on it
+	for _, tc := range []struct {
+		name       string
+		cfg        Config
+		smallFit   int // small messages accepted behind the big one
+		wantBytes  int64
+		wantMsgs   int
+		smallBytes int
+	}{
+		{"message cap", Config{SendQueueMessages: 8, SendQueueBytes: -1}, 7, big + 7*10, 8, 10},
+		{"byte cap", Config{SendQueueBytes: big + 100}, 10, big + 100, 11, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cn, sn := tcpPair(t)
+			cfg := tc.cfg
+			cfg.Role = frame.RoleClient
+			c := New(cn, nil, &cfg)
+			s := New(sn, nil, &Config{Role: frame.RoleServer, MaxMessageSize: -1})
+			log := newDoneLog(1 + tc.smallFit)
+			if err := enqueue(c, Binary, make([]byte, big), log); err != nil {
+				t.Fatalf("first Enqueue (queue empty): %v", err)
+			}
+			for i := range tc.smallFit {
+				if err := enqueue(c, Text, fmt.Appendf(nil, "message %02d", i), log); err != nil {
+					t.Fatalf("Enqueue %d: %v", i, err)
+				}
+			}
+			if b, n := c.Buffered(); b != tc.wantBytes || n != tc.wantMsgs {
+				t.Errorf("Buffered() = %d bytes, %d messages; want %d, %d", b, n, tc.wantBytes, tc.wantMsgs)
+			}
+			start := time.Now()
+			_, err := c.Enqueue(Text, []byte("one too many"), log.done)
+			if !errors.Is(err, ErrQueueFull) {
+				t.Fatalf("Enqueue past the cap: %v, want ErrQueueFull", err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Enqueue past the cap took %v, want at once", d)
+			}
+			t.Logf("error: %v", err)
+			if b, n := c.Buffered(); b != tc.wantBytes || n != tc.wantMsgs {
+				t.Errorf("after the refusal Buffered() = %d bytes, %d messages; want %d, %d", b, n, tc.wantBytes, tc.wantMsgs)
+			}
+			// The server now reads: every accepted message arrives, in order.
+			ctx := context.Background()
+			typ, p, err := s.ReadMessage(ctx, nil)
+			if err != nil || typ != Binary || len(p) != big {
+				t.Fatalf("first message: %v %d bytes %v", typ, len(p), err)
+			}
+			for i := range tc.smallFit {
+				_, p, err := s.ReadMessage(ctx, nil)
+				if want := fmt.Sprintf("message %02d", i); err != nil || string(p) != want {
+					t.Fatalf("message %d: %q %v, want %q", i, p, err, want)
+				}
+			}
+			for i, err := range log.wait(t) {
+				if err != nil {
+					t.Errorf("done %d: %v", i, err)
+				}
+			}
+			if b, n := c.Buffered(); b != 0 || n != 0 {
+				t.Errorf("drained Buffered() = %d, %d; want 0, 0", b, n)
+			}
+			c.CloseNow()
+			s.CloseNow()
+		})
+	}
+}
+
+func TestCloseFlushesQueueToSlowSteadyReaderLongerThanCloseTimeout(t *testing.T) {
+	const (
+		timeout = 300 * time.Millisecond
+		n       = 50
+		size    = 32 << 10
+		pause   = 25 * time.Millisecond // n*pause: 1.25 s, several close timeouts
+	)
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient, CloseTimeout: timeout})
+	s := New(sn, nil, &Config{Role: frame.RoleServer, CloseTimeout: 5 * time.Second})
+	log := newDoneLog(n)
+	for i := range n {
+		p := make([]byte, size)
+		p[0] = byte(i)
+		if err := enqueue(c, Binary, p, log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			time.Sleep(pause)
+			_, p, err := s.ReadMessage(context.Background(), nil)
+			if err != nil {
+				if i != n {
+					err = fmt.Errorf("after %d messages: %w", i, err)
+				} else if ce := (*CloseError)(nil); errors.As(err, &ce) && ce.Remote && ce.Code == frame.CloseNormal {
+					err = nil
+				}
+				got <- err
+				return
+			}
+			if len(p) != size || p[0] != byte(i) {
+				got <- fmt.Errorf("message %d: %d bytes, first %d", i, len(p), p[0])
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	if err := c.Close(frame.CloseNormal, ""); err != nil {
+		t.Fatalf("Close after %v: %v", time.Since(start), err)
+	}
+	t.Logf("Close took %v with CloseTimeout %v", time.Since(start), timeout)
+	if err := waitErr(t, got, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range log.wait(t) {
+		if err != nil {
+			t.Errorf("done %d: %v", i, err)
+		}
+	}
+}
+
+func TestCloseCutsQueueStalledByPeerThatNeverReads(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient, CloseTimeout: timeout})
+	log := newDoneLog(20)
+	for range 20 {
+		if err := enqueue(c, Binary, make([]byte, 64<<10), log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	err := c.Close(frame.CloseNormal, "")
+	d := time.Since(start)
+	if !errors.Is(err, ErrQueueStalled) {
+		t.Fatalf("Close: %v, want ErrQueueStalled", err)
+	}
+	if d < timeout || d > timeout+3*time.Second {
+		t.Errorf("Close returned after %v, want about %v", d, timeout)
+	}
+	failed := 0
+	for _, err := range log.wait(t) {
+		if err != nil {
+			failed++
+			if !errors.Is(err, ErrClosed) {
+				t.Errorf("done: %v, want ErrClosed", err)
+			}
+		}
+	}
+	if failed == 0 {
+		t.Error("every message reported written to a peer that read nothing")
+	}
+	_, _, rerr := c.ReadMessage(context.Background(), nil)
+	wantClose(t, rerr, frame.CloseAbnormal, false)
+	if _, err := c.Enqueue(Text, []byte("late"), nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Enqueue after the end: %v, want ErrClosed", err)
+	}
+}
+
+// A reading goroutine that fails the connection for a protocol violation first writes the
+// messages queued before: an echo enqueued before the bad frame was read reaches the peer
+// ahead of the close frame.
+func TestFailWritesQueuedMessagesBeforeTheCloseFrame(t *testing.T) {
+	cn, sn := tcpPair(t)
+	c := New(cn, nil, &Config{Role: frame.RoleClient})
+	s := New(sn, nil, &Config{Role: frame.RoleServer})
+	ctx := context.Background()
+	if err := s.WriteMessage(ctx, Text, []byte("echo me")); err != nil {
+		t.Fatal(err)
+	}
+	_, p, err := c.ReadMessage(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold the queue's writer behind the frame lock until the bad frame is in: the echo is
+	// still queued when the reader fails the connection.
+	c.frameLock.lock(ctx)
+	if _, err := c.Enqueue(Text, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sn.Write([]byte{0x80 | 0x40 | 0x1, 0}); err != nil { // text with RSV1
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		c.unlockFrame(ctx)
+	}()
+	_, _, err = c.ReadMessage(ctx, nil)
+	wantClose(t, err, frame.CloseProtocolError, false)
+	typ, p, err := s.ReadMessage(ctx, nil)
+	if err != nil || typ != Text || string(p) != "echo me" {
+		t.Fatalf("server read %v %q %v, want the echo first", typ, p, err)
+	}
+	_, _, err = s.ReadMessage(ctx, nil)
+	wantClose(t, err, frame.CloseProtocolError, true)
+}
+
+// The steady path of a sender that does not outrun its peer: Enqueue writes each message
+// itself, at once, with no goroutine started and nothing allocated.
+func TestEnqueueWritesAtOnceWhenTheSocketTakesIt(t *testing.T) {
+	c, s := connPair(t, nil, nil)
+	read := make(chan int, 1)
+	go func() {
+		var buf []byte
+		n := 0
+		for {
+			_, p, err := s.ReadMessage(context.Background(), buf)
+			if err != nil {
+				read <- n
+				return
+			}
+			n++
+			buf = p
+		}
+	}()
+	msg := make([]byte, 64)
+	inline := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		written, err := c.Enqueue(Binary, msg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written {
+			inline++
+		}
+	})
+	if inline < 190 { // a loaded machine may leave the odd one to the writer goroutine
+		t.Errorf("%d of 201 messages written at once, want nearly all", inline)
+	}
+	if allocs != 0 {
+		t.Errorf("Enqueue allocates %.1f times per message, want 0", allocs)
+	}
+	if err := c.Close(frame.CloseNormal, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-read; n != 201 {
+		t.Errorf("server read %d messages, want 201", n)
+	}
+}
+
+// A frame the socket takes only in part is finished by the writer goroutine before any
+// message queued after it: to a peer that reads nothing at first, everything arrives in order.
+func TestEnqueueFrameTakenInPartIsFinishedBeforeTheQueue(t *testing.T) {
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient})
+	s := New(sn, nil, &Config{Role: frame.RoleServer})
+	const n = 300
+	log := newDoneLog(n)
+	inline := 0
+	for i := range n {
+		p := make([]byte, 1000+i)
+		for j := range p {
+			p[j] = byte(i + j)
+		}
+		written, err := c.Enqueue(Binary, p, log.done)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written {
+			inline++
+			log.done(nil)
+		}
+	}
+	if b, m := c.Buffered(); inline == n || m == 0 || b == 0 {
+		t.Fatalf("%d of %d written at once, %d queued (%d bytes): the socket never filled", inline, n, m, b)
+	}
+	t.Logf("%d of %d written at once", inline, n)
+	for i := range n {
+		_, p, err := s.ReadMessage(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if len(p) != 1000+i {
+			t.Fatalf("message %d has %d bytes, want %d", i, len(p), 1000+i)
+		}
+		for j := range p {
+			if p[j] != byte(i+j) {
+				t.Fatalf("message %d byte %d is %d, want %d", i, j, p[j], byte(i+j))
+			}
+		}
+	}
+	for i, err := range log.wait(t) {
+		if err != nil {
+			t.Errorf("done %d: %v", i, err)
+		}
+	}
+	c.CloseNow()
+	s.CloseNow()
+}
+
+// A failure with messages queued to a peer that reads nothing is bounded by one CloseTimeout:
+// the queue gets that long, and then the connection is closed (our close frame could not go
+// out either).
+func TestFailWithQueueStalledByPeerEndsWithinCloseTimeout(t *testing.T) {
+	const timeout = time.Second
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient, CloseTimeout: timeout})
+	log := newDoneLog(32)
+	for range 32 {
+		if err := enqueue(c, Binary, make([]byte, 64<<10), log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sn.Write([]byte{0x80 | 0x40 | 0x1, 0}); err != nil { // text with RSV1
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err := c.ReadMessage(context.Background(), nil)
+	d := time.Since(start)
+	wantClose(t, err, frame.CloseProtocolError, false)
+	if d > timeout*17/10 { // waiting again for the close frame would take two
+		t.Errorf("the failure took %v, want about one CloseTimeout (%v)", d, timeout)
+	}
+	failed := 0
+	for _, err := range log.wait(t) {
+		if err != nil {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("every message reported written to a peer that read nothing")
+	}
+}
