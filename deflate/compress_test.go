@@ -380,6 +380,7 @@ func TestIdleMemoryPerConnection(t *testing.T) {
 		limit      uint64
 	}{
 		{15, true, 1 << 10},
+		{8, false, 2*256 + 1<<10},
 		{9, false, 2*512 + 1<<10},
 		{12, false, 2*(1<<12) + 1<<10},
 		{15, false, 2*(1<<15) + 1<<10},

@@ -59,10 +59,12 @@ const readBufSize = 4 << 10
 
 // Decompressor inflates the messages of one direction of one connection (RFC 7692 §7.2.2).
 // It holds no flate state between messages: a pooled inflater is taken when a message starts
-// and given back when it ends. With context takeover it keeps the last 2^bits bytes inflated
-// (at least 512: zlib before 1.2.9 compressed with a 512-byte window when asked for 256),
+// and given back when it ends. With context takeover it keeps the last 2^bits bytes inflated,
 // allocated on the first compressed message, and gives them to the next message as its
-// dictionary.
+// dictionary. That is enough for zlib peers too: zlib never emits a distance beyond
+// 2^bits - 262 bytes, and it cannot compress with a 2^8 window at all; a peer that accepts
+// one compresses with 2^9 (Node's ws does), whose distances stay within 250 bytes.
+// TestDeflateWithRealPeers in interop checks window 8 both ways with Node's ws.
 //
 // A Decompressor handles one message at a time; it is not safe for concurrent use.
 type Decompressor struct {
@@ -82,7 +84,7 @@ func NewDecompressor(windowBits int, noContextTakeover bool) (*Decompressor, err
 	if !validBits(windowBits) {
 		return nil, errors.New("websocket: deflate: window bits must be 8 to 15, got " + strconv.Itoa(windowBits))
 	}
-	return &Decompressor{noTakeover: noContextTakeover, dict: window{size: max(1<<windowBits, 512)}}, nil
+	return &Decompressor{noTakeover: noContextTakeover, dict: window{size: 1 << windowBits}}, nil
 }
 
 // NewReader starts inflating one message whose compressed payload (all its frames, RSV1 set

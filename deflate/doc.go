@@ -21,9 +21,9 @@
 // compressed or inflated. Between messages a connection keeps, per direction:
 //
 //   - without context takeover: the Compressor (160 bytes) or Decompressor (264 bytes);
-//   - with context takeover: that plus the window's worth of dictionary, 2^bits bytes (512
-//     at least on the receiving side, see [Decompressor]), allocated with the first
-//     compressed message. TestIdleMemoryPerConnection measures both.
+//   - with context takeover: that plus the window's worth of dictionary, 2^bits bytes,
+//     allocated with the first compressed message. TestIdleMemoryPerConnection measures
+//     both.
 //
 // While a message is in flight it also holds a pooled flate writer (about 1 MiB for
 // github.com/klauspost/compress/flate's windowed encoder, mostly hash tables) or a pooled
