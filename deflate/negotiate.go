@@ -19,6 +19,8 @@ type ClientOptions struct {
 	// ServerMaxWindowBits, 8 to 15, asks the server to use at most that window
 	// (server_max_window_bits=N, §7.1.2.1); it bounds the dictionary we keep for the
 	// receiving direction. 0 asks nothing (the server may still pick a smaller window).
+	// Prefer 9 or more: zlib has no 2^8 window for raw deflate, and some zlib-based servers
+	// fail on 8 (Python websockets 10.4 answers 500).
 	ServerMaxWindowBits int
 }
 
@@ -112,7 +114,8 @@ type ServerOptions struct {
 	// ClientMaxWindowBits, 8 to 15, caps the client's window; 0 means 15. It bounds the
 	// dictionary we keep for the receiving direction, so an offer that cannot honour it
 	// (no client_max_window_bits in the offer) is declined unless ClientNoContextTakeover
-	// makes the window irrelevant to our memory.
+	// makes the window irrelevant to our memory. Prefer 9 or more: zlib has no 2^8 window for
+	// raw deflate, so zlib-based clients cannot honour 8 exactly.
 	ClientMaxWindowBits int
 }
 
