@@ -966,7 +966,9 @@ func TestClientCloseEchoedByPeer(t *testing.T) {
 
 // dropMessage is what TestPeerDropsTCPConnection sends to path: a short message to the peer
 // that drops after one, 32 MiB (more than the loopback socket buffers hold) to the one that
-// stops reading and drops later, so that our write is still going on when the connection goes.
+// stops reading and drops 3 s later, so that our write is still going on when the connection
+// goes. (The facade's Send copies the 32 MiB first: about 1.6 s under the race detector, so a
+// shorter delay let the peer drop before Send was even called.)
 func dropMessage(path string) []byte {
 	if path == "/drop" {
 		return []byte("hello")
@@ -984,7 +986,7 @@ func TestPeerDropsTCPConnection(t *testing.T) {
 	}{
 		{"after-a-message", "/drop", true},
 		{"right-away", "/drop?now=1", false},
-		{"while-we-send-32MiB", "/drop?stall=1&ms=300", true},
+		{"while-we-send-32MiB", "/drop?stall=1&ms=3000", true},
 	}
 	forEachPeer(t, func(t *testing.T, p *peer) {
 		for _, tc := range cases {
