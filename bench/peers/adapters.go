@@ -256,8 +256,13 @@ func (b *inbox) count(n, size int, send func() error) error {
 // ---- ours, the seed facade ----
 
 // facadeWindow is how many Sends may be outstanding: Send returns at once and queues, so the
-// sender waits for the Send callbacks to keep the queue bounded.
-const facadeWindow = 32
+// sender waits for the Send callbacks to keep the queue bounded. facadeMaxBuffered bounds the
+// bytes queued as well (BufferedAmount, the backpressure the facade documents): the send queue's
+// default cap is 16 MiB, and 32 messages of 1 MiB would pass it.
+const (
+	facadeWindow      = 32
+	facadeMaxBuffered = 8 << 20
+)
 
 type facadeConn struct {
 	ws      *client.WebSocket
@@ -265,23 +270,29 @@ type facadeConn struct {
 	opened  chan error
 	closed  chan struct{}
 	sem     chan struct{}
+	drained chan struct{} // a token after each Send callback
 	sent    *client.WebSocketAsyncCallback[bool]
 	sendErr atomic.Pointer[client.AsyncError]
 }
 
 func dialFacade(ctx context.Context, a addrs, path string) (peerConn, error) {
 	f := &facadeConn{
-		ws:     client.CreateWebSocket(),
-		in:     newInbox(),
-		opened: make(chan error, 1),
-		closed: make(chan struct{}),
-		sem:    make(chan struct{}, facadeWindow),
+		ws:      client.CreateWebSocket(),
+		in:      newInbox(),
+		opened:  make(chan error, 1),
+		closed:  make(chan struct{}),
+		sem:     make(chan struct{}, facadeWindow),
+		drained: make(chan struct{}, 1),
 	}
 	f.sent = client.NewWebSocketAsyncCallback(func(err *client.AsyncError, _ bool) {
 		if err != nil {
 			f.sendErr.CompareAndSwap(nil, err)
 		}
 		<-f.sem
+		select {
+		case f.drained <- struct{}{}:
+		default:
+		}
 	})
 	ws := f.ws
 	_ = ws.On(client.EventOpen, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, _ map[uint32]string) {
@@ -337,6 +348,23 @@ func (f *facadeConn) send(d client.MessageData) error {
 	case f.sem <- struct{}{}:
 	case <-f.closed:
 		return errClosed
+	}
+	var size int64
+	switch m := d.(type) {
+	case client.ArrayData:
+		size = int64(len(m))
+	case client.StringData:
+		size = int64(len(m))
+	}
+	for {
+		if b, _ := f.ws.BufferedAmount(); b == 0 || b+size <= facadeMaxBuffered {
+			break
+		}
+		select {
+		case <-f.drained:
+		case <-f.closed:
+			return errClosed
+		}
 	}
 	if err := f.ws.Send(d, f.sent); err != nil {
 		return err
