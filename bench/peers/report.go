@@ -302,7 +302,7 @@ func (r *results) markdown() string {
 	}
 
 	if t := r.targets(); t != "" {
-		b.WriteString("### Targets (ours, from the medians above; ranges are ours over the repetitions)\n\n")
+		b.WriteString("### Targets (ours, from the medians above; ranges are ours over the repetitions; the facade against the blocking API of the same run)\n\n")
 		b.WriteString(t)
 		b.WriteString("\n")
 	}
@@ -321,6 +321,42 @@ func (r *results) markdown() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// facadeTargets checks the facade against the blocking API of the same run (issue 9): round
+// trip p50 ≤ 1.2× and p99.9 ≤ 2×, throughput ≥ 0.8×, connect+close ≤ 60 allocations, an idle
+// connection ≤ 1.25× the blocking API's memory.
+func (r *results) facadeTargets(line func(ok bool, format string, a ...any)) {
+	ratio := func(k, metric string) (f, o, q float64, ok bool) {
+		f, fok := r.median(k, facadeLib, metric)
+		o, ook := r.median(k, oursLib, metric)
+		if !fok || !ook || o == 0 {
+			return 0, 0, 0, false
+		}
+		return f, o, f / o, true
+	}
+	for _, s := range r.cfg.rtSizes {
+		k := "rt/" + strconv.Itoa(s)
+		if f, o, q, ok := ratio(k, "p50"); ok {
+			line(q <= 1.2, "facade round trip %s p50 %s µs = %.2f× the blocking API (%s µs); target ≤ 1.2×", sizeName(s), num(f), q, num(o))
+		}
+		if f, o, q, ok := ratio(k, "p999"); ok {
+			line(q <= 2, "facade round trip %s p99.9 %s µs = %.2f× the blocking API (%s µs); target ≤ 2×", sizeName(s), num(f), q, num(o))
+		}
+	}
+	for _, kind := range []string{"send", "recv"} {
+		for _, s := range r.cfg.tpSizes {
+			if f, o, q, ok := ratio(kind+"/"+strconv.Itoa(s), "mbs"); ok {
+				line(q >= 0.8, "facade %s %s %s MB/s = %.2f× the blocking API (%s MB/s); target ≥ 0.8×", kind, sizeName(s), num(f), q, num(o))
+			}
+		}
+	}
+	if v, ok := r.median("handshake", facadeLib, "allocs"); ok {
+		line(v <= 60, "facade %s allocations per connect+close; target ≤ 60", num(v))
+	}
+	if f, o, q, ok := ratio("idle", "bytes"); ok {
+		line(q <= 1.25, "facade idle connection %s B = %.2f× the blocking API (%s B); target ≤ 1.25×", num(f), q, num(o))
+	}
 }
 
 // targets checks the issue's targets against the medians; one line each, "met" or "MISSED".
@@ -400,5 +436,6 @@ func (r *results) targets() string {
 			line(v < best/2, "idle connection %s B vs best peer %s %s B; target < half (%s B)", num(v), who, num(best), num(best/2))
 		}
 	}
+	r.facadeTargets(line)
 	return b.String()
 }
