@@ -380,13 +380,20 @@ func TestKeepaliveCloseNowDoesNotWaitForPing(t *testing.T) {
 	if d := time.Since(start); d > closeTimeout {
 		t.Errorf("CloseNow took %v, want at once (close timeout %v)", d, closeTimeout)
 	}
+	expectWriteFailed(t, wrote, "CloseNow")
+}
+
+// expectWriteFailed waits for the result of the blocked write of stuckPing, which after was
+// to end: it must be an error.
+func expectWriteFailed(t *testing.T, wrote <-chan error, after string) {
+	t.Helper()
 	select {
 	case err := <-wrote:
 		if err == nil {
 			t.Error("the blocked 64 MiB write succeeded")
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the blocked write did not return after CloseNow")
+		t.Fatalf("the blocked write did not return after %s", after)
 	}
 }
 
@@ -403,14 +410,7 @@ func TestKeepaliveCloseDoesNotWaitForPing(t *testing.T) {
 	if !errors.Is(err, conn.ErrCloseTimeout) {
 		t.Errorf("Close: %v, want ErrCloseTimeout", err)
 	}
-	select {
-	case err := <-wrote:
-		if err == nil {
-			t.Error("the blocked 64 MiB write succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the blocked write did not return after Close")
-	}
+	expectWriteFailed(t, wrote, "Close")
 }
 
 // TestFacadeKeepaliveCloseDoesNotWaitForPing: the facade's Close with a Send blocked by a

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netkit/websocket/internal/wstest"
 	"github.com/netkit/websocket/proxy"
 )
 
@@ -276,39 +277,10 @@ func hostileSOCKS5(t *testing.T, serve func(c net.Conn, read func(n int) []byte)
 // hostileServer accepts connections on loopback and runs serve on each until the test ends.
 func hostileServer(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-				serve(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return wstest.NewRaw(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		serve(c)
+	}).Addr()
 }
 
 // socksAuth reads the greeting, selects username/password, and returns the client's

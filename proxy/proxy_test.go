@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 func TestMain(m *testing.M) {
@@ -26,38 +28,7 @@ func TestMain(m *testing.M) {
 // echoTarget is a TCP server on loopback that echoes every byte; it stops with the test.
 func echoTarget(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return wstest.NewRaw(t, func(c net.Conn) { _, _ = io.Copy(c, c) }).Addr()
 }
 
 // connectProxy is a small HTTP CONNECT proxy on loopback, written for the tests: reply decides

@@ -91,6 +91,10 @@ func NewRaw(t testing.TB, raw func(nc net.Conn), setup ...func(*Server)) *Server
 	return New(t, nil, append([]func(*Server){func(s *Server) { s.Raw = raw }}, setup...)...)
 }
 
+// Addr returns the server's "127.0.0.1:<port>", for tests that dial it without a URL (a raw
+// TCP peer made with NewRaw, a proxy target).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
 func (s *Server) serve() {
 	for {
 		nc, err := s.ln.Accept()
