@@ -117,11 +117,13 @@
 // one reading it (the caller's, with the blocking API; the WebSocket's own, with the facade,
 // whose writing goroutine exists only while messages wait). Keepalive is a timer. Measured
 // with 2000 idle connections against a server in another process (BenchmarkIdleConn): about
-// 4.7 KiB per connection with the blocking API and 5.2-5.8 KiB with the facade. A connect and
-// close with Dial and context.Background() makes about 32 allocations, 14 of them in net
-// (BenchmarkHandshake); with a cancellable context about 40 (net and ours each register one
-// watcher on it). ReadMessage and WriteMessage allocate nothing with a reused buffer. The facade
-// makes one allocation per message each way: a received message is one block holding the
+// 4.7 KiB per connection with the blocking API and 5.2-5.8 KiB with the facade (make
+// bench-peers, 5000 connections: 4.4 KiB and 6.2 KiB). A connect and close with Dial and
+// context.Background() makes about 32 allocations, 14 of them in net (BenchmarkHandshake); with
+// a cancellable context about 40 (net and ours each register one watcher on it; bench-peers:
+// 40, and 105 with the facade). ReadMessage and WriteMessage allocate nothing with a reused
+// buffer. The facade makes one allocation per received message, and about two per sent one
+// (the copy of an ArrayData and the report to a Send callback): a received message is one block holding the
 // MessageData header and the payload (a message that arrives in k fragments takes O(log k)
 // blocks, each at least twice the last, so reassembly is linear: 4 MiB in 65,536 frames of
 // 64 B takes 17, see BenchmarkFragmented); Send copies an ArrayData (the caller may reuse its
