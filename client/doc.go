@@ -123,8 +123,8 @@
 // a cancellable context about 40 (net and ours each register one watcher on it; bench-peers:
 // 40, and 105 with the facade). ReadMessage and WriteMessage allocate nothing with a reused
 // buffer. The facade makes one allocation per received message, and about two per sent one
-// (the copy of an ArrayData and the report to a Send callback): a received message is one block holding the
-// MessageData header and the payload (a message that arrives in k fragments takes O(log k)
+// (the copy of an ArrayData and the report to a Send callback): a received message is one
+// block holding the MessageData header and the payload (a message that arrives in k fragments takes O(log k)
 // blocks, each at least twice the last, so reassembly is linear: 4 MiB in 65,536 frames of
 // 64 B takes 17, see BenchmarkFragmented); Send copies an ArrayData (the caller may reuse its
 // slice) and sends a StringData from the string's own bytes. Garbage collections, frequent with
