@@ -367,7 +367,7 @@ func (ws *WebSocket) Off(t OnOffType, cbs ...Callback) error {
 	}
 	ws.mu.Lock()
 	if len(cbs) == 0 {
-		ws.reg[t] = nil
+		ws.reg.clear(t)
 	}
 	for _, cb := range cbs {
 		ws.reg.remove(t, cb)
@@ -377,16 +377,13 @@ func (ws *WebSocket) Off(t OnOffType, cbs ...Callback) error {
 }
 
 // emit calls call for every callback registered for t, skipping those removed meanwhile.
-// It runs on the dispatch goroutine, with no lock held during call.
+// It runs on the dispatch goroutine, with no lock held: the list is a copy-on-write snapshot
+// read with an atomic load, and each callback after the first is checked against the current
+// list (an atomic load, and a search only when On or Off replaced the list meanwhile).
 func (ws *WebSocket) emit(t OnOffType, call func(Callback)) {
-	ws.mu.Lock()
-	list := ws.reg[t]
-	ws.mu.Unlock()
-	for _, cb := range list {
-		ws.mu.Lock()
-		ok := ws.reg.has(t, cb)
-		ws.mu.Unlock()
-		if ok {
+	list := ws.reg.list(t)
+	for i, cb := range list {
+		if i == 0 || ws.reg.still(t, list, cb) {
 			call(cb)
 		}
 	}
@@ -402,9 +399,21 @@ func (ws *WebSocket) emitOpen(status map[uint32]string) {
 	})
 }
 
+// emitMessage delivers MESSAGE, then DATAEND, like emit but without a closure per event: it
+// is the per-message path.
 func (ws *WebSocket) emitMessage(m MessageData) {
-	ws.emit(EventMessage, func(cb Callback) { cb.(*WebSocketAsyncCallback[MessageData]).invoke(nil, m) })
-	ws.emit(EventDataEnd, func(cb Callback) { cb.(*DataEndCallback).f() })
+	list := ws.reg.list(EventMessage)
+	for i, cb := range list {
+		if i == 0 || ws.reg.still(EventMessage, list, cb) {
+			cb.(*WebSocketAsyncCallback[MessageData]).invoke(nil, m)
+		}
+	}
+	list = ws.reg.list(EventDataEnd)
+	for i, cb := range list {
+		if i == 0 || ws.reg.still(EventDataEnd, list, cb) {
+			cb.(*DataEndCallback).f()
+		}
+	}
 }
 
 func (ws *WebSocket) emitError(e *BusinessException) {
