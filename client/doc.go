@@ -134,8 +134,8 @@
 // keep; text is never a string over the buffer, as a string must not change). The reader then
 // never queues a message behind other callbacks: it waits for them, so a borrowed view is
 // never overwritten before its callbacks ran. Measured in one bench/peers run (medians of 5,
-// receive, facade / borrowing facade / blocking API, MB/s): 64 B 336 / 554 / 937, 1 KiB
-// 535 / 1664 / 1812, 64 KiB 437 / 1967 / 2283, 1 MiB 664 / 2794 / 2663. Garbage collections, frequent with
+// receive, facade / borrowing facade / blocking API, MB/s): 64 B 366 / 592 / 1024, 1 KiB
+// 745 / 2101 / 2771, 64 KiB 1038 / 3087 / 3251, 1 MiB 1396 / 4075 / 4073. Garbage collections, frequent with
 // large messages, cost nothing extra: the engine's buffer pools keep a bounded free list that
 // survives them.
 //
