@@ -1,5 +1,7 @@
 package client
 
+import "sync/atomic"
+
 // Callback is a callback made by one of the constructors of this package:
 // NewWebSocketAsyncCallback, NewWebSocketErrorCallback, NewDataEndCallback or
 // NewHeaderReceiveCallback. On and Off compare callbacks by pointer.
@@ -85,34 +87,63 @@ func fits(t OnOffType, cb Callback) bool {
 	return false
 }
 
-// registry holds the callbacks of each event, in registration order. The owner's mutex guards
-// it; callbacks are never called with that mutex held.
-type registry [numEvents][]Callback
+// registry holds the callbacks of each event, in registration order, as copy-on-write lists:
+// the dispatching goroutine reads a list with one atomic load and no lock; add and remove, which
+// the owner's mutex serializes, never change a published list but publish a new one. Callbacks
+// are never called with that mutex held.
+type registry [numEvents]atomic.Pointer[[]Callback]
 
+// list returns the callbacks of t; the slice must not be changed.
+func (r *registry) list(t OnOffType) []Callback {
+	if p := r[t].Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// add appends cb to the callbacks of t, unless it is there already. The owner's mutex is held.
 func (r *registry) add(t OnOffType, cb Callback) {
-	for _, c := range r[t] {
+	list := r.list(t)
+	for _, c := range list {
 		if c == cb {
 			return
 		}
 	}
-	r[t] = append(r[t], cb)
+	n := make([]Callback, len(list), len(list)+1)
+	copy(n, list)
+	n = append(n, cb)
+	r[t].Store(&n)
 }
 
+// remove takes cb out of the callbacks of t. The owner's mutex is held.
 func (r *registry) remove(t OnOffType, cb Callback) {
-	list := r[t]
+	list := r.list(t)
 	for i, c := range list {
 		if c == cb {
-			// Copy so that a snapshot taken by a running dispatch is not disturbed.
+			if len(list) == 1 {
+				r[t].Store(nil)
+				return
+			}
 			n := make([]Callback, 0, len(list)-1)
 			n = append(n, list[:i]...)
-			r[t] = append(n, list[i+1:]...)
+			n = append(n, list[i+1:]...)
+			r[t].Store(&n)
 			return
 		}
 	}
 }
 
-func (r *registry) has(t OnOffType, cb Callback) bool {
-	for _, c := range r[t] {
+// clear removes every callback of t. The owner's mutex is held.
+func (r *registry) clear(t OnOffType) { r[t].Store(nil) }
+
+// still reports whether cb, taken from the list snapshot, is still registered for t: at once
+// when the list was not replaced since the snapshot (the common case), else by a search.
+func (r *registry) still(t OnOffType, snapshot []Callback, cb Callback) bool {
+	cur := r.list(t)
+	if len(cur) == len(snapshot) && (len(cur) == 0 || &cur[0] == &snapshot[0]) {
+		return true
+	}
+	for _, c := range cur {
 		if c == cb {
 			return true
 		}

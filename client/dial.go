@@ -355,7 +355,9 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.readLoop = true
 	o.SendQueueBytes, o.SendQueueMessages = opts.SendQueueBytes, opts.SendQueueMessages
 	t := &connTransport{}
-	o.readAlloc = t.alloc
+	if !opts.BorrowMessages {
+		o.readAlloc = t.alloc // borrowing reads into the facade's own reused buffer
+	}
 	var err error
 	if u.Scheme == "wss" {
 		if o.TLSConfig, err = buildTLSConfig(ctx, opts, u.Hostname()); err != nil {
@@ -464,6 +466,15 @@ func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 		return StringData(unsafe.String(&p[0], len(p))), nil
 	}
 	return ArrayData(p), nil
+}
+
+// readInto reads the next message into buf[:0], the borrowing mode's reused buffer.
+func (t *connTransport) readInto(ctx context.Context, buf []byte) (text bool, p []byte, err error) {
+	typ, p, err := t.c.ReadMessage(ctx, buf)
+	if err != nil {
+		return false, p, t.readFailed(err)
+	}
+	return typ == conn.Text, p, nil
 }
 
 // readFailed turns a read error into the facade's: apart from readMessage so that the reading

@@ -1,6 +1,9 @@
 package client
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // ringMin is the size of the smallest backing array of a ring; arrays of this size are
 // pooled, so that a queue that empties and fills again allocates nothing and an idle
@@ -127,10 +130,14 @@ var taskArrays freeList[task]
 // exists only while tasks are pending. push never blocks and never runs a task itself, so it
 // may be called with locks held and from inside a task.
 type serialQueue struct {
-	mu      sync.Mutex
-	tasks   ring[task]
-	running bool
-	idle    chan struct{} // closed when the queue drains; nil when no one waits
+	mu    sync.Mutex
+	tasks ring[task] // guarded by mu
+	// running is set while a drainer runs (the queue's goroutine, or a caller that runInline
+	// let in). It is set without mu only by runInline, and cleared only under mu by drain, once
+	// tasks is empty; push sets it under mu. So tasks is never non-empty while running is
+	// clear, and runInline needs no lock: one compare-and-swap.
+	running atomic.Bool
+	idle    chan struct{} // closed when the queue drains; nil when no one waits; guarded by mu
 }
 
 func (q *serialQueue) push(f func()) { q.pushTask(task{f: f}) }
@@ -143,8 +150,7 @@ func (q *serialQueue) pushResult(cb *WebSocketAsyncCallback[bool], err *AsyncErr
 func (q *serialQueue) pushTask(t task) {
 	q.mu.Lock()
 	q.tasks.push(t, &taskArrays)
-	if !q.running {
-		q.running = true
+	if q.running.CompareAndSwap(false, true) {
 		go q.drain()
 	}
 	q.mu.Unlock()
@@ -152,22 +158,16 @@ func (q *serialQueue) pushTask(t task) {
 
 // runInline reports whether the caller may run a task itself, now: no task is pending or
 // running. It then counts as the running drainer and must call drain when done, which runs the
-// tasks pushed meanwhile.
+// tasks pushed meanwhile. It takes no lock (see running).
 func (q *serialQueue) runInline() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.running || q.tasks.len() > 0 {
-		return false
-	}
-	q.running = true
-	return true
+	return q.running.CompareAndSwap(false, true)
 }
 
 func (q *serialQueue) drain() {
 	for {
 		q.mu.Lock()
 		if q.tasks.len() == 0 {
-			q.running = false
+			q.running.Store(false)
 			if q.idle != nil {
 				close(q.idle)
 				q.idle = nil
@@ -186,7 +186,7 @@ func (q *serialQueue) drain() {
 func (q *serialQueue) wait() <-chan struct{} {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.running {
+	if !q.running.Load() {
 		c := make(chan struct{})
 		close(c)
 		return c

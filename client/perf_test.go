@@ -262,13 +262,14 @@ func BenchmarkBlocking(b *testing.B) {
 // that floods; the one allocation hands the payload to the user) and round trip (Send, then
 // the echo's MESSAGE).
 func BenchmarkFacade(b *testing.B) {
-	open := func(b *testing.B, path string, onMsg func(MessageData)) *WebSocket {
+	open := func(b *testing.B, path string, borrow bool, onMsg func(MessageData)) *WebSocket {
 		ws := CreateWebSocket()
 		opened := make(chan struct{}, 1)
 		ws.On(EventOpen, NewWebSocketAsyncCallback(func(*AsyncError, map[uint32]string) { opened <- struct{}{} }))
 		ws.On(EventMessage, NewWebSocketAsyncCallback(func(_ *AsyncError, m MessageData) { onMsg(m) }))
 		opts := NewWebSocketRequestOptions()
 		opts.Proxy = NoProxy{}
+		opts.BorrowMessages = borrow
 		if err := ws.Connect(peerURL(b, path), opts, nil); err != nil {
 			b.Fatal(err)
 		}
@@ -292,33 +293,39 @@ func BenchmarkFacade(b *testing.B) {
 	}
 	for _, sz := range benchSizes {
 		msg := make([]byte, sz.n)
-		b.Run("op=recv/size="+sz.name, func(b *testing.B) {
-			got := make(chan struct{}, 1024)
-			ws := open(b, "/flood?n="+strconv.Itoa(sz.n), func(m MessageData) {
-				select {
-				case got <- struct{}{}:
-				default:
-				}
-			})
-			b.SetBytes(int64(sz.n))
-			b.ReportAllocs()
-			cpu := cpuTime()
-			limit := time.NewTimer(time.Minute) // bounds every wait, allocating nothing per op
-			defer limit.Stop()
-			for b.Loop() {
-				select {
-				case <-got:
-				case <-limit.C:
-					b.Fatal("MESSAGE did not come")
-				}
+		for _, borrow := range []bool{false, true} {
+			op := "recv"
+			if borrow {
+				op = "recv-borrow" // BorrowMessages: one reused buffer, 0 allocations
 			}
-			b.StopTimer()
-			reportCPU(b, cpu)
-			closeWS(b, ws)
-		})
+			b.Run("op="+op+"/size="+sz.name, func(b *testing.B) {
+				got := make(chan struct{}, 1024)
+				ws := open(b, "/flood?n="+strconv.Itoa(sz.n), borrow, func(m MessageData) {
+					select {
+					case got <- struct{}{}:
+					default:
+					}
+				})
+				b.SetBytes(int64(sz.n))
+				b.ReportAllocs()
+				cpu := cpuTime()
+				limit := time.NewTimer(time.Minute) // bounds every wait, allocating nothing per op
+				defer limit.Stop()
+				for b.Loop() {
+					select {
+					case <-got:
+					case <-limit.C:
+						b.Fatal("MESSAGE did not come")
+					}
+				}
+				b.StopTimer()
+				reportCPU(b, cpu)
+				closeWS(b, ws)
+			})
+		}
 		b.Run("op=roundtrip/size="+sz.name, func(b *testing.B) {
 			got := make(chan int, 1)
-			ws := open(b, "/echo", func(m MessageData) { got <- len(m.(ArrayData)) })
+			ws := open(b, "/echo", false, func(m MessageData) { got <- len(m.(ArrayData)) })
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
 			cpu := cpuTime()

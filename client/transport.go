@@ -79,3 +79,29 @@ func (h *handshakeInfo) responseHeaders() ResponseHeaders {
 // dialFunc opens a connection for the facade. opts is already resolved (defaults applied and
 // checked); protocols is opts.Protocol split into tokens.
 type dialFunc func(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string) (transport, *handshakeInfo, error)
+
+// bufferReader is the optional method of a transport for the borrowing mode
+// (WebSocketRequestOptions.BorrowMessages): readInto reads the next message into buf[:0] and
+// returns it, in buf's memory when it fits, with readMessage's errors. A transport without it
+// is read with readMessage and the message copied into the buffer.
+type bufferReader interface {
+	readInto(ctx context.Context, buf []byte) (text bool, p []byte, err error)
+}
+
+// readInto reads the next message of t into buf[:0], through t's readInto when it has one.
+func readInto(t transport, ctx context.Context, buf []byte) (bool, []byte, error) {
+	if br, ok := t.(bufferReader); ok {
+		return br.readInto(ctx, buf)
+	}
+	m, err := t.readMessage(ctx)
+	if err != nil {
+		return false, buf[:0], err
+	}
+	switch d := m.(type) {
+	case StringData:
+		return true, append(buf[:0], d...), nil
+	case ArrayData:
+		return false, append(buf[:0], d...), nil
+	}
+	return false, buf[:0], nil
+}

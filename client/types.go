@@ -8,8 +8,9 @@ import (
 )
 
 // MessageData is the seed's MessageData: the payload of a message, StringData (a text message,
-// seed STRING_DATA) or ArrayData (a binary message, seed ARRAY_DATA). No other type
-// implements it.
+// seed STRING_DATA) or ArrayData (a binary message, seed ARRAY_DATA); in the borrowing mode
+// (WebSocketRequestOptions.BorrowMessages) MESSAGE delivers *BorrowedData instead. No other
+// type implements it.
 type MessageData interface {
 	// String returns the text of a StringData, or a short description of an ArrayData.
 	String() string
@@ -37,6 +38,36 @@ func (a ArrayData) String() string {
 
 func (StringData) messageData() {}
 func (ArrayData) messageData()  {}
+
+// BorrowedData is the payload MESSAGE delivers when WebSocketRequestOptions.BorrowMessages is
+// set: a view of the connection's one read buffer, text or binary, that no allocation was made
+// for. It is not part of the seed.
+//
+// Lifetime: Data is valid only until the MESSAGE callback returns. The connection then reads
+// the next message into the same memory, and sets Data to nil in the *BorrowedData (which is
+// reused too). A callback that needs the bytes later copies them (bytes.Clone, string(Data)),
+// and so does Send when given a *BorrowedData. Text is never delivered as a Go string over the
+// buffer: a string must never change, and this memory does.
+//
+// Data is valid UTF-8 when Text is set (RFC 6455 §8.1: the connection checked it).
+type BorrowedData struct {
+	Text bool   // a text message; else binary
+	Data []byte // the payload, valid until the MESSAGE callback returns
+}
+
+// String returns a copy of the text of a text message, or, for a binary one, what
+// ArrayData.String returns.
+func (b *BorrowedData) String() string {
+	if b == nil {
+		return "<nil>"
+	}
+	if b.Text {
+		return string(b.Data)
+	}
+	return ArrayData(b.Data).String()
+}
+
+func (*BorrowedData) messageData() {}
 
 // OnOffType is the seed's OnOffType: the kind of event On and Off subscribe to.
 type OnOffType int
@@ -209,6 +240,15 @@ type WebSocketRequestOptions struct {
 	// when nothing is queued.
 	SendQueueBytes    int64
 	SendQueueMessages int
+	// BorrowMessages (not in the seed) turns on the borrowing mode: MESSAGE delivers each
+	// message as a *BorrowedData over one read buffer that the connection reuses, with no
+	// allocation per message, instead of an ArrayData or StringData of its own. The payload
+	// is valid only until the MESSAGE callback returns (see BorrowedData). The buffer grows to
+	// the largest message received and is kept while the connection lives. The connection
+	// reads the next message only once the callbacks of this one returned: when other
+	// callbacks are pending (Send results, say), it waits for them before it delivers, so a
+	// message is never copied and never overwritten before its callbacks ran.
+	BorrowMessages bool
 }
 
 // Defaults of the send queue's caps (WebSocketRequestOptions.SendQueueBytes and

@@ -264,7 +264,7 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 var errMessageType = errors.New("unknown message data type")
 
 // checkMessage checks data for Send and returns bytes the caller cannot change: a copy of an
-// ArrayData (the caller may reuse its slice once Send returns), the bytes of a StringData
+// ArrayData or *BorrowedData (the caller may reuse its slice once Send returns), the bytes of a StringData
 // itself (a string never changes, and the engine never writes the buffer it sends). data does
 // not escape, so the caller's conversion to MessageData is not a heap allocation.
 func checkMessage(data MessageData) (text bool, p []byte, err error) {
@@ -276,6 +276,14 @@ func checkMessage(data MessageData) (text bool, p []byte, err error) {
 		return true, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil
 	case ArrayData:
 		return false, append([]byte(nil), d...), nil
+	case *BorrowedData:
+		if d == nil {
+			return false, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+		}
+		if d.Text && !utf8.Valid(d.Data) {
+			return false, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+		}
+		return d.Text, append([]byte(nil), d.Data...), nil
 	case nil:
 		return false, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 	}

@@ -59,6 +59,7 @@ type session struct {
 	protocols  []string
 	dialCtx    context.Context
 	cancelDial context.CancelFunc
+	borrow     bool           // WebSocketRequestOptions.BorrowMessages
 	closers    sync.WaitGroup // the closing goroutine, while it runs
 	pending    sync.WaitGroup // messages handed to the connection's queue whose done has not run
 	maxBytes   int64          // the send queue's caps, resolved
@@ -198,7 +199,7 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 		return ws.reject(cb, newAsync(CodeConnectionExists, ErrAlreadyConnected))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel}
+	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel, borrow: o.BorrowMessages}
 	s.maxBytes, s.maxMsgs = queueCaps(o)
 	s.done = func(err error) { ws.written(s, nil, err) }
 	ws.state = stateConnecting
@@ -367,7 +368,7 @@ func (ws *WebSocket) Off(t OnOffType, cbs ...Callback) error {
 	}
 	ws.mu.Lock()
 	if len(cbs) == 0 {
-		ws.reg[t] = nil
+		ws.reg.clear(t)
 	}
 	for _, cb := range cbs {
 		ws.reg.remove(t, cb)
@@ -377,16 +378,13 @@ func (ws *WebSocket) Off(t OnOffType, cbs ...Callback) error {
 }
 
 // emit calls call for every callback registered for t, skipping those removed meanwhile.
-// It runs on the dispatch goroutine, with no lock held during call.
+// It runs on the dispatch goroutine, with no lock held: the list is a copy-on-write snapshot
+// read with an atomic load, and each callback after the first is checked against the current
+// list (an atomic load, and a search only when On or Off replaced the list meanwhile).
 func (ws *WebSocket) emit(t OnOffType, call func(Callback)) {
-	ws.mu.Lock()
-	list := ws.reg[t]
-	ws.mu.Unlock()
-	for _, cb := range list {
-		ws.mu.Lock()
-		ok := ws.reg.has(t, cb)
-		ws.mu.Unlock()
-		if ok {
+	list := ws.reg.list(t)
+	for i, cb := range list {
+		if i == 0 || ws.reg.still(t, list, cb) {
 			call(cb)
 		}
 	}
@@ -402,9 +400,21 @@ func (ws *WebSocket) emitOpen(status map[uint32]string) {
 	})
 }
 
+// emitMessage delivers MESSAGE, then DATAEND, like emit but without a closure per event: it
+// is the per-message path.
 func (ws *WebSocket) emitMessage(m MessageData) {
-	ws.emit(EventMessage, func(cb Callback) { cb.(*WebSocketAsyncCallback[MessageData]).invoke(nil, m) })
-	ws.emit(EventDataEnd, func(cb Callback) { cb.(*DataEndCallback).f() })
+	list := ws.reg.list(EventMessage)
+	for i, cb := range list {
+		if i == 0 || ws.reg.still(EventMessage, list, cb) {
+			cb.(*WebSocketAsyncCallback[MessageData]).invoke(nil, m)
+		}
+	}
+	list = ws.reg.list(EventDataEnd)
+	for i, cb := range list {
+		if i == 0 || ws.reg.still(EventDataEnd, list, cb) {
+			cb.(*DataEndCallback).f()
+		}
+	}
 }
 
 func (ws *WebSocket) emitError(e *BusinessException) {
@@ -471,6 +481,10 @@ func (ws *WebSocket) run(s *session) {
 // readLoop reads the session's messages and delivers them until the connection ends. It is
 // the one goroutine an idle connection has, and keeps a short call chain while it waits.
 func (ws *WebSocket) readLoop(s *session, t transport) {
+	if s.borrow {
+		ws.readBorrowed(s, t)
+		return
+	}
 	var sem chan struct{} // bounds the messages queued behind other callbacks
 	for {
 		m, err := t.readMessage(context.Background())
@@ -479,6 +493,32 @@ func (ws *WebSocket) readLoop(s *session, t transport) {
 			return
 		}
 		ws.deliver(m, &sem)
+	}
+}
+
+// readBorrowed is readLoop in the borrowing mode (WebSocketRequestOptions.BorrowMessages):
+// every message is read into one buffer, reused, and delivered as the one *BorrowedData of
+// the session, on this goroutine, with no allocation. The view must not outlive the
+// callbacks, so delivery is always inline: when other callbacks are pending, the reader waits
+// for them (backpressure: it reads nothing meanwhile, and TCP flow control slows the server)
+// rather than queue a view that the next read would overwrite.
+func (ws *WebSocket) readBorrowed(s *session, t transport) {
+	var buf []byte
+	m := new(BorrowedData)
+	for {
+		text, p, err := readInto(t, context.Background(), buf)
+		if err != nil {
+			ws.endSession(s, t, err)
+			return
+		}
+		buf = p[:0]
+		for !ws.q.runInline() {
+			<-ws.q.wait()
+		}
+		m.Text, m.Data = text, p
+		ws.emitMessage(m)
+		m.Data = nil // a *BorrowedData kept by a callback shows no stale bytes
+		ws.q.drain()
 	}
 }
 

@@ -422,3 +422,58 @@ func TestServerCloseCrossingOursDoesNotCutOurCloseFrame(t *testing.T) {
 	}
 	wait(t, ws)
 }
+
+// TestOffDuringDeliverySkipsRemovedCallback: a MESSAGE callback that removes the next one (and
+// one that removes a DATAEND callback) stops those from being called for the message being
+// delivered, though the lock-free dispatch read its list before.
+func TestOffDuringDeliverySkipsRemovedCallback(t *testing.T) {
+	ws := CreateWebSocket()
+	f := newFake()
+	ws.dial = fakeDialer(f, nil)
+	var mu sync.Mutex
+	var calls []string
+	note := func(s string) {
+		mu.Lock()
+		calls = append(calls, s)
+		mu.Unlock()
+	}
+	var b *WebSocketAsyncCallback[MessageData]
+	var end2 *DataEndCallback
+	a := NewWebSocketAsyncCallback(func(_ *AsyncError, m MessageData) {
+		note("a" + m.String())
+		if err := ws.Off(EventMessage, b); err != nil {
+			t.Error(err)
+		}
+		if err := ws.Off(EventDataEnd, end2); err != nil {
+			t.Error(err)
+		}
+	})
+	b = NewWebSocketAsyncCallback(func(_ *AsyncError, m MessageData) { note("b" + m.String()) })
+	c := NewWebSocketAsyncCallback(func(_ *AsyncError, m MessageData) { note("c" + m.String()) })
+	end1 := NewDataEndCallback(func() {
+		note("e1")
+	})
+	end2 = NewDataEndCallback(func() { note("e2") })
+	for _, cb := range []Callback{a, b, c} {
+		if err := ws.On(EventMessage, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = ws.On(EventDataEnd, end1)
+	_ = ws.On(EventDataEnd, end2)
+	r := newRecorder(t, ws)
+	_ = ws.Connect(testURL, nil, nil)
+	r.until("OPEN")
+	f.serverSend(StringData("1"))
+	r.until("DATAEND")
+	f.serverSend(StringData("2"))
+	r.until("DATAEND")
+	_ = ws.Close(nil, nil)
+	r.until("CLOSE")
+	wait(t, ws)
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(calls, ","); got != "a1,c1,e1,a2,c2,e1" {
+		t.Fatalf("calls %s, want a1,c1,e1,a2,c2,e1", got)
+	}
+}

@@ -59,6 +59,7 @@ type library struct {
 var libraries = []library{
 	{"ours", "client.Dial; Conn.WriteMessage / ReadMessage(ctx, reused buf)", dialOurs},
 	{"ours-facade", "CreateWebSocket, Connect, Send (window of 32), MESSAGE events", dialFacade},
+	{"ours-facade-borrow", "as ours-facade, with BorrowMessages: MESSAGE payloads borrowed from one reused buffer", dialFacadeBorrow},
 	{"gorilla", "Dialer.Dial; WriteMessage / NextReader into a reused buffer", dialGorilla},
 	{"coder", "websocket.Dial; Write(ctx) / Reader(ctx) into a reused buffer", dialCoder},
 	{"gobwas-wsutil", "ws.Dial; wsutil.WriteClientMessage / ReadServerData", dialWsutil},
@@ -276,6 +277,17 @@ type facadeConn struct {
 }
 
 func dialFacade(ctx context.Context, a addrs, path string) (peerConn, error) {
+	return dialFacadeMode(ctx, a, path, false)
+}
+
+// dialFacadeBorrow is dialFacade with WebSocketRequestOptions.BorrowMessages: each MESSAGE
+// payload is a *client.BorrowedData valid only during the callback (counted in place; copied
+// when passed on).
+func dialFacadeBorrow(ctx context.Context, a addrs, path string) (peerConn, error) {
+	return dialFacadeMode(ctx, a, path, true)
+}
+
+func dialFacadeMode(ctx context.Context, a addrs, path string, borrow bool) (peerConn, error) {
 	f := &facadeConn{
 		ws:      client.CreateWebSocket(),
 		in:      newInbox(),
@@ -311,6 +323,8 @@ func dialFacade(ctx context.Context, a addrs, path string) (peerConn, error) {
 			f.in.deliver(d, false)
 		case client.StringData:
 			f.in.deliver([]byte(d), false)
+		case *client.BorrowedData:
+			f.in.deliver(d.Data, true) // valid only during the callback
 		}
 	}))
 	_ = ws.On(client.EventError, client.NewWebSocketErrorCallback(func(err *client.BusinessException) {
@@ -327,6 +341,7 @@ func dialFacade(ctx context.Context, a addrs, path string) (peerConn, error) {
 	}))
 	opts := client.NewWebSocketRequestOptions()
 	opts.Proxy = client.NoProxy{} // the seed's default is SYSTEM; loopback needs no proxy
+	opts.BorrowMessages = borrow
 	if err := ws.Connect("ws://"+a.ws+path, opts, nil); err != nil {
 		return nil, err
 	}

@@ -70,10 +70,13 @@ func (r *results) span(key, lib, metric string) string {
 const (
 	oursLib   = "ours"
 	facadeLib = "ours-facade"
+	borrowLib = "ours-facade-borrow" // the facade with BorrowMessages
 	rawLib    = "raw-tcp"
 )
 
-func isPeer(name string) bool { return name != oursLib && name != facadeLib && name != rawLib }
+func isPeer(name string) bool {
+	return name != oursLib && name != facadeLib && name != borrowLib && name != rawLib
+}
 
 // bestPeer returns the best median of metric among the peers (higher or lower is better).
 func (r *results) bestPeer(key, metric string, higher bool) (float64, string, bool) {
@@ -168,7 +171,7 @@ func (r *results) table(b *strings.Builder, lead []string, keys []string, cols [
 					s = "**" + s + "**"
 				}
 			}
-			if c.ratio && (l.name == oursLib || l.name == facadeLib) {
+			if c.ratio && (l.name == oursLib || l.name == facadeLib || l.name == borrowLib) {
 				if raw, rok := r.median(key, rawLib, c.metric); rok && raw > 0 {
 					if c.pct {
 						s += fmt.Sprintf(" (%.0f%% of raw)", 100*v/raw)
@@ -327,8 +330,14 @@ func (r *results) markdown() string {
 // trip p50 ≤ 1.2× and p99.9 ≤ 2×, throughput ≥ 0.8×, connect+close ≤ 60 allocations, an idle
 // connection ≤ 1.25× the blocking API's memory.
 func (r *results) facadeTargets(line func(ok bool, format string, a ...any)) {
+	r.facadeTargetsOf(facadeLib, "facade", line)
+	r.facadeTargetsOf(borrowLib, "facade-borrow", line)
+}
+
+// facadeTargetsOf checks lib, named name in the lines, against the blocking API.
+func (r *results) facadeTargetsOf(lib, name string, line func(ok bool, format string, a ...any)) {
 	ratio := func(k, metric string) (f, o, q float64, ok bool) {
-		f, fok := r.median(k, facadeLib, metric)
+		f, fok := r.median(k, lib, metric)
 		o, ook := r.median(k, oursLib, metric)
 		if !fok || !ook || o == 0 {
 			return 0, 0, 0, false
@@ -338,24 +347,24 @@ func (r *results) facadeTargets(line func(ok bool, format string, a ...any)) {
 	for _, s := range r.cfg.rtSizes {
 		k := "rt/" + strconv.Itoa(s)
 		if f, o, q, ok := ratio(k, "p50"); ok {
-			line(q <= 1.2, "facade round trip %s p50 %s µs = %.2f× the blocking API (%s µs); target ≤ 1.2×", sizeName(s), num(f), q, num(o))
+			line(q <= 1.2, "%s round trip %s p50 %s µs = %.2f× the blocking API (%s µs); target ≤ 1.2×", name, sizeName(s), num(f), q, num(o))
 		}
 		if f, o, q, ok := ratio(k, "p999"); ok {
-			line(q <= 2, "facade round trip %s p99.9 %s µs = %.2f× the blocking API (%s µs); target ≤ 2×", sizeName(s), num(f), q, num(o))
+			line(q <= 2, "%s round trip %s p99.9 %s µs = %.2f× the blocking API (%s µs); target ≤ 2×", name, sizeName(s), num(f), q, num(o))
 		}
 	}
 	for _, kind := range []string{"send", "recv"} {
 		for _, s := range r.cfg.tpSizes {
 			if f, o, q, ok := ratio(kind+"/"+strconv.Itoa(s), "mbs"); ok {
-				line(q >= 0.8, "facade %s %s %s MB/s = %.2f× the blocking API (%s MB/s); target ≥ 0.8×", kind, sizeName(s), num(f), q, num(o))
+				line(q >= 0.8, "%s %s %s %s MB/s = %.2f× the blocking API (%s MB/s); target ≥ 0.8×", name, kind, sizeName(s), num(f), q, num(o))
 			}
 		}
 	}
-	if v, ok := r.median("handshake", facadeLib, "allocs"); ok {
-		line(v <= 60, "facade %s allocations per connect+close; target ≤ 60", num(v))
+	if v, ok := r.median("handshake", lib, "allocs"); ok {
+		line(v <= 60, "%s %s allocations per connect+close; target ≤ 60", name, num(v))
 	}
 	if f, o, q, ok := ratio("idle", "bytes"); ok {
-		line(q <= 1.25, "facade idle connection %s B = %.2f× the blocking API (%s B); target ≤ 1.25×", num(f), q, num(o))
+		line(q <= 1.25, "%s idle connection %s B = %.2f× the blocking API (%s B); target ≤ 1.25×", name, num(f), q, num(o))
 	}
 }
 
@@ -402,7 +411,7 @@ func (r *results) targets() string {
 	for _, lib := range []struct {
 		name  string
 		limit float64
-	}{{oursLib, 0}, {facadeLib, 1}} {
+	}{{oursLib, 0}, {facadeLib, 1}, {borrowLib, 1}} {
 		worst, where, ok := 0.0, "", false
 		for _, kind := range []string{"send", "recv"} {
 			for _, s := range r.cfg.tpSizes {
