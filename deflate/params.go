@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // ExtensionName is the registered name of the extension (RFC 7692 §7).
@@ -111,8 +113,8 @@ func (e *ParamError) Unwrap() error { return e.Err }
 // *[ParamError].
 func Parse(element string) (Parameters, error) {
 	var p Parameters
-	s := trimOWS(element)
-	i := tokenEnd(s, 0)
+	s := httplex.TrimOWS(element)
+	i := httplex.TokenEnd(s, 0)
 	if i == 0 {
 		return p, &ParamError{Reason: "no extension name", Err: ErrSyntax}
 	}
@@ -121,24 +123,24 @@ func Parse(element string) (Parameters, error) {
 	}
 	var seen [4]bool
 	for {
-		i = skipOWS(s, i)
+		i = httplex.SkipOWS(s, i)
 		if i == len(s) {
 			return p, nil
 		}
 		if s[i] != ';' {
 			return p, &ParamError{Reason: "expected ';' between parameters", Err: ErrSyntax}
 		}
-		i = skipOWS(s, i+1)
-		j := tokenEnd(s, i)
+		i = httplex.SkipOWS(s, i+1)
+		j := httplex.TokenEnd(s, i)
 		if j == i {
 			return p, &ParamError{Reason: "a parameter name is not a token", Err: ErrSyntax}
 		}
 		name := s[i:j]
-		i = skipOWS(s, j)
+		i = httplex.SkipOWS(s, j)
 		value, hasValue := "", false
 		if i < len(s) && s[i] == '=' {
 			hasValue = true
-			i = skipOWS(s, i+1)
+			i = httplex.SkipOWS(s, i+1)
 			var ok bool
 			if value, i, ok = cutValue(s, i); !ok {
 				return p, &ParamError{Param: name, Reason: "value is neither a token nor a quoted token", Err: ErrSyntax}
@@ -211,7 +213,7 @@ func cutValue(s string, i int) (string, int, bool) {
 			switch {
 			case c == '"':
 				v := string(b)
-				return v, j + 1, isToken(v)
+				return v, j + 1, httplex.IsToken(v)
 			case c == '\\':
 				j++
 				if j == len(s) {
@@ -219,14 +221,14 @@ func cutValue(s string, i int) (string, int, bool) {
 				}
 				c = s[j]
 			}
-			if !isTchar[c] {
+			if !httplex.IsTchar(c) {
 				return "", 0, false
 			}
 			b = append(b, c)
 		}
 		return "", 0, false
 	}
-	j := tokenEnd(s, i)
+	j := httplex.TokenEnd(s, i)
 	return s[i:j], j, j > i
 }
 
@@ -292,50 +294,6 @@ func (p Parameters) ClientWindowBits() int {
 	return MaxWindowBits
 }
 
-// Lexical helpers for the HTTP grammar (RFC 7230 §3.2.6). The package does not import
-// handshake (handshake imports it), so it carries its own.
-
-var isTchar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-func tokenEnd(s string, i int) int {
-	for i < len(s) && isTchar[s[i]] {
-		i++
-	}
-	return i
-}
-
-func isToken(s string) bool { return s != "" && tokenEnd(s, 0) == len(s) }
-
-func skipOWS(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	return i
-}
-
-func trimOWS(s string) string {
-	i, j := 0, len(s)
-	for i < j && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
-		j--
-	}
-	return s[i:j]
-}
-
 // Elements splits Sec-WebSocket-Extensions header values into their elements (RFC 6455 §9.1,
 // the list syntax of RFC 7230 §7): commas inside quoted strings do not split, surrounding
 // whitespace is trimmed and empty elements are dropped. It is for servers that read the header
@@ -344,24 +302,11 @@ func trimOWS(s string) string {
 func Elements(values []string) []string {
 	var out []string
 	for _, v := range values {
-		start, inQuote := 0, false
-		for i := 0; i <= len(v); i++ {
-			if i < len(v) {
-				switch c := v[i]; {
-				case inQuote && c == '\\':
-					i++
-					continue
-				case c == '"':
-					inQuote = !inQuote
-					continue
-				case c != ',' || inQuote:
-					continue
-				}
-			}
-			if e := trimOWS(v[start:min(i, len(v))]); e != "" {
+		for rest := v; rest != ""; {
+			var e string
+			if e, rest = httplex.CutElement(rest); e != "" {
 				out = append(out, e)
 			}
-			start = i + 1
 		}
 	}
 	return out

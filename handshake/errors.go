@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // Errors found while validating a handshake. They are returned as they are or wrapped with a
@@ -70,7 +72,7 @@ type HeaderError struct {
 // token is shown only up to its first invalid byte.
 func (e *HeaderError) Error() string {
 	name := e.Name
-	if i := firstNonToken(name); i >= 0 {
+	if i := httplex.FirstNonToken(name); i >= 0 {
 		name = name[:i] + "..."
 	}
 	return errPrefix + "invalid header " + strconv.Quote(name) + ": " + e.Reason

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // fuzzLimits are small so that the fuzzers reach every limit.
@@ -117,7 +119,7 @@ func checkFields(t *testing.T, fields []Field, h map[string][]string) {
 		t.Fatalf("%d header values, %d fields", n, len(fields))
 	}
 	for _, f := range fields {
-		if !isToken(f.Name) || firstBadValueByte(f.Value) >= 0 || f.Value != trimOWS(f.Value) {
+		if !httplex.IsToken(f.Name) || firstBadValueByte(f.Value) >= 0 || f.Value != httplex.TrimOWS(f.Value) {
 			t.Fatalf("bad field %q: %q", f.Name, f.Value)
 		}
 		found := false
@@ -180,7 +182,7 @@ func FuzzReadRequest(f *testing.F) {
 				t.Fatalf("accepted %+v", req)
 			}
 			for _, p := range req.Protocols {
-				if !isToken(p) {
+				if !httplex.IsToken(p) {
 					t.Fatalf("subprotocol %q", p)
 				}
 			}

@@ -1,62 +1,9 @@
 package handshake
 
-// Lexical helpers for the HTTP/1.1 grammar of RFC 7230 §3.2.6 and §7. None of them allocate.
+import "github.com/netkit/websocket/internal/httplex"
 
-// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
-// "~" / DIGIT / ALPHA (RFC 7230 §3.2.6).
-var isTchar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-// firstNonToken returns the index of the first byte of s that is not a tchar, or -1.
-func firstNonToken(s string) int {
-	for i := 0; i < len(s); i++ {
-		if !isTchar[s[i]] {
-			return i
-		}
-	}
-	return -1
-}
-
-func isToken(s string) bool { return s != "" && firstNonToken(s) < 0 }
-
-// tokenEnd returns the end of the token that starts at s[i:] (i when there is none).
-func tokenEnd(s string, i int) int {
-	for i < len(s) && isTchar[s[i]] {
-		i++
-	}
-	return i
-}
-
-func isOWS(c byte) bool { return c == ' ' || c == '\t' }
-
-func skipOWS(s string, i int) int {
-	for i < len(s) && isOWS(s[i]) {
-		i++
-	}
-	return i
-}
-
-func trimOWS(s string) string {
-	i, j := 0, len(s)
-	for i < j && isOWS(s[i]) {
-		i++
-	}
-	for j > i && isOWS(s[j-1]) {
-		j--
-	}
-	return s[i:j]
-}
+// Lexical helpers for the HTTP/1.1 grammar of RFC 7230 §3.2.6 and §7 that only the handshake
+// needs; the rules deflate shares are in internal/httplex. None of them allocate.
 
 // firstBadValueByte returns the index of the first byte that may not appear in a field value
 // (RFC 7230 §3.2: VCHAR, obs-text, SP and HTAB are allowed; other controls and DEL are not),
@@ -90,59 +37,19 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// cutElement splits the first element off a comma-separated list (RFC 7230 §7), respecting
-// quoted strings, and returns it trimmed of OWS. Empty elements are returned as "" and are
-// meant to be skipped.
-func cutElement(s string) (elem, rest string) {
-	inQuote := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case inQuote && c == '\\':
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case c == ',' && !inQuote:
-			return trimOWS(s[:i]), s[i+1:]
-		}
-	}
-	return trimOWS(s), ""
-}
-
 // hasToken reports whether one of the comma-separated lists in values contains tok, compared
 // case-insensitively (Connection: keep-alive, Upgrade).
 func hasToken(values []string, tok string) bool {
 	for _, v := range values {
 		for rest := v; rest != ""; {
 			var e string
-			e, rest = cutElement(rest)
+			e, rest = httplex.CutElement(rest)
 			if equalFold(e, tok) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// quotedEnd returns the index after the quoted-string that starts at s[i] == '"', or -1 when it
-// is not terminated or holds a control character (RFC 7230 §3.2.6).
-func quotedEnd(s string, i int) int {
-	for i++; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			return i + 1
-		case c == '\\':
-			i++
-			if i == len(s) {
-				return -1
-			}
-			c = s[i]
-		}
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return -1
-		}
-	}
-	return -1
 }
 
 // extensionName checks one element of Sec-WebSocket-Extensions (RFC 6455 §9.1):
@@ -152,32 +59,32 @@ func quotedEnd(s string, i int) int {
 //
 // and returns the extension's name.
 func extensionName(e string) (string, bool) {
-	i := tokenEnd(e, 0)
+	i := httplex.TokenEnd(e, 0)
 	if i == 0 {
 		return "", false
 	}
 	name := e[:i]
 	for {
-		i = skipOWS(e, i)
+		i = httplex.SkipOWS(e, i)
 		if i == len(e) {
 			return name, true
 		}
 		if e[i] != ';' {
 			return "", false
 		}
-		i = skipOWS(e, i+1)
-		j := tokenEnd(e, i)
+		i = httplex.SkipOWS(e, i+1)
+		j := httplex.TokenEnd(e, i)
 		if j == i {
 			return "", false
 		}
-		i = skipOWS(e, j)
+		i = httplex.SkipOWS(e, j)
 		if i < len(e) && e[i] == '=' {
-			i = skipOWS(e, i+1)
+			i = httplex.SkipOWS(e, i+1)
 			if i < len(e) && e[i] == '"' {
-				if j = quotedEnd(e, i); j < 0 {
+				if j = httplex.QuotedEnd(e, i); j < 0 {
 					return "", false
 				}
-			} else if j = tokenEnd(e, i); j == i {
+			} else if j = httplex.TokenEnd(e, i); j == i {
 				return "", false
 			}
 			i = j

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // Default limits used for the zero fields of [Limits].
@@ -164,14 +166,14 @@ func parseFields(s string, n int, vals []string, malformed error) (start string,
 	for k := range n {
 		var line string
 		line, s = nextLine(s)
-		if line != "" && isOWS(line[0]) {
+		if line != "" && httplex.IsOWS(line[0]) {
 			return "", nil, nil, fmt.Errorf("%w: obsolete line folding in header field %d", malformed, k+1)
 		}
-		colon := tokenEnd(line, 0)
+		colon := httplex.TokenEnd(line, 0)
 		if colon == 0 || colon == len(line) || line[colon] != ':' {
 			return "", nil, nil, fmt.Errorf("%w: header field %d is not a token followed by ':'", malformed, k+1)
 		}
-		name, value := line[:colon], trimOWS(line[colon+1:])
+		name, value := line[:colon], httplex.TrimOWS(line[colon+1:])
 		if i := firstBadValueByte(value); i >= 0 {
 			return "", nil, nil, fmt.Errorf("%w: control byte 0x%02x in the value of header %q", malformed, value[i], name)
 		}

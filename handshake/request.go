@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/netkit/websocket/deflate"
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // Request describes a client's opening handshake (RFC 6455 §4.1). The zero value with Host set
@@ -114,7 +115,7 @@ func (r *Request) Append(dst []byte, key string) ([]byte, error) {
 			if sep {
 				dst = append(dst, ", "...)
 			}
-			dst = append(dst, trimOWS(e)...)
+			dst = append(dst, httplex.TrimOWS(e)...)
 			sep = true
 		}
 		dst = append(dst, "\r\n"...)
@@ -165,7 +166,7 @@ func (r *Request) Check() error {
 		if p == "" {
 			return &HeaderError{Name: "Sec-WebSocket-Protocol", Reason: "subprotocol " + strconv.Itoa(i+1) + " is empty"}
 		}
-		if j := firstNonToken(p); j >= 0 {
+		if j := httplex.FirstNonToken(p); j >= 0 {
 			return &HeaderError{Name: "Sec-WebSocket-Protocol", Reason: "subprotocol " + strconv.Itoa(i+1) +
 				" is not a token: byte " + strconv.Itoa(j) + " is " + describeByte(p[j])}
 		}
@@ -181,7 +182,7 @@ func (r *Request) Check() error {
 		n := 0
 		for rest := e; rest != ""; {
 			var el string
-			if el, rest = cutElement(rest); el == "" {
+			if el, rest = httplex.CutElement(rest); el == "" {
 				continue
 			}
 			name, ok := extensionName(el)
@@ -221,7 +222,7 @@ func checkHeader(h http.Header, owned []string) error {
 		if name == "" {
 			return &HeaderError{Name: name, Reason: "empty name"}
 		}
-		if i := firstNonToken(name); i >= 0 {
+		if i := httplex.FirstNonToken(name); i >= 0 {
 			return &HeaderError{Name: name, Reason: "name is not a token: byte " + strconv.Itoa(i) + " is " + describeByte(name[i])}
 		}
 		for _, o := range owned {
@@ -284,7 +285,7 @@ func appendHeader(dst []byte, h http.Header) []byte {
 		for _, v := range h[name] {
 			dst = append(dst, name...)
 			dst = append(dst, ": "...)
-			dst = append(dst, trimOWS(v)...)
+			dst = append(dst, httplex.TrimOWS(v)...)
 			dst = append(dst, "\r\n"...)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/netkit/websocket/deflate"
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // Response is a server's successful opening handshake response (RFC 6455 §4.2.2), as
@@ -166,7 +167,7 @@ func (resp *Response) validate(req *Request, key string, agreed *deflate.Paramet
 	for _, v := range h["Sec-Websocket-Extensions"] {
 		for rest := v; rest != ""; {
 			var e string
-			if e, rest = cutElement(rest); e == "" {
+			if e, rest = httplex.CutElement(rest); e == "" {
 				continue
 			}
 			name, ok := extensionName(e)
@@ -199,7 +200,7 @@ func offered(offers []string, name string) bool {
 	for _, o := range offers {
 		for rest := o; rest != ""; {
 			var e string
-			e, rest = cutElement(rest)
+			e, rest = httplex.CutElement(rest)
 			if n, ok := extensionName(e); ok && equalFold(n, name) {
 				return true
 			}

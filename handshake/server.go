@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/netkit/websocket/deflate"
+	"github.com/netkit/websocket/internal/httplex"
 )
 
 // ServerRequest is a client's opening handshake as read by [ReadRequest] (RFC 6455 §4.2.1).
@@ -113,7 +114,7 @@ func ReadRequest(br *bufio.Reader, lim *Limits) (*ServerRequest, error) {
 
 // parseRequestLine parses "GET /chat HTTP/1.1" (RFC 7230 §3.1.1).
 func (req *ServerRequest) parseRequestLine(line string) (major, minor int, err error) {
-	m := tokenEnd(line, 0)
+	m := httplex.TokenEnd(line, 0)
 	if m == 0 || m == len(line) || line[m] != ' ' {
 		return 0, 0, fmt.Errorf("%w: bad request line", ErrMalformedRequest)
 	}
@@ -137,10 +138,10 @@ func (req *ServerRequest) parseLists() error {
 	for _, v := range req.Header["Sec-Websocket-Protocol"] {
 		for rest := v; rest != ""; {
 			var e string
-			if e, rest = cutElement(rest); e == "" {
+			if e, rest = httplex.CutElement(rest); e == "" {
 				continue
 			}
-			if !isToken(e) {
+			if !httplex.IsToken(e) {
 				return fmt.Errorf("%w: a subprotocol in Sec-WebSocket-Protocol is not a token", ErrMalformedRequest)
 			}
 			req.Protocols = append(req.Protocols, e)
@@ -149,7 +150,7 @@ func (req *ServerRequest) parseLists() error {
 	for _, v := range req.Header["Sec-Websocket-Extensions"] {
 		for rest := v; rest != ""; {
 			var e string
-			if e, rest = cutElement(rest); e == "" {
+			if e, rest = httplex.CutElement(rest); e == "" {
 				continue
 			}
 			if _, ok := extensionName(e); !ok {
@@ -327,7 +328,7 @@ func appendResponse(dst []byte, key, protocol string, agreed *deflate.Parameters
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	dst = appendAccept(dst, key)
 	dst = append(dst, "\r\n"...)
-	if isToken(protocol) {
+	if httplex.IsToken(protocol) {
 		dst = append(dst, "Sec-WebSocket-Protocol: "...)
 		dst = append(dst, protocol...)
 		dst = append(dst, "\r\n"...)
