@@ -13,12 +13,12 @@ When stdin is a pipe the server exits at its end.
 """
 import asyncio
 import json
-import os
-import stat
 import sys
 
 import websockets
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+
+from server import watch_stdin  # server.py beside this file: the same end-of-stdin rule
 
 
 async def echo(ws, path=None):
@@ -27,27 +27,6 @@ async def echo(ws, path=None):
             await ws.send(msg)
     except websockets.ConnectionClosed:
         pass
-
-
-def watch_stdin(loop, stop):
-    """Sets stop when stdin, a pipe, reaches its end."""
-    try:
-        if not stat.S_ISFIFO(os.fstat(0).st_mode):
-            return
-    except OSError:
-        return
-
-    def readable():
-        try:
-            data = os.read(0, 4096)
-        except OSError:
-            data = b""
-        if not data:
-            loop.remove_reader(0)
-            if not stop.done():
-                stop.set_result(None)
-
-    loop.add_reader(0, readable)
 
 
 async def main():
