@@ -68,22 +68,7 @@ func (m *memConn) Close() error                     { return nil }
 func BenchmarkReadMessage(b *testing.B) {
 	for _, n := range []int{64, 1 << 10, 64 << 10, 1 << 20} {
 		b.Run(sizeName(n), func(b *testing.B) {
-			one := rawFrame(true, 0, frame.OpBinary, false, payloadOf(n, false, 1))
-			wire := one
-			for len(wire) < 64<<10 {
-				wire = append(wire, one...)
-			}
-			c := New(&memConn{wire: wire}, nil, &Config{Role: frame.RoleClient})
-			ctx := context.Background()
-			buf := make([]byte, 0, n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, m, err := c.ReadMessage(ctx, buf)
-				if err != nil || len(m) != n {
-					b.Fatal(err, len(m))
-				}
-			}
+			benchReadMessage(b, context.Background(), n, &Config{Role: frame.RoleClient})
 		})
 	}
 }
@@ -91,20 +76,26 @@ func BenchmarkReadMessage(b *testing.B) {
 // BenchmarkReadMessageCancellable is BenchmarkReadMessage at 64 B with a context that can be
 // cancelled: a message buffered whole needs no context watch. Steady state: 0 allocs/op.
 func BenchmarkReadMessageCancellable(b *testing.B) {
-	one := rawFrame(true, 0, frame.OpBinary, false, payloadOf(64, false, 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	benchReadMessage(b, ctx, 64, &Config{Role: frame.RoleClient})
+}
+
+// benchReadMessage reads messages of n bytes, one frame each, with ctx, from a memConn whose
+// wire repeats them, into a reused buffer, over a Conn made with cfg.
+func benchReadMessage(b *testing.B, ctx context.Context, n int, cfg *Config) {
+	one := rawFrame(true, 0, frame.OpBinary, false, payloadOf(n, false, 1))
 	wire := one
 	for len(wire) < 64<<10 {
 		wire = append(wire, one...)
 	}
-	c := New(&memConn{wire: wire}, nil, &Config{Role: frame.RoleClient})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	buf := make([]byte, 0, 64)
-	b.SetBytes(64)
+	c := New(&memConn{wire: wire}, nil, cfg)
+	buf := make([]byte, 0, n)
+	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	for b.Loop() {
 		_, m, err := c.ReadMessage(ctx, buf)
-		if err != nil || len(m) != 64 {
+		if err != nil || len(m) != n {
 			b.Fatal(err, len(m))
 		}
 	}
@@ -136,22 +127,7 @@ func BenchmarkWriteMessage(b *testing.B) {
 func BenchmarkReadMessageTracked(b *testing.B) {
 	for _, n := range []int{64, 64 << 10} {
 		b.Run(sizeName(n), func(b *testing.B) {
-			one := rawFrame(true, 0, frame.OpBinary, false, payloadOf(n, false, 1))
-			wire := one
-			for len(wire) < 64<<10 {
-				wire = append(wire, one...)
-			}
-			c := New(&memConn{wire: wire}, nil, &Config{Role: frame.RoleClient, TrackReads: true})
-			ctx := context.Background()
-			buf := make([]byte, 0, n)
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, m, err := c.ReadMessage(ctx, buf)
-				if err != nil || len(m) != n {
-					b.Fatal(err, len(m))
-				}
-			}
+			benchReadMessage(b, context.Background(), n, &Config{Role: frame.RoleClient, TrackReads: true})
 		})
 	}
 }
