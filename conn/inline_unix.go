@@ -24,17 +24,8 @@ type inlineWriter struct {
 // newInlineWriter returns an inlineWriter for a *net.TCPConn or *net.UnixConn, and nil for any
 // other net.Conn (TLS, wrappers), whose own Write must see every byte.
 func newInlineWriter(nc net.Conn) *inlineWriter {
-	var sc syscall.Conn
-	switch c := nc.(type) {
-	case *net.TCPConn:
-		sc = c
-	case *net.UnixConn:
-		sc = c
-	default:
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := rawConn(nc)
+	if rc == nil {
 		return nil
 	}
 	w := &inlineWriter{rc: rc}

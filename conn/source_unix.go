@@ -37,6 +37,19 @@ type rawSource struct {
 // *net.UnixConn, nc itself for any other net.Conn (TLS, wrappers), which must keep its own
 // Read, or a trackedSource around it when act is set.
 func newSource(nc net.Conn, act *activity) io.Reader {
+	rc := rawConn(nc)
+	if rc == nil {
+		return otherSource(nc, act)
+	}
+	s := &rawSource{Conn: nc, rc: rc, act: act}
+	s.read = s.readFD
+	return s
+}
+
+// rawConn returns the syscall.RawConn of a *net.TCPConn or *net.UnixConn, the connections
+// whose reads and writes may go to the file descriptor directly, and nil for any other
+// net.Conn (TLS, wrappers), whose own Read and Write must see every byte.
+func rawConn(nc net.Conn) syscall.RawConn {
 	var sc syscall.Conn
 	switch c := nc.(type) {
 	case *net.TCPConn:
@@ -44,15 +57,13 @@ func newSource(nc net.Conn, act *activity) io.Reader {
 	case *net.UnixConn:
 		sc = c
 	default:
-		return otherSource(nc, act)
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return otherSource(nc, act)
+		return nil
 	}
-	s := &rawSource{Conn: nc, rc: rc, act: act}
-	s.read = s.readFD
-	return s
+	return rc
 }
 
 // otherSource is the source of a net.Conn without the raw-read path.
