@@ -316,3 +316,6 @@ func wantClose(t *testing.T, err error, code frame.CloseCode, remote bool) *Clos
 }
 
 var _ sync.Mutex
+
+// wrappedConn is a net.Conn wrapping another, as a proxy tunnel or a metering layer would.
+type wrappedConn struct{ net.Conn }

@@ -5,7 +5,6 @@ package conn
 import (
 	"errors"
 	"io"
-	"net"
 	"os"
 	"testing"
 	"time"
@@ -38,9 +37,6 @@ func TestRawSourceReadsOnlyWhenReady(t *testing.T) {
 		t.Fatalf("after the peer closed: buffer %v, %v", bp != nil, err)
 	}
 }
-
-// wrappedConn is a net.Conn wrapping another, as a proxy tunnel or a metering layer would.
-type wrappedConn struct{ net.Conn }
 
 // TestOtherConnsKeepTheirOwnRead checks that a net.Conn that is not a bare TCP or Unix
 // connection (a wrapper, TLS) is read through its own Read.
