@@ -243,14 +243,7 @@ func (c *Conn) writeQueue() {
 			err = fmt.Errorf("%w: %w", ErrClosed, err)
 		}
 		c.unlockFrame(context.Background())
-		q.mu.Lock()
-		q.n--
-		q.bytes -= int64(len(cut.p))
-		q.mu.Unlock()
-		q.progress.Add(1)
-		if cut.done != nil {
-			cut.done(err)
-		}
+		q.finish(cut, err)
 	}
 	for {
 		q.mu.Lock()
@@ -269,14 +262,20 @@ func (c *Conn) writeQueue() {
 		if err != nil && !errors.Is(err, ErrClosed) && (c.closing() || c.terminal() != nil) {
 			err = fmt.Errorf("%w: %w", ErrClosed, err)
 		}
-		q.mu.Lock()
-		q.n--
-		q.bytes -= int64(len(it.p))
-		q.mu.Unlock()
-		q.progress.Add(1)
-		if it.done != nil {
-			it.done(err)
-		}
+		q.finish(it, err)
+	}
+}
+
+// finish takes the written (or failed) message it off the queue's counts, records the
+// progress Close watches for, and reports err to its done callback.
+func (q *sendQueue) finish(it queueItem, err error) {
+	q.mu.Lock()
+	q.n--
+	q.bytes -= int64(len(it.p))
+	q.mu.Unlock()
+	q.progress.Add(1)
+	if it.done != nil {
+		it.done(err)
 	}
 }
 
