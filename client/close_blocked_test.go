@@ -1,14 +1,12 @@
 package client
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/netkit/websocket/conn"
-	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/internal/wstest"
 )
 
@@ -17,12 +15,9 @@ import (
 func TestCloseBehindWriteBlockedByServerThatNeverReadsEndsInTime(t *testing.T) {
 	release := make(chan struct{})
 	srv := wstest.NewRaw(t, func(nc net.Conn) {
-		br := bufio.NewReader(nc)
-		req, err := handshake.ReadRequest(br, nil)
-		if err != nil {
+		if _, ok := acceptRaw(nc); !ok {
 			return
 		}
-		nc.Write(handshake.AppendResponse(nil, req.Key, "", nil))
 		select { // hold the connection without reading
 		case <-release:
 		case <-time.After(time.Minute):

@@ -15,16 +15,26 @@ import (
 )
 
 // silentServer completes the handshake, then neither reads nor writes until the test ends.
+// acceptRaw answers the opening handshake on nc, a raw server connection of wstest.NewRaw, with
+// a plain 101, and returns the reader of the rest of the client's bytes; false when the
+// request could not be read.
+func acceptRaw(nc net.Conn) (*bufio.Reader, bool) {
+	br := bufio.NewReader(nc)
+	req, err := handshake.ReadRequest(br, nil)
+	if err != nil {
+		return nil, false
+	}
+	nc.Write(handshake.AppendResponse(nil, req.Key, "", nil))
+	return br, true
+}
+
 func silentServer(t *testing.T) string {
 	t.Helper()
 	release := make(chan struct{})
 	srv := wstest.NewRaw(t, func(nc net.Conn) {
-		br := bufio.NewReader(nc)
-		req, err := handshake.ReadRequest(br, nil)
-		if err != nil {
+		if _, ok := acceptRaw(nc); !ok {
 			return
 		}
-		nc.Write(handshake.AppendResponse(nil, req.Key, "", nil))
 		select {
 		case <-release:
 		case <-time.After(time.Minute):

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -138,12 +137,10 @@ func slowFrameServer(t *testing.T, size int, d time.Duration) (url string, paylo
 	}
 	const chunks = 64
 	srv := wstest.NewRaw(t, func(nc net.Conn) {
-		br := bufio.NewReader(nc)
-		req, err := handshake.ReadRequest(br, nil)
-		if err != nil {
+		br, ok := acceptRaw(nc)
+		if !ok {
 			return
 		}
-		nc.Write(handshake.AppendResponse(nil, req.Key, "", nil))
 		swallowed := make(chan struct{})
 		go func() { // the client's pings, and its close, are read and dropped
 			defer close(swallowed)
@@ -221,12 +218,10 @@ func TestFacadeKeepaliveSurvivesSlowFrame(t *testing.T) {
 // connection survives the 1.3 s the message takes (it was killed 300 ms after the ping).
 func TestKeepalivePongTimeoutCountsAnyBytes(t *testing.T) {
 	srv := wstest.NewRaw(t, func(nc net.Conn) {
-		br := bufio.NewReader(nc)
-		req, err := handshake.ReadRequest(br, nil)
-		if err != nil {
+		br, ok := acceptRaw(nc)
+		if !ok {
 			return
 		}
-		nc.Write(handshake.AppendResponse(nil, req.Key, "", nil))
 		// The client's ping (6 bytes: header and mask key, no payload) is read, not answered.
 		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := io.ReadFull(br, make([]byte, 6)); err != nil {
