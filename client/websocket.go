@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/internal/serial"
 )
 
 // maxPendingMessages bounds the MESSAGE events waiting for delivery. When callbacks fall
@@ -50,7 +51,7 @@ type outItem struct {
 	cb   *WebSocketAsyncCallback[bool]
 }
 
-var outArrays freeList[outItem]
+var outArrays serial.FreeList[outItem]
 
 // session is one connection attempt, from Connect to CLOSE.
 type session struct {
@@ -68,11 +69,11 @@ type session struct {
 	done       func(error)           // the done function of messages sent without a callback
 
 	// Guarded by WebSocket.mu.
-	t           transport     // the open connection; nil until the dial succeeded
-	out         ring[outItem] // messages sent before OPEN, in order
-	outBytes    int64         // their payload bytes
-	dead        bool          // the connection ended: nothing more is queued
-	closeReq    bool          // Close was called
+	t           transport            // the open connection; nil until the dial succeeded
+	out         serial.Ring[outItem] // messages sent before OPEN, in order
+	outBytes    int64                // their payload bytes
+	dead        bool                 // the connection ended: nothing more is queued
+	closeReq    bool                 // Close was called
 	closeCB     *WebSocketAsyncCallback[bool]
 	closeCode   uint32
 	closeReason string
@@ -244,11 +245,11 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 		err = newAsync(CodeOtherError, ErrConnectionClosed)
 	case s.t != nil:
 		err = ws.enqueue(s, text, p, cb)
-	case s.out.len() > 0 && (s.out.len()+1 > s.maxMsgs || s.outBytes+int64(len(p)) > s.maxBytes):
+	case s.out.Len() > 0 && (s.out.Len()+1 > s.maxMsgs || s.outBytes+int64(len(p)) > s.maxBytes):
 		err = newAsync(CodeOtherError, fmt.Errorf("%w: %d messages and %d bytes queued before OPEN, the cap is %d messages and %d bytes",
-			ErrQueueFull, s.out.len(), s.outBytes, s.maxMsgs, s.maxBytes))
+			ErrQueueFull, s.out.Len(), s.outBytes, s.maxMsgs, s.maxBytes))
 	default:
-		s.out.push(outItem{text: text, data: p, cb: cb}, &outArrays)
+		s.out.Push(outItem{text: text, data: p, cb: cb}, &outArrays)
 		s.outBytes += int64(len(p))
 	}
 	ws.mu.Unlock()
@@ -269,10 +270,10 @@ func (ws *WebSocket) BufferedAmount() (bytes int64, messages int) {
 	case s == nil:
 		return 0, 0
 	case s.t == nil:
-		return s.outBytes, s.out.len()
+		return s.outBytes, s.out.Len()
 	}
 	b, n := s.t.buffered()
-	return b + s.outBytes, n + s.out.len()
+	return b + s.outBytes, n + s.out.Len()
 }
 
 // Close starts the closing handshake with the code and reason of opts (nil means code 1000,
@@ -464,8 +465,8 @@ func (ws *WebSocket) run(s *session) {
 	s.t = t
 	// The messages sent before OPEN go to the connection's queue, in order; they fit, as they
 	// counted against the same caps.
-	for s.out.len() > 0 {
-		it := s.out.pop(&outArrays)
+	for s.out.Len() > 0 {
+		it := s.out.Pop(&outArrays)
 		s.outBytes -= int64(len(it.data))
 		if err := ws.enqueue(s, it.text, it.data, it.cb); err != nil && it.cb != nil {
 			ws.q.pushResult(it.cb, asAsync(err))
@@ -587,8 +588,8 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 	if e != nil {
 		ws.q.push(func() { ws.emitError(e) })
 	}
-	for s.out.len() > 0 {
-		if it := s.out.pop(&outArrays); it.cb != nil {
+	for s.out.Len() > 0 {
+		if it := s.out.Pop(&outArrays); it.cb != nil {
 			ws.q.pushResult(it.cb, newAsync(CodeOtherError, ErrConnectionClosed))
 		}
 	}

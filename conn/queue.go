@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/internal/serial"
 )
 
 // Defaults of the send queue (Config.SendQueueBytes, Config.SendQueueMessages).
@@ -66,7 +67,7 @@ type queueItem struct {
 // sendQueue is the bounded asynchronous send queue of a Conn (see Enqueue).
 type sendQueue struct {
 	mu       sync.Mutex
-	items    itemRing
+	items    serial.Ring[queueItem]
 	bytes    int64 // payload bytes queued, the message being written included
 	n        int   // messages queued, the message being written included
 	writing  bool  // a writer goroutine runs; it exists only while the queue has work
@@ -152,7 +153,7 @@ func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) (written boo
 			return false, nil
 		}
 	}
-	q.items.push(item)
+	q.items.Push(item, &itemArrays)
 	q.n++
 	q.bytes += size
 	start := !q.writing
@@ -247,7 +248,7 @@ func (c *Conn) writeQueue() {
 	}
 	for {
 		q.mu.Lock()
-		if q.items.len() == 0 {
+		if q.items.Len() == 0 {
 			q.writing = false
 			if q.idle != nil {
 				close(q.idle)
@@ -256,7 +257,7 @@ func (c *Conn) writeQueue() {
 			q.mu.Unlock()
 			return
 		}
-		it := q.items.pop()
+		it := q.items.Pop(&itemArrays)
 		q.mu.Unlock()
 		err := c.WriteMessage(context.Background(), it.typ, it.p)
 		if err != nil && !errors.Is(err, ErrClosed) && (c.closing() || c.terminal() != nil) {
@@ -323,83 +324,5 @@ func (c *Conn) closeQueue() {
 	c.q.mu.Unlock()
 }
 
-// ringMin is the size of the smallest array of an itemRing; arrays of this size are kept on a
-// free list, so that a queue that empties and fills again allocates nothing, and an idle
-// connection keeps no array.
-const ringMin = 32
-
-// itemRing is a FIFO of queueItems in a circular buffer.
-type itemRing struct {
-	buf  []queueItem
-	head int
-	n    int
-}
-
-func (r *itemRing) len() int { return r.n }
-
-func (r *itemRing) push(v queueItem) {
-	if r.n == len(r.buf) {
-		if r.buf == nil {
-			r.buf = itemArrays.get()[:]
-		} else {
-			b := make([]queueItem, 2*len(r.buf))
-			k := copy(b, r.buf[r.head:])
-			copy(b[k:], r.buf[:r.head])
-			r.buf, r.head = b, 0
-		}
-	}
-	i := r.head + r.n
-	if i >= len(r.buf) {
-		i -= len(r.buf)
-	}
-	r.buf[i] = v
-	r.n++
-}
-
-// pop removes and returns the first item; the ring must not be empty. An emptied ring lets its
-// array go.
-func (r *itemRing) pop() queueItem {
-	v := r.buf[r.head]
-	r.buf[r.head] = queueItem{}
-	r.head++
-	if r.head == len(r.buf) {
-		r.head = 0
-	}
-	r.n--
-	if r.n == 0 {
-		if len(r.buf) == ringMin {
-			itemArrays.put((*[ringMin]queueItem)(r.buf))
-		}
-		r.buf, r.head = nil, 0
-	}
-	return v
-}
-
-// itemFreeList keeps up to 64 minimum arrays of rings that emptied. Unlike a sync.Pool it is
-// not emptied by every garbage collection.
-type itemFreeList struct {
-	mu   sync.Mutex
-	list []*[ringMin]queueItem
-}
-
-var itemArrays itemFreeList
-
-func (f *itemFreeList) get() *[ringMin]queueItem {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.list); n > 0 {
-		a := f.list[n-1]
-		f.list[n-1] = nil
-		f.list = f.list[:n-1]
-		return a
-	}
-	return new([ringMin]queueItem)
-}
-
-func (f *itemFreeList) put(a *[ringMin]queueItem) {
-	f.mu.Lock()
-	if len(f.list) < 64 {
-		f.list = append(f.list, a)
-	}
-	f.mu.Unlock()
-}
+// itemArrays keeps the arrays of send queues that emptied, for the next that fills.
+var itemArrays serial.FreeList[queueItem]
