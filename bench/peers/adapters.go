@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -179,6 +180,66 @@ type inbox struct {
 	done   chan struct{}
 	buf    []byte // copy of the last message, for libraries that reuse theirs
 	failed sync.Once
+	rt     atomic.Pointer[rtRun] // round trips driven from the callback, while they run
+}
+
+// callbackRoundTripper is a peerConn of an event-driven library: its round trips are driven
+// from the message callback, as an application of such a library answers a message (the
+// callback checks the echo, records its latency and sends the next message). A benchmark
+// goroutine that waited on a channel for each message would add a goroutine hand-off per
+// round trip that the blocking libraries do not pay.
+type callbackRoundTripper interface {
+	roundTrips(msg []byte, lat []time.Duration, warm int) error
+}
+
+// rtRun is one series of callback-driven round trips.
+type rtRun struct {
+	msg  []byte
+	lat  []time.Duration
+	i    int // index of the echo awaited; negative during the warm-up
+	t0   time.Time
+	send func([]byte) error
+	done chan error
+}
+
+// echo is called from the message callback with the echo of the last message sent.
+func (r *rtRun) echo(p []byte) {
+	d := time.Since(r.t0)
+	if !bytes.Equal(p, r.msg) {
+		r.done <- fmt.Errorf("%w: echo of %d bytes differs (%d bytes back)", errMessage, len(r.msg), len(p))
+		return
+	}
+	if r.i >= 0 {
+		r.lat[r.i] = d
+	}
+	r.i++
+	if r.i == len(r.lat) {
+		r.done <- nil
+		return
+	}
+	r.t0 = time.Now()
+	if err := r.send(r.msg); err != nil {
+		r.done <- err
+	}
+}
+
+// roundTrips runs len(lat) timed round trips of msg, after warm untimed ones, from the
+// callback; send sends one message.
+func (b *inbox) roundTrips(msg []byte, lat []time.Duration, warm int, send func([]byte) error) error {
+	r := &rtRun{msg: msg, lat: lat, i: -warm, send: send, done: make(chan error, 1)}
+	b.rt.Store(r)
+	defer b.rt.Store(nil)
+	r.t0 = time.Now()
+	if err := send(msg); err != nil {
+		return err
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case err := <-b.errs:
+		b.errs <- err
+		return err
+	}
 }
 
 func newInbox() *inbox {
@@ -189,6 +250,10 @@ func newInbox() *inbox {
 // first (the library reuses p after the callback returns). Only one message is ever in flight
 // outside counting mode.
 func (b *inbox) deliver(p []byte, copyIt bool) {
+	if r := b.rt.Load(); r != nil {
+		r.echo(p)
+		return
+	}
 	if t := b.target.Load(); t > 0 {
 		if checkPayload(p, int(b.size.Load())) != nil {
 			b.bad.Add(1)
@@ -393,6 +458,10 @@ func (f *facadeConn) send(d client.MessageData) error {
 func (f *facadeConn) write(p []byte) error     { return f.send(client.ArrayData(p)) }
 func (f *facadeConn) writeText(p []byte) error { return f.send(client.StringData(p)) }
 func (f *facadeConn) read() ([]byte, error)    { return f.in.read() }
+
+func (f *facadeConn) roundTrips(msg []byte, lat []time.Duration, warm int) error {
+	return f.in.roundTrips(msg, lat, warm, f.write)
+}
 
 func (f *facadeConn) recv(req []byte, n, size int) error {
 	return f.in.count(n, size, func() error { return f.writeText(req) })
@@ -708,6 +777,10 @@ func (g *gwsConn) writeText(p []byte) error {
 	return g.sock.WriteMessage(gws.OpcodeText, p)
 }
 func (g *gwsConn) read() ([]byte, error) { return g.in.read() }
+
+func (g *gwsConn) roundTrips(msg []byte, lat []time.Duration, warm int) error {
+	return g.in.roundTrips(msg, lat, warm, g.write)
+}
 
 func (g *gwsConn) recv(req []byte, n, size int) error {
 	return g.in.count(n, size, func() error { return g.writeText(req) })
