@@ -494,12 +494,15 @@ func (t *connTransport) readFailed(err error) error {
 	return err
 }
 
-func (t *connTransport) enqueue(text bool, p []byte, done func(error)) (bool, error) {
+func (t *connTransport) enqueue(text bool, p []byte, fixed bool, done func(error)) (bool, error) {
 	typ := conn.Binary
 	if text {
 		typ = conn.Text
 	}
-	return t.c.Enqueue(typ, p, done)
+	if fixed {
+		return t.c.Enqueue(typ, p, done)
+	}
+	return t.c.EnqueueCopy(typ, p, done)
 }
 
 func (t *connTransport) buffered() (int64, int) { return t.c.Buffered() }

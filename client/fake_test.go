@@ -68,11 +68,14 @@ func (f *fakeTransport) readMessage(ctx context.Context) (MessageData, error) {
 	}
 }
 
-func (f *fakeTransport) enqueue(text bool, p []byte, done func(error)) (bool, error) {
+func (f *fakeTransport) enqueue(text bool, p []byte, fixed bool, done func(error)) (bool, error) {
 	select {
 	case <-f.dead:
 		return false, conn.ErrClosed
 	default:
+	}
+	if !fixed {
+		p = append([]byte(nil), p...)
 	}
 	f.qmu.Lock()
 	f.queue = append(f.queue, fakeItem{text, p, done})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -326,6 +327,68 @@ func TestFacadeRoundTripsStartNoGoroutinePerMessage(t *testing.T) {
 	t.Logf("%.3f goroutines started per round trip", per)
 	if per > 0.05 {
 		t.Errorf("%.3f goroutines started per round trip, want none on the steady path", per)
+	}
+	_ = ws.Close(nil, nil)
+	ev.waitClose(t, 20*time.Second)
+	wait(t, ws)
+}
+
+// Send copies an ArrayData only when it queues it: the caller reuses one buffer for every
+// message, the server reads nothing at first (so that messages queue; those over 64 KiB always
+// do), and each message must arrive as it was when Send was called.
+func TestSendArrayDataCallerMayReuseItsSliceAtOnce(t *testing.T) {
+	const n = 200
+	// Even messages are 70 KiB (queued), odd ones 1 KiB (written at once when nothing waits).
+	msg := func(i int) string {
+		if i%2 == 0 {
+			return strings.Repeat(message(i), 70)
+		}
+		return message(i)
+	}
+	release := make(chan struct{})
+	order := make(chan error, 1)
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+		<-release
+		var buf []byte
+		for i := range n {
+			_, p, err := c.ReadMessage(context.Background(), buf)
+			if err != nil {
+				order <- fmt.Errorf("message %d: %w", i, err)
+				return
+			}
+			if want := msg(i); string(p) != want {
+				order <- fmt.Errorf("message %d (%d bytes) starts %q, want %d bytes starting %q", i, len(p), p[:min(9, len(p))], len(want), want[:9])
+				return
+			}
+			buf = p
+		}
+		order <- nil
+		_, _, _ = c.ReadMessage(context.Background(), buf)
+	})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseOnce) // runs before the server's cleanup, which waits for the handler
+	ws := CreateWebSocket()
+	ev := watchFacade(t, ws)
+	if err := ws.Connect(srv.URL, &WebSocketRequestOptions{Proxy: NoProxy{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitOpen(t)
+	buf := make([]byte, 70<<10)
+	for i := range n {
+		p := buf[:copy(buf, msg(i))]
+		if err := ws.Send(ArrayData(p), nil); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+		for j := range p {
+			p[j] = 'X' // what a queue that kept the caller's slice would send
+		}
+	}
+	if _, m := ws.BufferedAmount(); m == 0 {
+		t.Fatal("no message is queued: the test proves nothing")
+	}
+	releaseOnce()
+	if err := waitErr(order); err != nil {
+		t.Error(err)
 	}
 	_ = ws.Close(nil, nil)
 	ev.waitClose(t, 20*time.Second)

@@ -14,12 +14,14 @@ type transport interface {
 	// a *closedError after a closing handshake (either side started it), a *failedError or any
 	// other error when the connection was lost or failed.
 	readMessage(ctx context.Context) (MessageData, error)
-	// enqueue sends one whole message without blocking (conn.Conn.Enqueue): it reports
+	// enqueue sends one whole message without blocking (conn.Conn.Enqueue; EnqueueCopy
+	// unless fixed says that p never changes, so that a message written at once is not
+	// copied and a queued one is): it reports
 	// written when the message went out at once (done is then not called); otherwise done is
 	// called once the queued message was written or failed, on another goroutine, never from
 	// enqueue itself. It fails with an error wrapping conn.ErrQueueFull past the queue's cap,
 	// conn.ErrClosed after the end.
-	enqueue(text bool, p []byte, done func(error)) (written bool, err error)
+	enqueue(text bool, p []byte, fixed bool, done func(error)) (written bool, err error)
 	// buffered returns the bytes and messages queued and not yet written.
 	buffered() (int64, int)
 	// close writes the queued messages, then performs the closing handshake with code and

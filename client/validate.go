@@ -263,29 +263,30 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 // type that embeds MessageData).
 var errMessageType = errors.New("unknown message data type")
 
-// checkMessage checks data for Send and returns bytes the caller cannot change: a copy of an
-// ArrayData or *BorrowedData (the caller may reuse its slice once Send returns), the bytes of a StringData
-// itself (a string never changes, and the engine never writes the buffer it sends). data does
-// not escape, so the caller's conversion to MessageData is not a heap allocation.
-func checkMessage(data MessageData) (text bool, p []byte, err error) {
+// checkMessage checks data for Send and returns its bytes, with no copy: for a StringData,
+// the string's bytes, which never change (fixed: true; the engine never writes the buffer it
+// sends); for an ArrayData or *BorrowedData, the caller's slice, which the caller may reuse
+// once Send returns (fixed: false), so that whoever keeps it past the call copies it first.
+// data does not escape, so the caller's conversion to MessageData is not a heap allocation.
+func checkMessage(data MessageData) (text bool, p []byte, fixed bool, err error) {
 	switch d := data.(type) {
 	case StringData:
 		if !utf8.ValidString(string(d)) {
-			return false, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+			return false, nil, false, newAsync(CodeParameterError, ErrTextNotUTF8)
 		}
-		return true, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil
+		return true, unsafe.Slice(unsafe.StringData(string(d)), len(d)), true, nil
 	case ArrayData:
-		return false, append([]byte(nil), d...), nil
+		return false, d, false, nil
 	case *BorrowedData:
 		if d == nil {
-			return false, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+			return false, nil, false, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 		}
 		if d.Text && !utf8.Valid(d.Data) {
-			return false, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+			return false, nil, false, newAsync(CodeParameterError, ErrTextNotUTF8)
 		}
-		return d.Text, append([]byte(nil), d.Data...), nil
+		return d.Text, d.Data, false, nil
 	case nil:
-		return false, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+		return false, nil, false, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 	}
-	return false, nil, newAsync(CodeParameterError, errMessageType)
+	return false, nil, false, newAsync(CodeParameterError, errMessageType)
 }

@@ -131,9 +131,9 @@ func (ws *WebSocket) written(s *session, cb *WebSocketAsyncCallback[bool], err e
 }
 
 // enqueue hands a message to the open connection's queue. ws.mu is held.
-func (ws *WebSocket) enqueue(s *session, text bool, p []byte, cb *WebSocketAsyncCallback[bool]) error {
+func (ws *WebSocket) enqueue(s *session, text bool, p []byte, fixed bool, cb *WebSocketAsyncCallback[bool]) error {
 	s.pending.Add(1)
-	written, err := s.t.enqueue(text, p, ws.doneFunc(s, cb))
+	written, err := s.t.enqueue(text, p, fixed, ws.doneFunc(s, cb))
 	if written {
 		s.pending.Done()
 		if cb != nil {
@@ -216,8 +216,11 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 // Send sends a message: StringData as a text message, ArrayData as a binary one (seed send).
 // It never blocks: when nothing is queued and the socket takes the frame at once, Send writes
 // it itself; otherwise the message is queued and written in order by a goroutine of the
-// connection (which exists only while messages wait). An ArrayData is copied, so the caller
-// may reuse its slice (a StringData needs no copy: a string never changes). Messages sent
+// connection (which exists only while messages wait). The caller may reuse an ArrayData's
+// slice as soon as Send returns: a message written at once is sent from it, with no copy, and
+// one that waits (in the queue, or before OPEN) is copied first, into a buffer from a pool
+// that goes back once the message is written (a StringData is never copied: a string never
+// changes). Messages sent
 // between Connect and OPEN are queued and sent in order once the connection opens.
 //
 // The queue is bounded: WebSocketRequestOptions.SendQueueBytes and SendQueueMessages (default
@@ -232,7 +235,7 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 // the connection ended (ErrNotConnected, ErrClosing, ErrConnectionClosed), past the queue's
 // cap (ErrQueueFull) or when the write failed. Send returns the errors known at once.
 func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) error {
-	text, p, err := checkMessage(data)
+	text, p, fixed, err := checkMessage(data)
 	if err != nil {
 		return ws.reject(cb, err)
 	}
@@ -244,11 +247,14 @@ func (ws *WebSocket) Send(data MessageData, cb *WebSocketAsyncCallback[bool]) er
 	case s.dead:
 		err = newAsync(CodeOtherError, ErrConnectionClosed)
 	case s.t != nil:
-		err = ws.enqueue(s, text, p, cb)
+		err = ws.enqueue(s, text, p, fixed, cb)
 	case s.out.Len() > 0 && (s.out.Len()+1 > s.maxMsgs || s.outBytes+int64(len(p)) > s.maxBytes):
 		err = newAsync(CodeOtherError, fmt.Errorf("%w: %d messages and %d bytes queued before OPEN, the cap is %d messages and %d bytes",
 			ErrQueueFull, s.out.Len(), s.outBytes, s.maxMsgs, s.maxBytes))
 	default:
+		if !fixed {
+			p = append([]byte(nil), p...) // kept past the call: the caller may reuse its slice
+		}
 		s.out.Push(outItem{text: text, data: p, cb: cb}, &outArrays)
 		s.outBytes += int64(len(p))
 	}
@@ -468,7 +474,7 @@ func (ws *WebSocket) run(s *session) {
 	for s.out.Len() > 0 {
 		it := s.out.Pop(&outArrays)
 		s.outBytes -= int64(len(it.data))
-		if err := ws.enqueue(s, it.text, it.data, it.cb); err != nil && it.cb != nil {
+		if err := ws.enqueue(s, it.text, it.data, true, it.cb); err != nil && it.cb != nil {
 			ws.q.pushResult(it.cb, asAsync(err))
 		}
 	}

@@ -59,9 +59,20 @@ func (e *queueFullError) Unwrap() error { return ErrQueueFull }
 
 // queueItem is one message waiting in the send queue.
 type queueItem struct {
-	typ  MessageType
-	p    []byte
-	done func(error)
+	typ    MessageType
+	p      []byte
+	done   func(error)
+	pooled *[]byte // p's buffer, from the frame pool (EnqueueCopy); returned once written
+}
+
+// queuedCopy copies p for the queue: into a pooled buffer up to frame.MaxBufferSize, else into
+// a new slice (pooled nil).
+func queuedCopy(p []byte) (cp []byte, pooled *[]byte) {
+	if len(p) == 0 || len(p) > frame.MaxBufferSize {
+		return append([]byte(nil), p...), nil
+	}
+	b := frame.GetBuffer(len(p))
+	return append((*b)[:0], p...), b
 }
 
 // sendQueue is the bounded asynchronous send queue of a Conn (see Enqueue).
@@ -116,6 +127,19 @@ type sendQueue struct {
 // (see Close); a connection that the reading goroutine fails for a protocol violation (1002,
 // 1007, 1009) first writes what is queued, within Config.CloseTimeout, then its close frame.
 func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) (written bool, err error) {
+	return c.enqueue(typ, p, done, false)
+}
+
+// EnqueueCopy is Enqueue for a caller that may change p as soon as the call returns (a facade
+// whose callers reuse their buffers): a message written at once goes out from p itself, with
+// no copy, and only a message that is queued is copied first, into a buffer of the pool that
+// frame Readers and Writers share (messages up to frame.MaxBufferSize; larger ones into a new
+// slice), which goes back to the pool once the message is written.
+func (c *Conn) EnqueueCopy(typ MessageType, p []byte, done func(error)) (written bool, err error) {
+	return c.enqueue(typ, p, done, true)
+}
+
+func (c *Conn) enqueue(typ MessageType, p []byte, done func(error), copyQueued bool) (written bool, err error) {
 	if typ != Text && typ != Binary {
 		return false, ErrMessageType
 	}
@@ -152,6 +176,9 @@ func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) (written boo
 			go q.writer()
 			return false, nil
 		}
+	}
+	if copyQueued {
+		item.p, item.pooled = queuedCopy(p)
 	}
 	q.items.Push(item, &itemArrays)
 	q.n++
@@ -275,6 +302,9 @@ func (q *sendQueue) finish(it queueItem, err error) {
 	q.bytes -= int64(len(it.p))
 	q.mu.Unlock()
 	q.progress.Add(1)
+	if it.pooled != nil {
+		frame.PutBuffer(it.pooled)
+	}
 	if it.done != nil {
 		it.done(err)
 	}

@@ -393,3 +393,99 @@ func TestFailWithQueueStalledByPeerEndsWithinCloseTimeout(t *testing.T) {
 		t.Error("every message reported written to a peer that read nothing")
 	}
 }
+
+// EnqueueCopy lets the caller reuse its buffer at once: a queued message was copied (the peer
+// gets the bytes as they were at the call), a message written at once was not (no allocation).
+func TestEnqueueCopyQueuedMessageSurvivesCallerReuse(t *testing.T) {
+	c, s := connPair(t, nil, nil)
+	// The reader reuses its buffer and reports each message's length and whether all its
+	// bytes equal the first: it allocates nothing per message.
+	type msg struct {
+		n       int
+		first   byte
+		uniform bool
+		err     error
+	}
+	got := make(chan msg, 64)
+	go func() {
+		var buf []byte
+		for {
+			_, p, err := s.ReadMessage(context.Background(), buf)
+			m := msg{n: len(p), err: err, uniform: true}
+			if len(p) > 0 {
+				m.first = p[0]
+				for _, b := range p {
+					m.uniform = m.uniform && b == p[0]
+				}
+			}
+			got <- m
+			if err != nil {
+				return
+			}
+			buf = p
+		}
+	}()
+	// A message over the inline maximum is always queued; those after it queue behind it.
+	big := make([]byte, 1<<20)
+	if written, err := c.EnqueueCopy(Binary, big, nil); err != nil || written {
+		t.Fatalf("EnqueueCopy(1 MiB) = %v, %v; want queued", written, err)
+	}
+	buf := make([]byte, 300)
+	const n = 20
+	for i := range n {
+		for j := range buf {
+			buf[j] = byte(i)
+		}
+		if _, err := c.EnqueueCopy(Binary, buf, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clear(buf)
+	if m := <-got; m.err != nil || m.n != len(big) {
+		t.Fatalf("first message: %d bytes, %v", m.n, m.err)
+	}
+	for i := range n {
+		m := <-got
+		if m.err != nil {
+			t.Fatal(m.err)
+		}
+		if m.n != len(buf) || !m.uniform || m.first != byte(i) {
+			t.Fatalf("message %d: %d bytes, first %d, uniform %v; want %d bytes of %d (the queue kept the caller's buffer, not a copy)",
+				i, m.n, m.first, m.uniform, len(buf), i)
+		}
+	}
+	waitQueueEmpty(t, c)
+	inline := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		if written, err := c.EnqueueCopy(Binary, buf[:64], nil); err != nil {
+			t.Fatal(err)
+		} else if written {
+			inline++
+		}
+		<-got
+	})
+	if inline < 90 {
+		t.Errorf("%d of 101 messages written at once, want nearly all", inline)
+	}
+	if allocs > 0.1 {
+		t.Errorf("EnqueueCopy written at once allocates %.2f times per message, want 0", allocs)
+	}
+	if err := c.Close(frame.CloseNormal, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitQueueEmpty waits until c's send queue holds nothing.
+func waitQueueEmpty(t *testing.T, c *Conn) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, n := c.Buffered(); b == 0 && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("send queue did not drain")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
