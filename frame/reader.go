@@ -175,6 +175,41 @@ func (r *Reader) Drop() {
 	r.r, r.w = 0, 0
 }
 
+// maxScan bounds the frames MessageBuffered looks at.
+const maxScan = 16
+
+// MessageBuffered reports whether the next data message can be read without waiting for the
+// source: r is at a frame boundary and its buffer holds whole frames up to and including the
+// final frame of a data message, or a close frame, or a header that fails decoding (the read
+// then fails at once). Control frames and non-final data frames before it are looked past (at
+// most 16 frames). It only peeks: it decodes headers, validates nothing else, consumes nothing
+// and never reads from the source. A sticky error also reports true. It allocates nothing.
+func (r *Reader) MessageBuffered() bool {
+	if r.err != nil {
+		return true
+	}
+	if r.remain > 0 || len(r.prefix) > 0 {
+		return false
+	}
+	b := r.buf[r.r:r.w]
+	var h Header
+	for range maxScan {
+		n, err := decodeHeader(&h, b)
+		switch {
+		case err == ErrShortHeader:
+			return false
+		case err != nil:
+			return true
+		case h.Length > int64(len(b)-n):
+			return false
+		case h.Op == OpClose || h.Fin && !h.Op.IsControl():
+			return true
+		}
+		b = b[n+int(h.Length):]
+	}
+	return false
+}
+
 // NextFrame reads the next frame header, skipping what is left of the current frame's payload,
 // and validates it: DecodeHeader's encoding rules, Check's per-frame rules for r's role and
 // allowed RSV bits, and Sequencer's fragmentation rules (§5.4). A violation is returned as a
