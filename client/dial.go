@@ -507,6 +507,8 @@ func (t *connTransport) enqueue(text bool, p []byte, fixed bool, done func(error
 
 func (t *connTransport) buffered() (int64, int) { return t.c.Buffered() }
 
+func (t *connTransport) messageBuffered() bool { return t.c.MessageBuffered() }
+
 func (t *connTransport) close(code uint32, reason string) error {
 	return t.c.Close(frame.CloseCode(code), reason)
 }

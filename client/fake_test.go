@@ -89,6 +89,8 @@ func (f *fakeTransport) enqueue(text bool, p []byte, fixed bool, done func(error
 	return false, nil
 }
 
+func (f *fakeTransport) messageBuffered() bool { return len(f.in) > 0 }
+
 func (f *fakeTransport) buffered() (int64, int) {
 	f.qmu.Lock()
 	defer f.qmu.Unlock()

@@ -22,6 +22,9 @@ type transport interface {
 	// enqueue itself. It fails with an error wrapping conn.ErrQueueFull past the queue's cap,
 	// conn.ErrClosed after the end.
 	enqueue(text bool, p []byte, fixed bool, done func(error)) (written bool, err error)
+	// messageBuffered reports whether the next readMessage returns without waiting for the
+	// network (conn.Conn.MessageBuffered). Called by the reading goroutine only.
+	messageBuffered() bool
 	// buffered returns the bytes and messages queued and not yet written.
 	buffered() (int64, int)
 	// close writes the queued messages, then performs the closing handshake with code and

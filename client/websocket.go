@@ -487,19 +487,33 @@ func (ws *WebSocket) run(s *session) {
 
 // readLoop reads the session's messages and delivers them until the connection ends. It is
 // the one goroutine an idle connection has, and keeps a short call chain while it waits.
+//
+// Messages are delivered on this goroutine whenever no other callback is pending. The reader
+// then keeps the callback queue while the next message is already buffered (one socket read
+// often brings many): it runs the callbacks pushed meanwhile first, in order, then the next
+// message's, and lets the queue go before a read that would wait for the network. A run of
+// buffered messages so costs one queue hand-over, not one per message.
 func (ws *WebSocket) readLoop(s *session, t transport) {
 	if s.borrow {
 		ws.readBorrowed(s, t)
 		return
 	}
 	var sem chan struct{} // bounds the messages queued behind other callbacks
+	owned := false        // this goroutine holds the callback queue (serial.Queue.TryRun)
 	for {
+		if owned && !t.messageBuffered() {
+			ws.q.drain()
+			owned = false
+		}
 		m, err := t.readMessage(context.Background())
 		if err != nil {
+			if owned {
+				ws.q.drain()
+			}
 			ws.endSession(s, t, err)
 			return
 		}
-		ws.deliver(m, &sem)
+		owned = ws.deliver(m, &sem, owned)
 	}
 }
 
@@ -509,37 +523,57 @@ func (ws *WebSocket) readLoop(s *session, t transport) {
 // callbacks, so delivery is always inline: when other callbacks are pending, the reader waits
 // for them (backpressure: it reads nothing meanwhile, and TCP flow control slows the server)
 // rather than queue a view that the next read would overwrite.
+//
+// Like readLoop, it keeps the callback queue across messages that are buffered already.
 func (ws *WebSocket) readBorrowed(s *session, t transport) {
 	var buf []byte
 	m := new(BorrowedData)
+	owned := false
 	for {
+		if owned && !t.messageBuffered() {
+			ws.q.drain()
+			owned = false
+		}
 		text, p, err := readInto(t, context.Background(), buf)
 		if err != nil {
+			if owned {
+				ws.q.drain()
+			}
 			ws.endSession(s, t, err)
 			return
 		}
 		buf = p[:0]
-		for !ws.q.runInline() {
-			<-ws.q.wait()
+		if owned {
+			ws.q.RunPending()
+		} else {
+			for !ws.q.runInline() {
+				<-ws.q.wait()
+			}
+			owned = true
 		}
 		m.Text, m.Data = text, p
 		ws.emitMessage(m)
 		m.Data = nil // a *BorrowedData kept by a callback shows no stale bytes
-		ws.q.drain()
 	}
 }
 
-// deliver emits MESSAGE and DATAEND for m: at once, on the reading goroutine, when no other
-// callback is pending (no task to allocate, no goroutine to start), and otherwise queued behind
+// deliver emits MESSAGE and DATAEND for m: at once, on the reading goroutine, when it holds
+// the callback queue (owned: after the callbacks pushed meanwhile) or can take it (no other
+// callback pending: no task to allocate, no goroutine to start), and otherwise queued behind
 // the pending ones, with at most maxPendingMessages messages waiting; when callbacks fall
-// behind, reading stops, and TCP flow control slows the server.
+// behind, reading stops, and TCP flow control slows the server. It returns whether the
+// reading goroutine holds the queue now.
 //
 //go:noinline
-func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}) {
+func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}, owned bool) bool {
+	if owned {
+		ws.q.RunPending()
+		ws.emitMessage(m)
+		return true
+	}
 	if ws.q.runInline() {
 		ws.emitMessage(m)
-		ws.q.drain()
-		return
+		return true
 	}
 	if *sem == nil {
 		*sem = make(chan struct{}, maxPendingMessages)
@@ -547,6 +581,7 @@ func (ws *WebSocket) deliver(m MessageData, sem *chan struct{}) {
 	pending := *sem
 	pending <- struct{}{}
 	ws.q.pushTask(task{ws: ws, msg: m, sem: pending})
+	return false
 }
 
 // endSession ends the session after the reader's error rerr: it stops the connection, waits
