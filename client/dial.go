@@ -372,12 +372,8 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 		return nil, nil, err
 	}
 	t.c = c
-	info := &handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status}
-	info.fields = make([]headerField, len(resp.Fields))
-	for i, f := range resp.Fields {
-		info.fields[i] = headerField{f.Name, f.Value}
-	}
-	return t, info, nil
+	t.info = handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status, fields: resp.Fields}
+	return t, &t.info, nil
 }
 
 func secondsOrOff(s uint32) time.Duration {
@@ -389,7 +385,8 @@ func secondsOrOff(s uint32) time.Duration {
 
 // connTransport adapts *Conn to the facade.
 type connTransport struct {
-	c *Conn
+	c    *Conn
+	info handshakeInfo // the handshake's response, for HEADERRECEIVE and OPEN
 	// The last block alloc made (see messageBlock), on the reading goroutine only.
 	block unsafe.Pointer
 }

@@ -209,7 +209,7 @@ func fakeDialer(f *fakeTransport, gate <-chan struct{}) dialFunc {
 			}
 		}
 		return f, &handshakeInfo{statusCode: 101, statusText: "Switching Protocols",
-			fields: []headerField{{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"X-Multi", "a"}, {"X-Multi", "b"}}}, nil
+			fields: []headerField{{Name: "Upgrade", Value: "websocket"}, {Name: "Connection", Value: "Upgrade"}, {Name: "X-Multi", Value: "a"}, {Name: "X-Multi", Value: "b"}}}, nil
 	}
 }
 

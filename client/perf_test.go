@@ -181,6 +181,34 @@ func BenchmarkHandshake(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
+// BenchmarkFacadeHandshake is BenchmarkHandshake through the facade: Connect, OPEN, Close,
+// CLOSE, with one WebSocket whose callbacks are registered once (a WebSocket connects again
+// after CLOSE), so that allocs/op counts what the library allocates per connection.
+func BenchmarkFacadeHandshake(b *testing.B) {
+	url := peerURL(b, "/echo")
+	ws := CreateWebSocket()
+	opened := make(chan struct{}, 1)
+	closed := make(chan struct{}, 1)
+	ws.On(EventOpen, NewWebSocketAsyncCallback(func(*AsyncError, map[uint32]string) { opened <- struct{}{} }))
+	ws.On(EventClose, NewWebSocketAsyncCallback(func(*AsyncError, CloseResult) { closed <- struct{}{} }))
+	opts := NewWebSocketRequestOptions()
+	opts.Proxy = NoProxy{}
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		if err := ws.Connect(url, opts, nil); err != nil {
+			b.Fatal(err)
+		}
+		<-opened
+		if err := ws.Close(nil, nil); err != nil {
+			b.Fatal(err)
+		}
+		<-closed
+		<-ws.q.wait()
+	}
+	reportCPU(b, cpu)
+}
+
 // reportCPU reports the CPU time per operation since start as cpu-ns/op.
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")

@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"net/url"
+
+	"github.com/netkit/websocket/handshake"
 )
 
 // transport is what the seed facade needs from an open connection. The real one wraps *Conn
@@ -63,7 +65,9 @@ type handshakeInfo struct {
 	fields     []headerField // in wire order, names as sent
 }
 
-type headerField struct{ name, value string }
+// headerField is a response header line as the handshake read it: the facade keeps the
+// handshake's own slice rather than copy it.
+type headerField = handshake.Field
 
 // responseHeaders turns the response fields into the seed's MAP_DATA.
 func (h *handshakeInfo) responseHeaders() ResponseHeaders {
@@ -72,10 +76,10 @@ func (h *handshakeInfo) responseHeaders() ResponseHeaders {
 	}
 	m := make(MapData, len(h.fields))
 	for _, f := range h.fields {
-		if v, ok := m[f.name]; ok {
-			m[f.name] = v + ", " + f.value
+		if v, ok := m[f.Name]; ok {
+			m[f.Name] = v + ", " + f.Value
 		} else {
-			m[f.name] = f.value
+			m[f.Name] = f.Value
 		}
 	}
 	return m

@@ -279,7 +279,7 @@ func TestNamesOfEventsAndData(t *testing.T) {
 }
 
 func TestResponseHeadersMapJoinsRepeats(t *testing.T) {
-	h := &handshakeInfo{fields: []headerField{{"Set-Cookie", "a=1"}, {"X", "y"}, {"Set-Cookie", "b=2"}}}
+	h := &handshakeInfo{fields: []headerField{{Name: "Set-Cookie", Value: "a=1"}, {Name: "X", Value: "y"}, {Name: "Set-Cookie", Value: "b=2"}}}
 	m := h.responseHeaders().(MapData)
 	if m["Set-Cookie"] != "a=1, b=2" || m["X"] != "y" || len(m) != 2 {
 		t.Fatalf("%v", m)

@@ -104,6 +104,9 @@ func queueCaps(o *WebSocketRequestOptions) (int64, int) {
 // reports the result to cb (nil: no report) and records the first write error.
 func (ws *WebSocket) doneFunc(s *session, cb *WebSocketAsyncCallback[bool]) func(error) {
 	if cb == nil {
+		if s.done == nil { // made on first use: a connection that never queues needs none
+			s.done = func(err error) { ws.written(s, nil, err) }
+		}
 		return s.done
 	}
 	return func(err error) { ws.written(s, cb, err) }
@@ -202,7 +205,6 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel, borrow: o.BorrowMessages}
 	s.maxBytes, s.maxMsgs = queueCaps(o)
-	s.done = func(err error) { ws.written(s, nil, err) }
 	ws.state = stateConnecting
 	ws.sess = s
 	if cb != nil {
@@ -397,14 +399,21 @@ func (ws *WebSocket) emit(t OnOffType, call func(Callback)) {
 	}
 }
 
-func (ws *WebSocket) emitHeaders(h ResponseHeaders) {
-	ws.emit(EventHeaderReceive, func(cb Callback) { cb.(*HeaderReceiveCallback).f(h) })
-}
-
-func (ws *WebSocket) emitOpen(status map[uint32]string) {
-	ws.emit(EventOpen, func(cb Callback) {
-		cb.(*WebSocketAsyncCallback[map[uint32]string]).invoke(nil, status)
-	})
+// emitOpened delivers HEADERRECEIVE, then OPEN, in one task. Each event's data is made
+// only when a callback is registered for it (a map is two allocations), and info is let go
+// after.
+func (ws *WebSocket) emitOpened(info *handshakeInfo) {
+	if len(ws.reg.list(EventHeaderReceive)) > 0 {
+		h := info.responseHeaders()
+		ws.emit(EventHeaderReceive, func(cb Callback) { cb.(*HeaderReceiveCallback).f(h) })
+	}
+	if len(ws.reg.list(EventOpen)) > 0 {
+		status := map[uint32]string{uint32(info.statusCode): info.statusText}
+		ws.emit(EventOpen, func(cb Callback) {
+			cb.(*WebSocketAsyncCallback[map[uint32]string]).invoke(nil, status)
+		})
+	}
+	info.fields = nil // an open connection keeps no header lines
 }
 
 // emitMessage delivers MESSAGE, then DATAEND, like emit but without a closure per event: it
@@ -464,10 +473,7 @@ func (ws *WebSocket) run(s *session) {
 	if ws.state == stateConnecting {
 		ws.state = stateOpen
 	}
-	headers := info.responseHeaders()
-	status := map[uint32]string{uint32(info.statusCode): info.statusText}
-	ws.q.push(func() { ws.emitHeaders(headers) })
-	ws.q.push(func() { ws.emitOpen(status) })
+	ws.q.push(func() { ws.emitOpened(info) })
 	s.t = t
 	// The messages sent before OPEN go to the connection's queue, in order; they fit, as they
 	// counted against the same caps.
@@ -591,7 +597,7 @@ func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 	inClose := s.inClose
 	s.dead = true // no more messages for the connection's queue
 	ws.mu.Unlock()
-	if cl := (*closedError)(nil); inClose && errors.As(rerr, &cl) {
+	if inClose && errorAs[*closedError](rerr) != nil {
 		// The server's close crossed ours (RFC 6455 §7.1.2): the closing goroutine is sending
 		// our close frame, and the transport's close returns once it is out, the server's
 		// being in. Closing the connection first would cut it.
@@ -602,21 +608,34 @@ func (ws *WebSocket) endSession(s *session, t transport, rerr error) {
 	s.pending.Wait() // the queue fails what it could not write, at once, once closed
 
 	ws.mu.Lock()
-	var ce *closedError
-	var fe *failedError
+	ce, fe := errorAs[*closedError](rerr), errorAs[*failedError](rerr)
 	switch {
-	case errors.As(rerr, &ce):
+	case ce != nil:
 		ws.finish(s, nil, CloseResult{Code: ce.code, Reason: ce.reason})
 	case s.lost.Load() != nil && !errors.Is(rerr, ErrPongTimeout): // a write failed first: that is the cause
 		// (unless keepalive gave up on the connection, which failed the write)
 		lost := *s.lost.Load()
 		ws.finish(s, newBusiness(CodeOtherError, lost), CloseResult{Code: 1006, Reason: "connection lost: " + lost.Error()})
-	case errors.As(rerr, &fe):
+	case fe != nil:
 		ws.finish(s, newBusiness(CodeOtherError, fe.err), CloseResult{Code: fe.code, Reason: fe.reason})
 	default:
 		ws.finish(s, newBusiness(CodeOtherError, rerr), CloseResult{Code: 1006, Reason: "connection lost: " + rerr.Error()})
 	}
 	ws.mu.Unlock()
+}
+
+// errorAs is errors.As for the facade's own error types, without its cost: errors.As makes
+// its target escape (an allocation per call, so per connection here). It follows Unwrap
+// chains, not joined errors, which the transport never returns.
+func errorAs[E error](err error) E {
+	var zero E
+	for err != nil {
+		if e, ok := err.(E); ok {
+			return e
+		}
+		err = errors.Unwrap(err)
+	}
+	return zero
 }
 
 // finish ends session s: the WebSocket goes back to idle and the last callbacks are queued:

@@ -35,6 +35,9 @@ type Queue[T Task[T]] struct {
 	// never non-empty while running is clear, and TryRun needs no lock: one compare-and-swap.
 	running atomic.Bool
 	idle    chan struct{} // closed when the queue drains; nil when no one waits; guarded by mu
+	// drain is q.Drain as a func value, made once (guarded by mu): starting a goroutine on a
+	// func value without arguments allocates nothing, `go q.Drain()` allocates a closure.
+	drain func()
 }
 
 // Push queues t. When no owner runs, it starts a goroutine that runs the queue until it is
@@ -44,7 +47,10 @@ func (q *Queue[T]) Push(t T) {
 	q.tasks.Push(t, t.Arrays())
 	q.pending.Add(1)
 	if q.running.CompareAndSwap(false, true) {
-		go q.Drain()
+		if q.drain == nil {
+			q.drain = q.Drain
+		}
+		go q.drain()
 	}
 	q.mu.Unlock()
 }
