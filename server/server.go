@@ -142,7 +142,12 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 		ms = DefaultMaxMessageSize
 	}
 	st.conn = conn.Config{
-		Role:              frame.RoleServer,
+		Role: frame.RoleServer,
+		// A frame that fits the write buffer is written by Send itself when the queue is
+		// empty, with no writer goroutine to start (conn.Conn.Enqueue). The buffer is borrowed
+		// from a pool only while a frame is written, so its size costs an idle connection
+		// nothing.
+		WriteBufferSize:   writeBufferSize,
 		MaxMessageSize:    ms,
 		CloseTimeout:      st.closeTimeout,
 		Subprotocol:       st.protocol,
@@ -170,6 +175,10 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 	}
 	return st, net.JoinHostPort(ip, strconv.Itoa(int(c.ServerPort))), nil
 }
+
+// writeBufferSize is the write buffer of each connection: messages up to 64 KiB less a frame
+// header are written inline by Send.
+const writeBufferSize = 64 << 10
 
 // listenError maps a failed listen to 2302005 (the port: in use, not allowed) or 2302004
 // (the interface: no such local address, or anything else).
