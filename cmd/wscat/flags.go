@@ -80,7 +80,7 @@ Server mode (--listen, -l): wscat serves WebSocket clients on HOST:PORT (HOST de
 127.0.0.1; PORT 0 picks a free one) with the server facade (package server), says
 "wscat: listening on ws://HOST:PORT/" on standard error, and runs until SIGINT or SIGTERM, when
 it stops the server (every client is closed with 1001) and exits 0. With --echo it sends every
-message back with its type; without it, it prints each connection's events with a connection
+message back with its type (printing only CONNECT, CLOSE and ERROR); without it, it prints each connection's events with a connection
 id (CONNECT <id> <ip:port>, MESSAGE <id> <text>, MESSAGE <id> binary ..., CLOSE <id> <code>
 <reason>, ERROR [<id>|<ip:port>] <code> <message>; with --json objects with an "id") and
 sends each line of standard input to every connection. --cert and --key (and
