@@ -40,20 +40,30 @@ type peer struct {
 }
 
 // checkMessage validates data and returns its type and payload; errors are 401. An ArrayData is
-// copied (the caller may reuse it); a StringData is not (a string never changes, and the
-// server role does not mask what it sends).
-func checkMessage(data MessageData) (conn.MessageType, []byte, *AsyncError) {
+// copied (the caller may reuse it): from 1 KiB up into a buffer of frame's pools, returned in
+// bp, which the caller gives back once the message is written; below that into a new slice. A
+// StringData is not copied (a string never changes, and the server role does not mask what it
+// sends).
+func checkMessage(data MessageData) (typ conn.MessageType, p []byte, bp *[]byte, ae *AsyncError) {
 	switch d := data.(type) {
 	case StringData:
 		if !utf8.ValidString(string(d)) {
-			return 0, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+			return 0, nil, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
 		}
-		return conn.Text, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil
+		return conn.Text, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil, nil
 	case ArrayData:
-		return conn.Binary, append([]byte(nil), d...), nil
+		if len(d) < pooledCopy || len(d) > frame.MaxBufferSize {
+			return conn.Binary, append([]byte(nil), d...), nil, nil
+		}
+		bp = frame.GetBuffer(len(d))
+		return conn.Binary, (*bp)[:copy(*bp, d)], bp, nil
 	}
-	return 0, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+	return 0, nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 }
+
+// pooledCopy is the smallest ArrayData that Send copies into a pooled buffer: below it a new
+// slice costs less than the pool's bookkeeping.
+const pooledCopy = 1 << 10
 
 // Send sends data to the client of connection c: StringData as a text message, ArrayData as a
 // binary one (platform send). It never blocks: when nothing is queued and the socket takes the
@@ -67,22 +77,27 @@ func checkMessage(data MessageData) (conn.MessageType, []byte, *AsyncError) {
 // came), 2302999 when its close started (ErrClosing), past the send queue's cap
 // (ErrQueueFull), or when the write failed. Send returns the errors known at once.
 func (s *WebSocketServer) Send(data MessageData, c WebSocketConnection, cb *WebSocketAsyncCallback[bool]) error {
-	typ, b, ae := checkMessage(data)
+	typ, b, bp, ae := checkMessage(data)
 	if ae != nil {
 		return s.reject(cb, ae)
 	}
 	p, ae := s.lookup(c)
 	if ae != nil {
+		putBuffer(bp)
 		return s.reject(cb, ae)
 	}
 	p.mu.Lock()
 	if p.dead || p.closeReq {
 		p.mu.Unlock()
+		putBuffer(bp)
 		return p.reject(cb, newAsync(CodeOtherError, ErrClosing))
 	}
 	p.pending.Add(1)
 	done := p.done
-	if cb != nil {
+	switch {
+	case bp != nil:
+		done = func(err error) { p.written(cb, err); frame.PutBuffer(bp) }
+	case cb != nil:
 		done = func(err error) { p.written(cb, err) }
 	}
 	written, err := p.c.Enqueue(typ, b, done)
@@ -90,16 +105,25 @@ func (s *WebSocketServer) Send(data MessageData, c WebSocketConnection, cb *WebS
 	switch {
 	case written:
 		p.pending.Done()
+		putBuffer(bp)
 		p.q.pushResult(cb, nil) // never run here: the caller of Send may hold its own locks
 		return nil
 	case err == nil:
 		return nil
 	}
 	p.pending.Done()
+	putBuffer(bp)
 	if errors.Is(err, conn.ErrClosed) {
 		err = fmt.Errorf("%w: %w", ErrClosing, err)
 	}
 	return p.reject(cb, newAsync(CodeOtherError, err))
+}
+
+// putBuffer gives back a pooled copy, if any.
+func putBuffer(bp *[]byte) {
+	if bp != nil {
+		frame.PutBuffer(bp)
+	}
 }
 
 // reject reports a refused call about the connection to cb, in order with its events, and
