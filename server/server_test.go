@@ -587,3 +587,37 @@ func TestUnmaskedFrameFails1002(t *testing.T) {
 		t.Fatalf("close event %+v", e.res)
 	}
 }
+
+// TestSendCopiesArrayData: the caller may reuse its slice as soon as Send returns, also when
+// the message waits in the queue (pooled copies of 1 KiB and more, new slices below).
+func TestSendCopiesArrayData(t *testing.T) {
+	s, rec, url := echoServer(t, nil)
+	nc, _, _, err := ws.Dial(context.Background(), url)
+	must(t, err)
+	defer nc.Close()
+	id := rec.expect(t, "connect").conn
+	const n = 600 // about 14 MB: more than the sockets hold, less than the queue's cap
+	sizes := []int{100, 4 << 10, 64 << 10}
+	buf := make([]byte, 64<<10)
+	for i := range n {
+		size := sizes[i%len(sizes)]
+		for j := range buf[:size] {
+			buf[j] = byte(i)
+		}
+		must(t, s.Send(ArrayData(buf[:size]), id, nil)) // the client reads nothing yet: they queue
+		for j := range buf {
+			buf[j] = 0xee
+		}
+	}
+	if _, queued, _ := s.BufferedAmount(id); queued == 0 {
+		t.Fatal("nothing queued: the test does not cover the queue")
+	}
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	for i := range n {
+		p, op, err := wsutil.ReadServerData(nc)
+		must(t, err)
+		if op != ws.OpBinary || len(p) != sizes[i%len(sizes)] || !bytes.Equal(p, bytes.Repeat([]byte{byte(i)}, len(p))) {
+			t.Fatalf("message %d: %d bytes, first %x", i, len(p), p[:1])
+		}
+	}
+}
