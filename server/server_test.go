@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -618,6 +619,91 @@ func TestSendCopiesArrayData(t *testing.T) {
 		must(t, err)
 		if op != ws.OpBinary || len(p) != sizes[i%len(sizes)] || !bytes.Equal(p, bytes.Repeat([]byte{byte(i)}, len(p))) {
 			t.Fatalf("message %d: %d bytes, first %x", i, len(p), p[:1])
+		}
+	}
+}
+
+// TestStopDropsClientsInTheirHandshake: a client that connected and sent nothing does not hold
+// Stop up until the handshake timeout.
+func TestStopDropsClientsInTheirHandshake(t *testing.T) {
+	s := CreateWebSocketServer()
+	url := start(t, s, &WebSocketServerConfig{HandshakeTimeout: time.Minute})
+	silent, err := net.Dial("tcp", addrOf(url))
+	must(t, err)
+	defer silent.Close()
+	time.Sleep(50 * time.Millisecond) // accepted, waiting for the request
+	t0 := time.Now()
+	res := newResult()
+	must(t, s.Stop(res.cb))
+	if err := res.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("Stop took %v with a client in its handshake", d)
+	}
+	_ = silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := silent.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the silent client's connection is still open")
+	}
+}
+
+// TestManyClientsEachInOrder: 40 clients send 200 numbered messages each at once; every
+// connection's messages arrive complete and in order, and every echo comes back in order.
+func TestManyClientsEachInOrder(t *testing.T) {
+	const clients, msgs = 40, 200
+	s := CreateWebSocketServer()
+	got := make(map[WebSocketConnection][]string)
+	var mu sync.Mutex
+	must(t, s.On(EventMessageReceive, NewMessageReceiveCallback(func(m WebSocketMessage) {
+		mu.Lock()
+		got[m.ClientConnection] = append(got[m.ClientConnection], string(m.Data.(StringData)))
+		mu.Unlock()
+		_ = s.Send(m.Data, m.ClientConnection, nil)
+	})))
+	url := start(t, s, &WebSocketServerConfig{MaxConcurrentClientsNumber: clients, MaxConnectionsForOneClient: clients})
+	errs := make(chan error, clients)
+	for range clients {
+		c := dial(t, url, nil)
+		go func() {
+			ctx := context.Background()
+			go func() {
+				for i := range msgs {
+					if err := c.WriteMessage(ctx, conn.Text, []byte(itoa(i))); err != nil {
+						return
+					}
+				}
+			}()
+			for i := range msgs {
+				_, p, err := c.ReadMessage(ctx, nil)
+				if err == nil && string(p) != itoa(i) {
+					err = errors.New("echo " + itoa(i) + " is " + string(p))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- c.Close(1000, "")
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != clients {
+		t.Fatalf("%d connections sent messages, want %d", len(got), clients)
+	}
+	for c, list := range got {
+		for i, m := range list {
+			if m != itoa(i) {
+				t.Fatalf("%v: message %d is %q", c, i, m)
+			}
+		}
+		if len(list) != msgs {
+			t.Fatalf("%v: %d messages", c, len(list))
 		}
 	}
 }
