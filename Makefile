@@ -57,7 +57,6 @@ interop:
 	./interop/install.sh && $(GO) test -race -count=1 -tags interop ./interop/
 
 ## load: 10,000 concurrent client connections to our server role, then to the server facade (in a
-## child process), 5 numbered
-## messages each, none lost, duplicated or reordered; no -race (its limit is 8128 goroutines)
+## child process), 5 numbered messages each, none lost, duplicated or reordered; no -race (its limit is 8128 goroutines)
 load:
 	$(GO) test -tags load -count=1 -run '^TestLoad' -v ./internal/faults/
