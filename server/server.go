@@ -155,6 +155,13 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 		SendQueueBytes:    qb,
 		SendQueueMessages: qn,
 	}
+	if c.ServerCert == nil {
+		// On a TCP socket the read buffer too is borrowed only while input is read (a waiting
+		// read parks in the poller holding none), so its size costs an idle connection nothing;
+		// a message that fits it whole is copied once. Over TLS the buffer stays while a read
+		// waits, so TLS connections keep the default (4 KiB).
+		st.conn.ReadBufferSize = readBufferSize
+	}
 	if sc := c.ServerCert; sc != nil {
 		var pw []byte
 		if sc.KeyPassword != nil {
@@ -179,6 +186,10 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 // writeBufferSize is the write buffer of each connection: messages up to 64 KiB less a frame
 // header are written inline by Send.
 const writeBufferSize = 64 << 10
+
+// readBufferSize is the read buffer of each ws:// connection (it grows to four times that while
+// input streams in; see frame.Reader).
+const readBufferSize = 16 << 10
 
 // listenError maps a failed listen to 2302005 (the port: in use, not allowed) or 2302004
 // (the interface: no such local address, or anything else).
