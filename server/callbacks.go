@@ -29,7 +29,7 @@ func (c *WebSocketAsyncCallback[T]) invoke(err *AsyncError, data T) {
 // Callback<WebSocketConnection>).
 type ConnectCallback struct{ f func(c WebSocketConnection) }
 
-// NewConnectCallback returns a connect callback that calls f.
+// NewConnectCallback returns a connect callback that calls f (nil: nothing).
 func NewConnectCallback(f func(c WebSocketConnection)) *ConnectCallback {
 	return &ConnectCallback{f: f}
 }
@@ -38,7 +38,7 @@ func NewConnectCallback(f func(c WebSocketConnection)) *ConnectCallback {
 // Callback<WebSocketMessage>).
 type MessageReceiveCallback struct{ f func(m WebSocketMessage) }
 
-// NewMessageReceiveCallback returns a messageReceive callback that calls f.
+// NewMessageReceiveCallback returns a messageReceive callback that calls f (nil: nothing).
 func NewMessageReceiveCallback(f func(m WebSocketMessage)) *MessageReceiveCallback {
 	return &MessageReceiveCallback{f: f}
 }
@@ -49,7 +49,7 @@ type CloseCallback struct {
 	f func(c WebSocketConnection, r CloseResult)
 }
 
-// NewCloseCallback returns a close callback that calls f.
+// NewCloseCallback returns a close callback that calls f (nil: nothing).
 func NewCloseCallback(f func(c WebSocketConnection, r CloseResult)) *CloseCallback {
 	return &CloseCallback{f: f}
 }
@@ -57,7 +57,7 @@ func NewCloseCallback(f func(c WebSocketConnection, r CloseResult)) *CloseCallba
 // ErrorCallback is the callback of error events (the platform's ErrorCallback).
 type ErrorCallback struct{ f func(err *BusinessException) }
 
-// NewErrorCallback returns an error callback that calls f.
+// NewErrorCallback returns an error callback that calls f (nil: nothing).
 func NewErrorCallback(f func(err *BusinessException)) *ErrorCallback {
 	return &ErrorCallback{f: f}
 }

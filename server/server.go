@@ -404,21 +404,35 @@ func (s *WebSocketServer) emitMessage(m WebSocketMessage) {
 	list := s.reg.list(EventMessageReceive)
 	for i, cb := range list {
 		if i == 0 || s.reg.still(EventMessageReceive, list, cb) {
-			cb.(*MessageReceiveCallback).f(m)
+			if f := cb.(*MessageReceiveCallback).f; f != nil {
+				f(m)
+			}
 		}
 	}
 }
 
 func (s *WebSocketServer) emitConnect(c WebSocketConnection) {
-	s.emit(EventConnect, func(cb Callback) { cb.(*ConnectCallback).f(c) })
+	s.emit(EventConnect, func(cb Callback) {
+		if f := cb.(*ConnectCallback).f; f != nil {
+			f(c)
+		}
+	})
 }
 
 func (s *WebSocketServer) emitClose(c WebSocketConnection, r CloseResult) {
-	s.emit(EventClose, func(cb Callback) { cb.(*CloseCallback).f(c, r) })
+	s.emit(EventClose, func(cb Callback) {
+		if f := cb.(*CloseCallback).f; f != nil {
+			f(c, r)
+		}
+	})
 }
 
 func (s *WebSocketServer) emitError(e *BusinessException) {
-	s.emit(EventError, func(cb Callback) { cb.(*ErrorCallback).f(e) })
+	s.emit(EventError, func(cb Callback) {
+		if f := cb.(*ErrorCallback).f; f != nil {
+			f(e)
+		}
+	})
 }
 
 // acceptLoop accepts clients until the listener is closed, and gives each one a slot and a

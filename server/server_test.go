@@ -707,3 +707,26 @@ func TestManyClientsEachInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestNilCallbackFunctionsDoNothing: callbacks made with a nil function are registered and
+// called without a panic.
+func TestNilCallbackFunctionsDoNothing(t *testing.T) {
+	s := CreateWebSocketServer()
+	must(t, s.On(EventConnect, NewConnectCallback(nil)))
+	must(t, s.On(EventMessageReceive, NewMessageReceiveCallback(nil)))
+	must(t, s.On(EventClose, NewCloseCallback(nil)))
+	must(t, s.On(EventError, NewErrorCallback(nil)))
+	rec := record(t, s)
+	url := start(t, s, &WebSocketServerConfig{Protocol: "p"})
+	_, _, err := client.Dial(context.Background(), url, nil) // refused: an error event
+	if err == nil {
+		t.Fatal("accepted without the subprotocol")
+	}
+	rec.expect(t, "error")
+	c := dial(t, url, &client.DialOptions{Subprotocols: []string{"p"}})
+	rec.expect(t, "connect")
+	must(t, c.WriteMessage(context.Background(), conn.Text, []byte("x")))
+	rec.expect(t, "message")
+	must(t, c.Close(1000, ""))
+	rec.expect(t, "close")
+}
