@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/netkit/websocket/server"
 )
@@ -122,7 +123,7 @@ func (l *listener) subscribe() error {
 		})),
 		l.srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
 			if l.o.echo {
-				_ = l.srv.Send(m.Data, m.ClientConnection, nil) // fails only when the connection is ending
+				l.echo(m)
 				return
 			}
 			l.message(l.id(m.ClientConnection, false), m.Data)
@@ -164,6 +165,26 @@ func (l *listener) subscribe() error {
 			}, map[string]any{"client": who, "code": e.Code, "message": msg})
 		})),
 	)
+}
+
+// echo sends m back with its type. When the connection's send queue is full (a client that
+// sends faster than it reads), it waits for the queue to drain to half rather than drop the
+// message: this callback holding the connection's queue stops its reading, and TCP flow
+// control slows the client. Other errors mean the connection is ending.
+func (l *listener) echo(m server.WebSocketMessage) {
+	for {
+		err := l.srv.Send(m.Data, m.ClientConnection, nil)
+		if !errors.Is(err, server.ErrQueueFull) {
+			return
+		}
+		for {
+			_, n, err := l.srv.BufferedAmount(m.ClientConnection)
+			if err != nil || n <= server.DefaultSendQueueMessages/2 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // event prints one event: "NAME [<id> ]<rest>", or a JSON object with the event, the id (when

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,4 +212,43 @@ func TestParseArgsListen(t *testing.T) {
 	if h, p, _ := listenAddr("9000"); h != "127.0.0.1" || p != 9000 {
 		t.Fatalf("%s %d", h, p)
 	}
+}
+
+// TestListenEchoLosesNothingToAFloodingClient: a client that sends 10,000 messages of 2 KiB
+// (20 MB, more than the sockets hold) before it reads any gets every echo, in order: --echo
+// waits when the send queue (4096 messages, 16 MiB) is full instead of dropping.
+func TestListenEchoLosesNothingToAFloodingClient(t *testing.T) {
+	cmd, _, _, url := listenProc(t, "--listen", "0", "--echo")
+	c := dialT(t, url, nil)
+	const n = 10000
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := c.WriteMessage(ctx, conn.Text, floodMessage(i)); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	time.Sleep(500 * time.Millisecond) // the server's queue fills while nobody reads
+	for i := range n {
+		_, p, err := c.ReadMessage(ctx, nil)
+		if err != nil || string(p) != string(floodMessage(i)) {
+			t.Fatalf("echo %d: %.20q %v", i, p, err)
+		}
+	}
+	must(t, <-wrote)
+	waitExit0(t, cmd, syscall.SIGTERM, c)
+}
+
+// floodMessage is message i of the flood: its number, padded to 2 KiB.
+func floodMessage(i int) []byte {
+	b := []byte(strconv.Itoa(i) + " ")
+	for len(b) < 2048 {
+		b = append(b, 'f')
+	}
+	return b
 }
