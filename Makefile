@@ -50,12 +50,13 @@ tools:
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@test -x $(GOBIN)/benchstat || $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
-## interop: our client against real peers on loopback (Node ws, Python websockets), installed by
+## interop: our client against real peers on loopback (Node ws, Python websockets), and their
+## clients against our server facade (package server), installed by
 ## interop/install.sh (apt python3-websockets, npm ws@8 into interop/node); a missing peer fails
 interop:
 	./interop/install.sh && $(GO) test -race -count=1 -tags interop ./interop/
 
-## load: 10,000 concurrent client connections to our server role (in a child process), 5 numbered
-## messages each, none lost, duplicated or reordered; no -race (its limit is 8128 goroutines)
+## load: 10,000 concurrent client connections to our server role, then to the server facade (in a
+## child process), 5 numbered messages each, none lost, duplicated or reordered; no -race (its limit is 8128 goroutines)
 load:
 	$(GO) test -tags load -count=1 -run '^TestLoad' -v ./internal/faults/

@@ -28,6 +28,14 @@
 // deflate compressed. The engine does not compress yet, so those frames are written and read
 // with gobwas/ws's frame functions.
 //
+// server_test.go runs the other direction for the server facade (package server): the clients
+// node/server_client.js (ws) and python/server_client.py (websockets) against it, over ws://
+// and wss:// (a certificate made at test time, trusted by the clients through a CA file): echo
+// of text and binary messages with their types, the subprotocol selected (Protocol) and
+// clients that do not offer it refused with 400, MaxConnectionsForOneClient refusing with 503,
+// the server's Close (4000 "bye" reaching the client), and Stop with two clients attached
+// (both see 1001, Stop's callback within its bound).
+//
 // A peer that cannot be started fails the tests; it is never skipped. The package has no code
 // of its own and imports nothing.
 package interop

@@ -54,6 +54,16 @@
 // --proxy system and ALL_PROXY=socks5://[user:pass@]host:port (the seed's HTTPPROXY has no
 // SOCKS form). wscat -h lists them all.
 //
+// Server mode: wscat --listen [HOST:]PORT (or -l) serves WebSocket clients with the server
+// facade (package server) on HOST:PORT, HOST 127.0.0.1 by default and PORT 0 for a free port,
+// and says "wscat: listening on ws://HOST:PORT/" on standard error. With --echo it sends every
+// message back with its type, printing only CONNECT, CLOSE and ERROR. Without it, it prints each connection's events with a
+// connection id numbered from 1 (CONNECT 1 127.0.0.1:40000, MESSAGE 1 hello, CLOSE 1 1000,
+// ERROR 127.0.0.1:40002 2302999 ... for a refused client) and sends each line of standard
+// input to every open connection. --cert, --key and --key-password-file serve wss://;
+// --subprotocol NAME is the subprotocol every client must offer (WebSocketServerConfig.Protocol).
+// SIGINT or SIGTERM stops the server (every client closed with 1001) and wscat exits 0.
+//
 // Exit status:
 //
 //	0  the connection closed normally: the close code was 1000 or 1001, the --close-code given,

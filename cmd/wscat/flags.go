@@ -58,6 +58,7 @@ Flags (-flag and --flag are the same):
                               long of a ping (default 30, 0 waits forever)
   --max-message-size BYTES    limit on a received message; k, M, G suffixes (KiB, MiB, GiB);
                               0 is the default 32M; -1 means no limit
+  -l, --listen [HOST:]PORT    run a server instead (see Server mode below)
   -h, --help                  show this help
 
 Output lines:
@@ -74,6 +75,17 @@ With --json: {"event":"HEADERRECEIVE","headers":{...}}, {"event":"OPEN","status"
 "statusText":"..."}, {"event":"MESSAGE","type":"text","data":"..."}, {"event":"MESSAGE",
 "type":"binary","length":N,"data":"<base64>"}, {"event":"DATAEND"}, {"event":"CLOSE",
 "code":N,"reason":"..."}, {"event":"ERROR","code":N,"message":"..."}.
+
+Server mode (--listen, -l): wscat serves WebSocket clients on HOST:PORT (HOST defaults to
+127.0.0.1; PORT 0 picks a free one) with the server facade (package server), says
+"wscat: listening on ws://HOST:PORT/" on standard error, and runs until SIGINT or SIGTERM, when
+it stops the server (every client is closed with 1001) and exits 0. With --echo it sends every
+message back with its type (printing only CONNECT, CLOSE and ERROR); without it, it prints each connection's events with a connection
+id (CONNECT <id> <ip:port>, MESSAGE <id> <text>, MESSAGE <id> binary ..., CLOSE <id> <code>
+<reason>, ERROR [<id>|<ip:port>] <code> <message>; with --json objects with an "id") and
+sends each line of standard input to every connection. --cert and --key (and
+--key-password-file) serve wss:// with that certificate; --subprotocol NAME is the subprotocol
+every client must offer; --binary and --max-message-size apply too.
 
 Exit status: 0 after a normal close (code 1000 or 1001, the --close-code, or a close reply
 without a code to our close); 1 after an ERROR event or any other close; 2 for a usage error
@@ -99,6 +111,7 @@ type options struct {
 	pingSec     uint32
 	pongSec     uint32
 	maxSize     int64
+	listen      string // --listen [HOST:]PORT: server mode; "" for the client
 }
 
 // errHelp is returned by parseArgs for -h and --help.
@@ -155,7 +168,12 @@ func parseArgs(args []string) (*options, error) {
 	if len(o.closeReason) > frame.MaxCloseReason || !utf8.ValidString(o.closeReason) {
 		return nil, usagef("--close-reason must be at most %d bytes of UTF-8", frame.MaxCloseReason)
 	}
-	if o.echo && o.url == "" {
+	if o.listen != "" {
+		if err := checkListen(o); err != nil {
+			return nil, err
+		}
+	}
+	if o.echo && o.url == "" && o.listen == "" {
 		return nil, usagef("--echo needs a URL: the embedded echo server would only echo back")
 	}
 
@@ -211,6 +229,8 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.Var((*uint32Flag)(&o.pingSec), "ping-interval", "")
 	fs.Var((*uint32Flag)(&o.pongSec), "pong-timeout", "")
 	fs.Var((*sizeFlag)(&o.maxSize), "max-message-size", "")
+	fs.StringVar(&o.listen, "listen", "", "")
+	fs.StringVar(&o.listen, "l", "", "")
 	return fs
 }
 

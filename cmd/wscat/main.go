@@ -58,6 +58,10 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitUsage
 	}
 
+	if o.listen != "" {
+		return runServer(ctx, o, stdin, stdout, errw)
+	}
+
 	target := o.url
 	if target == "" {
 		srv, err := echoserver.Start("127.0.0.1:0", serverOptions(o)...)

@@ -34,7 +34,16 @@ var (
 // lost, duplicated or reordered, which both ends check. Then all close with the closing
 // handshake. It cannot run under the race detector, whose limit is 8128 live goroutines:
 // build tag load, make load.
-func TestLoadManyConnections(t *testing.T) {
+func TestLoadManyConnections(t *testing.T) { loadManyConnections(t, "conn") }
+
+// TestLoadManyConnectionsServerFacade is TestLoadManyConnections against the server facade
+// (package server, runLoadServerFacade) with its limits raised to the connection count; the
+// server also reports its memory per connection with all of them open.
+func TestLoadManyConnectionsServerFacade(t *testing.T) { loadManyConnections(t, "facade") }
+
+// loadManyConnections runs the load test against the server process of mode: "conn" (the
+// conn-level server) or "facade".
+func loadManyConnections(t *testing.T, mode string) {
 	n, per := *loadConns, *loadMsgs
 	// Go raises the soft open-file limit to the hard one at start; each process needs n and
 	// some more.
@@ -47,7 +56,7 @@ func TestLoadManyConnections(t *testing.T) {
 
 	// The server process.
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, fmt.Sprintf("%s=%d", loadConnsEnv, n))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -71,7 +80,7 @@ func TestLoadManyConnections(t *testing.T) {
 		waitc <- cmd.Wait()
 	}()
 	stopped := false
-	var serverRSS string
+	var serverRSS, serverMem string
 	stop := func() string { // ends the server, returns its summary line
 		if stopped {
 			return ""
@@ -92,9 +101,12 @@ func TestLoadManyConnections(t *testing.T) {
 					}
 					return summary
 				}
-				if strings.HasPrefix(l, "maxrss_kib=") {
+				switch {
+				case strings.HasPrefix(l, "maxrss_kib="):
 					serverRSS = l
-				} else {
+				case strings.HasPrefix(l, "mem_per_conn_b="):
+					serverMem = l
+				default:
 					summary = l
 				}
 			case <-timeout:
@@ -199,9 +211,9 @@ func TestLoadManyConnections(t *testing.T) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	t.Logf("%d connections, %d messages each way (%d per connection); dialed in %v (%d retries), "+
-		"exchanged by %v, closed by %v; server: %s %s; client maxrss_kib=%d",
+		"exchanged by %v, closed by %v; server (%s): %s %s %s; client maxrss_kib=%d",
 		n, n*per, per, dialed.Round(time.Millisecond), retries.Load(), exchanged.Round(time.Millisecond),
-		total.Round(time.Millisecond), summary, serverRSS, ru.Maxrss)
+		total.Round(time.Millisecond), mode, summary, serverRSS, serverMem, ru.Maxrss)
 	if lost.Load() != 0 || bad.Load() != 0 {
 		t.Errorf("client side: %d messages lost, %d wrong (duplicated, reordered or altered)", lost.Load(), bad.Load())
 	}

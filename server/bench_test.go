@@ -1,0 +1,270 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/frame"
+	"github.com/netkit/websocket/handshake"
+)
+
+// bareServer is the baseline of the benchmarks: a conn-level echo server (handshake.Upgrader
+// and conn.Conn in the server role, a goroutine per connection reading into one buffer and
+// writing with WriteMessage), with no facade. It returns its ws:// URL and a stop function that
+// waits for its goroutines.
+func bareServer(tb testing.TB) (string, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(tb, err)
+	done := make(chan struct{})
+	conns := make(chan net.Conn, 16)
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				wg.Wait()
+				return
+			}
+			conns <- nc
+			wg.Go(func() {
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				var u handshake.Upgrader
+				if _, _, err := u.Upgrade(br, nc); err != nil {
+					return
+				}
+				var prefix []byte
+				if n := br.Buffered(); n > 0 {
+					prefix, _ = br.Peek(n)
+				}
+				c := conn.New(nc, append([]byte(nil), prefix...), &conn.Config{Role: frame.RoleServer})
+				var buf []byte
+				for {
+					typ, p, err := c.ReadMessage(context.Background(), buf)
+					if err != nil {
+						return
+					}
+					buf = p[:0]
+					if c.WriteMessage(context.Background(), typ, p) != nil {
+						return
+					}
+				}
+			})
+		}
+	}()
+	return "ws://" + ln.Addr().String() + "/", func() {
+		ln.Close()
+		for {
+			select {
+			case nc := <-conns:
+				nc.Close()
+				continue
+			default:
+			}
+			break
+		}
+		<-done
+	}
+}
+
+// facadeEcho starts the facade as an echo server: Send from the messageReceive callback.
+func facadeEcho(tb testing.TB) (string, func()) {
+	s := CreateWebSocketServer()
+	must(tb, s.On(EventMessageReceive, NewMessageReceiveCallback(func(m WebSocketMessage) {
+		_ = s.Send(m.Data, m.ClientConnection, nil)
+	})))
+	res := newResult()
+	must(tb, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1"}, res.cb))
+	if err := res.wait(tb); err != nil {
+		tb.Fatal(err)
+	}
+	return "ws://" + s.Addr().String() + "/", func() {
+		r := newResult()
+		_ = s.Stop(r.cb)
+		r.wait(tb)
+	}
+}
+
+var servers = []struct {
+	name  string
+	start func(testing.TB) (string, func())
+}{
+	{"bare-conn", bareServer},
+	{"facade", facadeEcho},
+}
+
+// BenchmarkEchoRoundTrip: one message of 64 bytes out and its echo back, one at a time
+// (latency: ns/op is one round trip), through the facade and the bare conn-level server.
+func BenchmarkEchoRoundTrip(b *testing.B) {
+	msg := []byte(strings.Repeat("x", 64))
+	for _, srv := range servers {
+		b.Run(srv.name, func(b *testing.B) {
+			url, stop := srv.start(b)
+			defer stop()
+			c, _, err := client.Dial(context.Background(), url, &client.DialOptions{PingInterval: -1})
+			must(b, err)
+			defer c.CloseNow()
+			ctx := context.Background()
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			b.ResetTimer()
+			for range b.N {
+				must(b, c.WriteMessage(ctx, conn.Text, msg))
+				if _, _, err := c.ReadMessage(ctx, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			_ = c.Close(1000, "")
+		})
+	}
+}
+
+// BenchmarkEchoThroughput: messages of 64 bytes and 16 KiB written back to back while another
+// goroutine reads the echoes (throughput: ns/op per message, MB/s one way).
+func BenchmarkEchoThroughput(b *testing.B) {
+	for _, size := range []int{64, 16 << 10} {
+		msg := []byte(strings.Repeat("y", size))
+		for _, srv := range servers {
+			b.Run(srv.name+"/"+itoa(size), func(b *testing.B) {
+				url, stop := srv.start(b)
+				defer stop()
+				c, _, err := client.Dial(context.Background(), url, &client.DialOptions{PingInterval: -1})
+				must(b, err)
+				defer c.CloseNow()
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.SetBytes(int64(size))
+				b.ResetTimer()
+				read := make(chan error, 1)
+				go func() {
+					buf := make([]byte, 0, size+64)
+					for range b.N {
+						if _, _, err := c.ReadMessage(ctx, buf); err != nil {
+							read <- err
+							return
+						}
+					}
+					read <- nil
+				}()
+				for range b.N {
+					if err := c.WriteMessage(ctx, conn.Binary, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := <-read; err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				_ = c.Close(1000, "")
+			})
+		}
+	}
+}
+
+// rawWS opens a client connection to url with a hand-written handshake on a bare net.Conn, so
+// that the client side costs no more than its socket.
+func rawWS(tb testing.TB, addr string) net.Conn {
+	nc, err := net.Dial("tcp", addr)
+	must(tb, err)
+	_, err = io.WriteString(nc, confRequest(addr, confHeaders...))
+	must(tb, err)
+	// The 101 response ends with an empty line; it is short and comes in one segment.
+	var b [512]byte
+	n := 0
+	for !strings.Contains(string(b[:n]), "\r\n\r\n") {
+		m, err := nc.Read(b[n:])
+		must(tb, err)
+		n += m
+	}
+	if !strings.HasPrefix(string(b[:n]), "HTTP/1.1 101") {
+		tb.Fatalf("handshake: %q", b[:n])
+	}
+	return nc
+}
+
+func memInUse() int64 {
+	var ms runtime.MemStats
+	for range 3 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc + ms.StackInuse)
+}
+
+// BenchmarkIdleConnectionMemory reports what an idle server-side connection of the facade
+// costs: heap and goroutine stacks, the socket included. N clients with hand-made handshakes on
+// bare sockets connect to the facade; the same N socket pairs with nothing on the server side
+// but the accepted net.Conn give the baseline. The server side's cost per connection is
+// (facade - baseline/2)/N: the baseline holds two sockets per connection, one of them the
+// server's.
+func BenchmarkIdleConnectionMemory(b *testing.B) {
+	const n = 2000
+	for range b.N {
+		// Baseline: socket pairs only.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(b, err)
+		accepted := make(chan net.Conn, n)
+		go func() {
+			for {
+				nc, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted <- nc
+			}
+		}()
+		m0 := memInUse()
+		var pairs []net.Conn
+		for range n {
+			nc, err := net.Dial("tcp", ln.Addr().String())
+			must(b, err)
+			pairs = append(pairs, nc, <-accepted)
+		}
+		base := memInUse() - m0
+		for _, c := range pairs {
+			c.Close()
+		}
+		ln.Close()
+		pairs = nil
+
+		s := CreateWebSocketServer()
+		connected := make(chan struct{}, n)
+		must(b, s.On(EventConnect, NewConnectCallback(func(WebSocketConnection) { connected <- struct{}{} })))
+		res := newResult()
+		must(b, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", MaxConcurrentClientsNumber: n, MaxConnectionsForOneClient: n}, res.cb))
+		if err := res.wait(b); err != nil {
+			b.Fatal(err)
+		}
+		addr := s.Addr().String()
+		m1 := memInUse()
+		clients := make([]net.Conn, 0, n)
+		for range n {
+			clients = append(clients, rawWS(b, addr))
+			<-connected
+		}
+		time.Sleep(100 * time.Millisecond) // handshake goroutines end
+		total := memInUse() - m1
+		perConn := float64(total-base/2) / n
+		b.ReportMetric(perConn, "B/conn")
+		b.ReportMetric(float64(base)/2/n, "B/socket")
+		runtime.KeepAlive(clients)
+		r := newResult()
+		_ = s.Stop(r.cb)
+		for _, c := range clients {
+			c.Close()
+		}
+		r.wait(b)
+	}
+}

@@ -1,0 +1,147 @@
+package server
+
+import "sync/atomic"
+
+// Callback is a callback made by one of the constructors of this package:
+// NewConnectCallback, NewMessageReceiveCallback, NewCloseCallback or NewErrorCallback for
+// events, NewWebSocketAsyncCallback for results. On and Off compare callbacks by pointer.
+type Callback interface{ callback() }
+
+// WebSocketAsyncCallback is the platform's promise of Start, Stop, Send and Close as a
+// callback: err is nil on success, and data is true; on failure data is false.
+type WebSocketAsyncCallback[T any] struct {
+	f func(err *AsyncError, data T)
+}
+
+// NewWebSocketAsyncCallback returns a callback that calls f. A nil f is allowed and does
+// nothing.
+func NewWebSocketAsyncCallback[T any](f func(err *AsyncError, data T)) *WebSocketAsyncCallback[T] {
+	return &WebSocketAsyncCallback[T]{f: f}
+}
+
+func (c *WebSocketAsyncCallback[T]) invoke(err *AsyncError, data T) {
+	if c != nil && c.f != nil {
+		c.f(err, data)
+	}
+}
+
+// ConnectCallback is the callback of connect events (the platform's
+// Callback<WebSocketConnection>).
+type ConnectCallback struct{ f func(c WebSocketConnection) }
+
+// NewConnectCallback returns a connect callback that calls f (nil: nothing).
+func NewConnectCallback(f func(c WebSocketConnection)) *ConnectCallback {
+	return &ConnectCallback{f: f}
+}
+
+// MessageReceiveCallback is the callback of messageReceive events (the platform's
+// Callback<WebSocketMessage>).
+type MessageReceiveCallback struct{ f func(m WebSocketMessage) }
+
+// NewMessageReceiveCallback returns a messageReceive callback that calls f (nil: nothing).
+func NewMessageReceiveCallback(f func(m WebSocketMessage)) *MessageReceiveCallback {
+	return &MessageReceiveCallback{f: f}
+}
+
+// CloseCallback is the callback of close events (the platform's
+// ClientConnectionCloseCallback: the connection and its CloseResult).
+type CloseCallback struct {
+	f func(c WebSocketConnection, r CloseResult)
+}
+
+// NewCloseCallback returns a close callback that calls f (nil: nothing).
+func NewCloseCallback(f func(c WebSocketConnection, r CloseResult)) *CloseCallback {
+	return &CloseCallback{f: f}
+}
+
+// ErrorCallback is the callback of error events (the platform's ErrorCallback).
+type ErrorCallback struct{ f func(err *BusinessException) }
+
+// NewErrorCallback returns an error callback that calls f (nil: nothing).
+func NewErrorCallback(f func(err *BusinessException)) *ErrorCallback {
+	return &ErrorCallback{f: f}
+}
+
+func (*WebSocketAsyncCallback[T]) callback() {}
+func (*ConnectCallback) callback()           {}
+func (*MessageReceiveCallback) callback()    {}
+func (*CloseCallback) callback()             {}
+func (*ErrorCallback) callback()             {}
+
+// fits reports whether cb is a non-nil callback of the type event t needs.
+func fits(t OnOffType, cb Callback) bool {
+	switch t {
+	case EventConnect:
+		c, ok := cb.(*ConnectCallback)
+		return ok && c != nil
+	case EventMessageReceive:
+		c, ok := cb.(*MessageReceiveCallback)
+		return ok && c != nil
+	case EventClose:
+		c, ok := cb.(*CloseCallback)
+		return ok && c != nil
+	case EventError:
+		c, ok := cb.(*ErrorCallback)
+		return ok && c != nil
+	}
+	return false
+}
+
+// registry holds the callbacks of each event, in registration order, as copy-on-write lists:
+// dispatching goroutines read a list with one atomic load and no lock; add and remove, which
+// the server's mutex serializes, publish new lists. Callbacks are never called with that mutex
+// held.
+type registry [numEvents]atomic.Pointer[[]Callback]
+
+func (r *registry) list(t OnOffType) []Callback {
+	if p := r[t].Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (r *registry) add(t OnOffType, cb Callback) {
+	list := r.list(t)
+	for _, c := range list {
+		if c == cb {
+			return
+		}
+	}
+	n := make([]Callback, len(list), len(list)+1)
+	copy(n, list)
+	n = append(n, cb)
+	r[t].Store(&n)
+}
+
+func (r *registry) remove(t OnOffType, cb Callback) {
+	list := r.list(t)
+	for i, c := range list {
+		if c == cb {
+			n := make([]Callback, 0, len(list)-1)
+			n = append(n, list[:i]...)
+			n = append(n, list[i+1:]...)
+			if len(n) == 0 {
+				r[t].Store(nil)
+			} else {
+				r[t].Store(&n)
+			}
+			return
+		}
+	}
+}
+
+func (r *registry) clear(t OnOffType) { r[t].Store(nil) }
+
+// still reports whether cb, taken from the list snapshot, is still registered for t.
+func (r *registry) still(t OnOffType, snapshot []Callback, cb Callback) bool {
+	cur := r.list(t)
+	if len(cur) == len(snapshot) && (len(cur) == 0 || &cur[0] == &snapshot[0]) {
+		return true
+	}
+	for _, c := range cur {
+		if c == cb {
+			return true
+		}
+	}
+	return false
+}

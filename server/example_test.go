@@ -1,0 +1,41 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/server"
+)
+
+// An echo server: every message goes back to its client, with its type.
+func Example() {
+	srv := server.CreateWebSocketServer()
+	_ = srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		_ = srv.Send(m.Data, m.ClientConnection, nil)
+	}))
+	started := make(chan *server.AsyncError, 1)
+	err := srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1", ServerPort: 0},
+		server.NewWebSocketAsyncCallback(func(err *server.AsyncError, ok bool) { started <- err }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	<-started
+
+	c, _, err := client.Dial(context.Background(), "ws://"+srv.Addr().String()+"/", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = c.WriteMessage(context.Background(), conn.Text, []byte("hello"))
+	_, p, _ := c.ReadMessage(context.Background(), nil)
+	fmt.Println(string(p))
+	_ = c.Close(1000, "")
+
+	stopped := make(chan struct{})
+	_ = srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+	<-stopped
+	// Output: hello
+}

@@ -1,0 +1,344 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/frame"
+)
+
+// maxPendingMessages bounds the messageReceive events of one connection waiting for delivery.
+// When callbacks fall behind, the connection stops reading, and TCP flow control slows the
+// client.
+const maxPendingMessages = 64
+
+// peer is one open client connection.
+type peer struct {
+	s  *WebSocketServer
+	r  *running
+	id WebSocketConnection
+	c  *conn.Conn
+	q  serialQueue
+
+	done    func(error)           // the done function of messages sent without a callback
+	pending sync.WaitGroup        // messages given to the send queue whose done has not run
+	closers sync.WaitGroup        // the closing goroutine, while it runs
+	lost    atomic.Pointer[error] // the first write error
+
+	mu        sync.Mutex
+	dead      bool // the reader saw the end: nothing more is queued
+	closeReq  bool // Close or Stop started the close
+	closeCB   *WebSocketAsyncCallback[bool]
+	closeDone bool  // the closing goroutine returned
+	closeErr  error // its result
+}
+
+// checkMessage validates data and returns its type and payload; errors are 401. An ArrayData is
+// copied (the caller may reuse it): from 1 KiB up into a buffer of frame's pools, returned in
+// bp, which the caller gives back once the message is written; below that into a new slice. A
+// StringData is not copied (a string never changes, and the server role does not mask what it
+// sends).
+func checkMessage(data MessageData) (typ conn.MessageType, p []byte, bp *[]byte, ae *AsyncError) {
+	switch d := data.(type) {
+	case StringData:
+		if !utf8.ValidString(string(d)) {
+			return 0, nil, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+		}
+		return conn.Text, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil, nil
+	case ArrayData:
+		if len(d) < pooledCopy || len(d) > frame.MaxBufferSize {
+			return conn.Binary, append([]byte(nil), d...), nil, nil
+		}
+		bp = frame.GetBuffer(len(d))
+		return conn.Binary, (*bp)[:copy(*bp, d)], bp, nil
+	}
+	return 0, nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+}
+
+// pooledCopy is the smallest ArrayData that Send copies into a pooled buffer: below it a new
+// slice costs less than the pool's bookkeeping.
+const pooledCopy = 1 << 10
+
+// Send sends data to the client of connection c: StringData as a text message, ArrayData as a
+// binary one (platform send). It never blocks: when nothing is queued and the socket takes the
+// frame at once, Send writes it itself; otherwise the message joins the connection's bounded
+// send queue (conn.Conn.Enqueue), written in order by a goroutine that exists only while
+// messages wait. BufferedAmount tells how much is queued.
+//
+// cb, which may be nil, is called on the connection's queue (in order with its events) with
+// true once the message was written, or with an error: 401 for nil data or text that is not
+// UTF-8, 2302006 when c is not a connection of the server (never was, or its close event
+// came), 2302999 when its close started (ErrClosing), past the send queue's cap
+// (ErrQueueFull), or when the write failed. Send returns the errors known at once.
+func (s *WebSocketServer) Send(data MessageData, c WebSocketConnection, cb *WebSocketAsyncCallback[bool]) error {
+	typ, b, bp, ae := checkMessage(data)
+	if ae != nil {
+		return s.reject(cb, ae)
+	}
+	p, ae := s.lookup(c)
+	if ae != nil {
+		putBuffer(bp)
+		return s.reject(cb, ae)
+	}
+	p.mu.Lock()
+	if p.dead || p.closeReq {
+		p.mu.Unlock()
+		putBuffer(bp)
+		return p.reject(cb, newAsync(CodeOtherError, ErrClosing))
+	}
+	p.pending.Add(1)
+	done := p.done
+	switch {
+	case bp != nil:
+		done = func(err error) { p.written(cb, err); frame.PutBuffer(bp) }
+	case cb != nil:
+		done = func(err error) { p.written(cb, err) }
+	}
+	written, err := p.c.Enqueue(typ, b, done)
+	p.mu.Unlock()
+	switch {
+	case written:
+		p.pending.Done()
+		putBuffer(bp)
+		p.q.pushResult(cb, nil) // never run here: the caller of Send may hold its own locks
+		return nil
+	case err == nil:
+		return nil
+	}
+	p.pending.Done()
+	putBuffer(bp)
+	if errors.Is(err, conn.ErrClosed) {
+		err = fmt.Errorf("%w: %w", ErrClosing, err)
+	}
+	return p.reject(cb, newAsync(CodeOtherError, err))
+}
+
+// putBuffer gives back a pooled copy, if any.
+func putBuffer(bp *[]byte) {
+	if bp != nil {
+		frame.PutBuffer(bp)
+	}
+}
+
+// reject reports a refused call about the connection to cb, in order with its events, and
+// returns the same error.
+func (p *peer) reject(cb *WebSocketAsyncCallback[bool], err *AsyncError) error {
+	p.q.pushResult(cb, err)
+	return err
+}
+
+// written is the end of a queued message: it reports err (nil: written) to cb, when not nil.
+func (p *peer) written(cb *WebSocketAsyncCallback[bool], err error) {
+	switch {
+	case err == nil:
+		if cb != nil {
+			if p.q.TryRun() {
+				cb.invoke(nil, true)
+				p.q.Drain()
+			} else {
+				p.q.pushResult(cb, nil)
+			}
+		}
+	case errors.Is(err, conn.ErrClosed):
+		p.q.pushResult(cb, newAsync(CodeOtherError, fmt.Errorf("%w: %w", ErrConnectionClosed, err)))
+	default:
+		lost := err
+		p.lost.CompareAndSwap(nil, &lost)
+		p.q.pushResult(cb, newAsync(CodeOtherError, err))
+	}
+	p.pending.Done()
+}
+
+// BufferedAmount returns what Send queued for connection c and was not written yet, in
+// payload bytes and in messages (the browser's bufferedAmount, with a count of messages
+// beside it). Not in the platform. It returns a 2302006 error for a connection the server
+// does not have.
+func (s *WebSocketServer) BufferedAmount(c WebSocketConnection) (bytes int64, messages int, err error) {
+	p, ae := s.lookup(c)
+	if ae != nil {
+		return 0, 0, ae
+	}
+	bytes, messages = p.c.Buffered()
+	return bytes, messages, nil
+}
+
+// Close starts the closing handshake of connection c with the code and reason of opts (nil
+// means 1000, no reason) (platform close). Messages sent before it are written first, for as
+// long as the client keeps reading them (a stall of CloseTimeout cuts the connection). It
+// returns at once; the close event reports the end, with the client's reply.
+//
+// cb, which may be nil, is called before the close event with true when the close was carried
+// out, or with an error: 401 for a code RFC 6455 §7.4 does not allow on the wire or a reason
+// over 123 bytes, 2302006 when c is not a connection of the server, 2302999 when its close
+// already started (ErrClosing) or when the connection ended first.
+func (s *WebSocketServer) Close(c WebSocketConnection, opts *WebSocketCloseOptions, cb *WebSocketAsyncCallback[bool]) error {
+	code, reason, ae := resolveClose(opts)
+	if ae != nil {
+		return s.reject(cb, ae)
+	}
+	p, ae := s.lookup(c)
+	if ae != nil {
+		return s.reject(cb, ae)
+	}
+	if !p.startClose(code, reason, cb) {
+		return p.reject(cb, newAsync(CodeOtherError, ErrClosing))
+	}
+	return nil
+}
+
+// resolveClose applies the defaults of WebSocketCloseOptions and checks them; errors are 401.
+func resolveClose(o *WebSocketCloseOptions) (uint32, string, *AsyncError) {
+	if o == nil {
+		return 1000, "", nil
+	}
+	code := o.Code
+	if code == 0 {
+		code = 1000
+	}
+	if code > 0xFFFF || !frame.CloseCode(code).ValidOnWire() {
+		return 0, "", newAsync(CodeParameterError, fmt.Errorf("%w: %d", ErrCloseCode, code))
+	}
+	if len(o.Reason) > frame.MaxCloseReason || !utf8.ValidString(o.Reason) {
+		return 0, "", newAsync(CodeParameterError, fmt.Errorf("%w: %d bytes", ErrCloseReason, len(o.Reason)))
+	}
+	return code, o.Reason, nil
+}
+
+// startClose starts the closing goroutine, unless the close started already or the
+// connection ended; it reports whether it did.
+func (p *peer) startClose(code uint32, reason string, cb *WebSocketAsyncCallback[bool]) bool {
+	p.mu.Lock()
+	if p.dead || p.closeReq {
+		p.mu.Unlock()
+		return false
+	}
+	p.closeReq = true
+	p.closeCB = cb
+	p.closers.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.closers.Done()
+		err := p.c.Close(frame.CloseCode(code), reason)
+		p.mu.Lock()
+		p.closeDone, p.closeErr = true, err
+		p.mu.Unlock()
+	}()
+	return true
+}
+
+// readLoop reads the connection's messages and delivers them until the connection ends. It is
+// the one goroutine an idle connection has.
+func (p *peer) readLoop() {
+	defer p.r.wg.Done()
+	var sem chan struct{}
+	for {
+		typ, b, err := p.c.ReadMessage(context.Background(), nil)
+		if err != nil {
+			p.end(err)
+			return
+		}
+		var d MessageData
+		if typ == conn.Text {
+			// b is this message's own allocation, never written again: a string over it
+			// keeps the promise that strings do not change.
+			d = StringData(unsafe.String(unsafe.SliceData(b), len(b)))
+		} else {
+			d = ArrayData(b)
+		}
+		p.deliver(WebSocketMessage{Data: d, ClientConnection: p.id}, &sem)
+	}
+}
+
+// deliver emits messageReceive for m: at once, on the reading goroutine, when no other
+// callback of the connection is pending, and otherwise queued behind the pending ones, with at
+// most maxPendingMessages waiting.
+func (p *peer) deliver(m WebSocketMessage, sem *chan struct{}) {
+	if p.q.TryRun() {
+		p.s.emitMessage(m)
+		p.q.Drain()
+		return
+	}
+	if *sem == nil {
+		*sem = make(chan struct{}, maxPendingMessages)
+	}
+	pending := *sem
+	pending <- struct{}{}
+	p.q.Push(task{s: p.s, msg: m, sem: pending})
+}
+
+// end ends the connection after the reader's error rerr: it waits for the results of the
+// queued messages and of the close, removes the connection, and queues its last events: error
+// (when it did not end by a closing handshake), the Close result, close.
+func (p *peer) end(rerr error) {
+	p.mu.Lock()
+	p.dead = true
+	inClose := p.closeReq
+	p.mu.Unlock()
+	var ce *conn.CloseError
+	isClose := errors.As(rerr, &ce)
+	if inClose && isClose && ce.Remote {
+		// The client's close crossed ours (RFC 6455 §7.1.2): Close returns once our close
+		// frame is out. Closing the connection first would cut it.
+		p.closers.Wait()
+	}
+	_ = p.c.CloseNow()
+	p.closers.Wait()
+	p.pending.Wait()
+
+	var e *BusinessException
+	var res CloseResult
+	switch {
+	case isClose && ce.Remote:
+		res = CloseResult{Code: uint32(ce.Code), Reason: ce.Reason}
+	case p.lost.Load() != nil:
+		lost := *p.lost.Load()
+		e = newBusiness(CodeOtherError, lost, &p.id)
+		res = CloseResult{Code: 1006, Reason: "connection lost: " + lost.Error()}
+	case isClose:
+		cause := error(ce)
+		if ce.Err != nil {
+			cause = fmt.Errorf("%w: %w", ce, ce.Err)
+		}
+		e = newBusiness(CodeOtherError, cause, &p.id)
+		reason := ce.Reason
+		if reason == "" && ce.Err != nil {
+			reason = ce.Err.Error()
+		}
+		res = CloseResult{Code: uint32(ce.Code), Reason: reason}
+	default:
+		e = newBusiness(CodeOtherError, rerr, &p.id)
+		res = CloseResult{Code: 1006, Reason: "connection lost: " + rerr.Error()}
+	}
+
+	s, r := p.s, p.r
+	s.mu.Lock()
+	delete(r.conns, p.id)
+	r.release(p.id.ClientIP)
+	s.mu.Unlock()
+
+	p.mu.Lock()
+	if e != nil {
+		p.q.push(func() { s.emitError(e) })
+	}
+	if p.closeReq && p.closeCB != nil {
+		var ae *AsyncError
+		switch {
+		case p.closeDone && p.closeErr != nil && e != nil:
+			ae = newAsync(CodeOtherError, p.closeErr)
+		case !p.closeDone:
+			ae = newAsync(CodeOtherError, ErrConnectionClosed)
+		}
+		p.q.pushResult(p.closeCB, ae)
+	}
+	p.mu.Unlock()
+	p.q.push(func() {
+		s.emitClose(p.id, res)
+		r.events.Done()
+	})
+}
