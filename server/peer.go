@@ -39,31 +39,22 @@ type peer struct {
 	closeErr  error // its result
 }
 
-// checkMessage validates data and returns its type and payload; errors are 401. An ArrayData is
-// copied (the caller may reuse it): from 1 KiB up into a buffer of frame's pools, returned in
-// bp, which the caller gives back once the message is written; below that into a new slice. A
-// StringData is not copied (a string never changes, and the server role does not mask what it
-// sends).
-func checkMessage(data MessageData) (typ conn.MessageType, p []byte, bp *[]byte, ae *AsyncError) {
+// checkMessage validates data and returns its type and payload, with no copy; errors are
+// 401. fixed says the payload never changes (a StringData: a string never changes, and the
+// server role does not mask what it sends); an ArrayData is the caller's slice, which Send
+// hands to conn.Conn.EnqueueCopy, which copies it only when it queues it.
+func checkMessage(data MessageData) (typ conn.MessageType, p []byte, fixed bool, ae *AsyncError) {
 	switch d := data.(type) {
 	case StringData:
 		if !utf8.ValidString(string(d)) {
-			return 0, nil, nil, newAsync(CodeParameterError, ErrTextNotUTF8)
+			return 0, nil, false, newAsync(CodeParameterError, ErrTextNotUTF8)
 		}
-		return conn.Text, unsafe.Slice(unsafe.StringData(string(d)), len(d)), nil, nil
+		return conn.Text, unsafe.Slice(unsafe.StringData(string(d)), len(d)), true, nil
 	case ArrayData:
-		if len(d) < pooledCopy || len(d) > frame.MaxBufferSize {
-			return conn.Binary, append([]byte(nil), d...), nil, nil
-		}
-		bp = frame.GetBuffer(len(d))
-		return conn.Binary, (*bp)[:copy(*bp, d)], bp, nil
+		return conn.Binary, d, false, nil
 	}
-	return 0, nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
+	return 0, nil, false, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 }
-
-// pooledCopy is the smallest ArrayData that Send copies into a pooled buffer: below it a new
-// slice costs less than the pool's bookkeeping.
-const pooledCopy = 1 << 10
 
 // Send sends data to the client of connection c: StringData as a text message, ArrayData as a
 // binary one (platform send). It never blocks: when nothing is queued and the socket takes the
@@ -77,53 +68,45 @@ const pooledCopy = 1 << 10
 // came), 2302999 when its close started (ErrClosing), past the send queue's cap
 // (ErrQueueFull), or when the write failed. Send returns the errors known at once.
 func (s *WebSocketServer) Send(data MessageData, c WebSocketConnection, cb *WebSocketAsyncCallback[bool]) error {
-	typ, b, bp, ae := checkMessage(data)
+	typ, b, fixed, ae := checkMessage(data)
 	if ae != nil {
 		return s.reject(cb, ae)
 	}
 	p, ae := s.lookup(c)
 	if ae != nil {
-		putBuffer(bp)
 		return s.reject(cb, ae)
 	}
 	p.mu.Lock()
 	if p.dead || p.closeReq {
 		p.mu.Unlock()
-		putBuffer(bp)
 		return p.reject(cb, newAsync(CodeOtherError, ErrClosing))
 	}
 	p.pending.Add(1)
 	done := p.done
-	switch {
-	case bp != nil:
-		done = func(err error) { p.written(cb, err); frame.PutBuffer(bp) }
-	case cb != nil:
+	if cb != nil {
 		done = func(err error) { p.written(cb, err) }
 	}
-	written, err := p.c.Enqueue(typ, b, done)
+	var written bool
+	var err error
+	if fixed {
+		written, err = p.c.Enqueue(typ, b, done)
+	} else {
+		written, err = p.c.EnqueueCopy(typ, b, done) // the caller may reuse an ArrayData at once
+	}
 	p.mu.Unlock()
 	switch {
 	case written:
 		p.pending.Done()
-		putBuffer(bp)
 		p.q.pushResult(cb, nil) // never run here: the caller of Send may hold its own locks
 		return nil
 	case err == nil:
 		return nil
 	}
 	p.pending.Done()
-	putBuffer(bp)
 	if errors.Is(err, conn.ErrClosed) {
 		err = fmt.Errorf("%w: %w", ErrClosing, err)
 	}
 	return p.reject(cb, newAsync(CodeOtherError, err))
-}
-
-// putBuffer gives back a pooled copy, if any.
-func putBuffer(bp *[]byte) {
-	if bp != nil {
-		frame.PutBuffer(bp)
-	}
 }
 
 // reject reports a refused call about the connection to cb, in order with its events, and
