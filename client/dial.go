@@ -479,9 +479,9 @@ func (t *connTransport) readInto(ctx context.Context, buf []byte) (text bool, p 
 //
 //go:noinline
 func (t *connTransport) readFailed(err error) error {
-	var ce *conn.CloseError
+	ce := errorAs[*conn.CloseError](err)
 	switch {
-	case errors.As(err, &ce) && ce.Remote:
+	case ce != nil && ce.Remote:
 		return &closedError{code: uint32(ce.Code), reason: ce.Reason}
 	case errors.Is(err, ErrPongTimeout):
 		return &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}

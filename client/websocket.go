@@ -55,15 +55,11 @@ var outArrays serial.FreeList[outItem]
 
 // session is one connection attempt, from Connect to CLOSE.
 type session struct {
-	u          *url.URL
-	opts       *WebSocketRequestOptions
-	protocols  []string
-	dialCtx    context.Context
-	cancelDial context.CancelFunc
-	borrow     bool           // WebSocketRequestOptions.BorrowMessages
-	closers    sync.WaitGroup // the closing goroutine, while it runs
-	pending    sync.WaitGroup // messages handed to the connection's queue whose done has not run
-	maxBytes   int64          // the send queue's caps, resolved
+	cancelDial context.CancelFunc // ends the dial (Close while connecting); nil once it ended
+	borrow     bool               // WebSocketRequestOptions.BorrowMessages
+	closers    sync.WaitGroup     // the closing goroutine, while it runs
+	pending    sync.WaitGroup     // messages handed to the connection's queue whose done has not run
+	maxBytes   int64              // the send queue's caps, resolved
 	maxMsgs    int
 	lost       atomic.Pointer[error] // the first write error, set by the queue's done functions
 	done       func(error)           // the done function of messages sent without a callback
@@ -203,7 +199,7 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 		return ws.reject(cb, newAsync(CodeConnectionExists, ErrAlreadyConnected))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{u: u, opts: o, protocols: protocols, dialCtx: ctx, cancelDial: cancel, borrow: o.BorrowMessages}
+	s := &session{cancelDial: cancel, borrow: o.BorrowMessages}
 	s.maxBytes, s.maxMsgs = queueCaps(o)
 	ws.state = stateConnecting
 	ws.sess = s
@@ -211,7 +207,8 @@ func (ws *WebSocket) Connect(url string, opts *WebSocketRequestOptions, cb *WebS
 		ws.q.pushResult(cb, nil)
 	}
 	ws.mu.Unlock()
-	go ws.run(s)
+	// What only the dial needs goes to run as arguments: an open session does not keep it.
+	go ws.run(ctx, s, u, o, protocols)
 	return nil
 }
 
@@ -442,17 +439,16 @@ func (ws *WebSocket) emitClose(r CloseResult) {
 }
 
 // run drives one session: dial, events, reading; the writer runs beside it.
-func (ws *WebSocket) run(s *session) {
+func (ws *WebSocket) run(ctx context.Context, s *session, u *url.URL, opts *WebSocketRequestOptions, protocols []string) {
 	dial := ws.dial
 	if dial == nil {
 		dial = dialEngine
 	}
-	t, info, err := dial(s.dialCtx, s.u, s.opts, s.protocols)
-	cancelled := s.dialCtx.Err() != nil
-	s.cancelDial()
-	// What only the dial needed is let go: an open connection keeps less.
+	t, info, err := dial(ctx, u, opts, protocols)
+	cancelled := ctx.Err() != nil
+	s.cancelDial() // only this goroutine changes it, and only below
 	ws.mu.Lock()
-	s.u, s.opts, s.protocols, s.dialCtx, s.cancelDial = nil, nil, nil, nil, nil
+	s.cancelDial = nil
 	ws.mu.Unlock()
 	if err != nil {
 		ws.mu.Lock()
