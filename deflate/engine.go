@@ -58,4 +58,3 @@ func (d *Decompressor) StartMessage(payload io.Reader, limit int64) (io.ReadClos
 // CloseCode is [CloseCode] as a method, for a connection that sees the Decompressor through an
 // interface.
 func (d *Decompressor) CloseCode(err error) int { return CloseCode(err) }
-
