@@ -52,6 +52,9 @@ type MessageDecompressor interface {
 // message and inflates such messages as they are read; it compresses the messages it sends
 // and sets RSV1 on their first frame. Control frames are never compressed. Messages that the
 // peer sends without RSV1 are delivered as they are, and never reach the decompressor.
+//
+// A Compression belongs to one connection: its compressor and decompressor carry that
+// connection's context. Make new ones for every connection.
 type Compression struct {
 	// Compressor compresses outgoing messages; Decompressor inflates incoming ones. Both
 	// must be set. For permessage-deflate they come from deflate.Parameters.NewCodecs.
