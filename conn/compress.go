@@ -256,7 +256,10 @@ func (c *Conn) readInflated(ctx context.Context, buf []byte, hint int) (MessageT
 				}
 				continue
 			}
-			n := max(hint, len(buf), 512)
+			// Grow by the compressed size (a hint of what comes out), what buf holds
+			// (doubling), at least 512 bytes, but never more than maxGrowStep ahead of the
+			// data: a peer announcing a large frame gets memory only as it inflates.
+			n := max(min(hint, maxGrowStep), len(buf), 512)
 			if c.maxSize >= 0 {
 				n = int(min(int64(n), c.maxSize-int64(len(buf))))
 			}
