@@ -145,6 +145,11 @@ func (s *compSource) Read(p []byte) (int, error) {
 				s.done = true
 				return 0, io.EOF
 			}
+			if err == io.EOF {
+				// The connection ended between two frames of the message: to the inflater
+				// that is not the end of the message, whose io.EOF this would be.
+				err = io.ErrUnexpectedEOF
+			}
 			return 0, err
 		}
 		if len(p) == 0 {

@@ -497,3 +497,35 @@ func TestCompressedReadInterruptedFails(t *testing.T) {
 	_, _, err = cli.ReadMessage(context.Background(), nil)
 	wantClose(t, err, frame.CloseInternalError, false)
 }
+
+// TestCompressedMessageCutByConnectionEnd: a peer that hangs up between two frames of a
+// compressed message has not ended the message. The read must fail as a lost connection
+// (1006), on both read paths, and deliver nothing: the connection's end is not the end of the
+// compressed stream. (Found by FuzzConnClientReadCompressed: the inflater took the end of the
+// connection for the end of the message and delivered what it had inflated.)
+func TestCompressedMessageCutByConnectionEnd(t *testing.T) {
+	payload := deflateRaw(t, compressible(3000, 1))
+	for _, path := range []string{"ReadMessage", "NextReader"} {
+		t.Run(path, func(t *testing.T) {
+			cli, sn := rawServerPeer(t, deflate.Parameters{}, Config{})
+			go func() {
+				sn.Write(rawFrame(false, frame.Rsv1, frame.OpText, false, payload)) // FIN clear
+				sn.Close()
+			}()
+			var got []byte
+			var err error
+			if path == "ReadMessage" {
+				_, got, err = cli.ReadMessage(context.Background(), nil)
+			} else {
+				var rd io.Reader
+				if _, rd, err = cli.NextReader(context.Background()); err == nil {
+					got, err = io.ReadAll(rd)
+				}
+			}
+			if len(got) > 0 && path == "ReadMessage" {
+				t.Fatalf("delivered %d bytes of a message the connection cut", len(got))
+			}
+			wantClose(t, err, frame.CloseAbnormal, false)
+		})
+	}
+}

@@ -455,7 +455,7 @@ func (r *messageReader) readInflated(p []byte) (int, error) {
 	c := r.c
 	z := c.z
 	if z.zr == nil { // cannot happen: the message ended with r.eof set, or the connection
-		return 0, io.ErrUnexpectedEOF
+		return 0, c.failWith(frame.CloseInternalError, "compressed message without an inflater", errors.New("websocket: internal error: compressed message without an inflater"))
 	}
 	z.src.ctx = r.ctx
 	n, err := z.zr.Read(p)
