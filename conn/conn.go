@@ -186,9 +186,9 @@ type Conn struct {
 	msgFin     bool // the current data frame is the message's last
 	inMsg      bool // a message has started and not ended
 	msgType    MessageType
-	msgSize    int64
 	compressed bool // the current message has RSV1: its payload is compressed
 	streamed   bool // the current message was handed to a message reader
+	msgSize    int64
 	readGen    uint64
 	partial    []byte // bytes of the current message kept by an interrupted ReadMessage
 	utf8       frame.UTF8Validator
