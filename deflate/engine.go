@@ -1,6 +1,11 @@
 package deflate
 
-import "io"
+import (
+	"io"
+	"weak"
+
+	"github.com/klauspost/compress/flate"
+)
 
 // The methods of this file let a connection use a Compressor and a Decompressor through
 // interfaces of its own (package conn's MessageCompressor and MessageDecompressor), whose
@@ -44,7 +49,10 @@ func (c *Compressor) StartMessage(dst io.Writer) (io.WriteCloser, error) {
 // before it. A sender may always do this: the peer's dictionary still holds what it received,
 // and a message that does not refer to it inflates the same. A connection calls it when a
 // compressed message it had taken into the dictionary could not be sent.
-func (c *Compressor) Reset() { c.dict.reset() }
+func (c *Compressor) Reset() {
+	c.dict.reset()
+	c.hot = weak.Pointer[flate.Writer]{} // its history holds the messages to forget
+}
 
 // StartMessage is [Decompressor.NewReader] returning an io.ReadCloser.
 func (d *Decompressor) StartMessage(payload io.Reader, limit int64) (io.ReadCloser, error) {
