@@ -74,6 +74,7 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 		TrackReads:        interval > 0, // keepalive's view of the reader
 		SendQueueBytes:    o.SendQueueBytes,
 		SendQueueMessages: o.SendQueueMessages,
+		Compression:       o.compression,
 	}
 	c.Conn = conn.New(nc, prefix, cfg)
 	if interval > 0 {

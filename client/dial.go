@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/tlsconf"
@@ -66,9 +67,21 @@ type DialOptions struct {
 	// conn.Config.SendQueueBytes): 0 means 16 MiB and 4096 messages, negative means no cap.
 	SendQueueBytes    int64
 	SendQueueMessages int
+	// Deflate, when not nil, offers permessage-deflate compression (RFC 7692) with these
+	// options (window bits, no_context_takeover); nil, the default, offers nothing. When the
+	// server accepts, the connection compresses the messages it sends and inflates those
+	// that arrive compressed, and Response().Deflate holds the agreed parameters. An invalid
+	// answer fails Dial with handshake.ErrBadDeflateResponse (RFC 7692 §7.1). See
+	// Compression in the package documentation for the memory it costs.
+	Deflate *deflate.ClientOptions
+	// CompressionThreshold is the size under which messages go out uncompressed when
+	// compression was agreed (conn.Compression.Threshold): 0 means
+	// conn.DefaultCompressionThreshold (128 bytes), negative compresses every message.
+	CompressionThreshold int
 
-	readLoop  bool             // conn.Config.ReadLoop: the facade reads every connection until it ends
-	readAlloc func(int) []byte // conn.Config.ReadAlloc: the facade's message blocks
+	readLoop    bool              // conn.Config.ReadLoop: the facade reads every connection until it ends
+	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
+	compression *conn.Compression // conn.Config.Compression, when the server accepted Deflate
 }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
@@ -113,6 +126,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		Protocols: o.Subprotocols,
 		Origin:    o.Origin,
 		Header:    o.Header,
+		Deflate:   o.Deflate,
 	}
 	if err := checkDialOptions(&req, o); err != nil {
 		return nil, nil, err
@@ -207,6 +221,11 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	}
 	_ = nc.SetDeadline(time.Time{})
 
+	if resp.Deflate != nil {
+		if o.compression, err = newCompression(resp.Deflate, false, o.CompressionThreshold); err != nil {
+			return nil, resp, err
+		}
+	}
 	c := newConn(nc, prefix, resp, o)
 	ok = true
 	return c, resp, nil
@@ -354,6 +373,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.PongTimeout = secondsOrOff(opts.PongTimeout)
 	o.readLoop = true
 	o.SendQueueBytes, o.SendQueueMessages = opts.SendQueueBytes, opts.SendQueueMessages
+	o.Deflate = opts.PerMessageDeflate
 	t := &connTransport{}
 	if !opts.BorrowMessages {
 		o.readAlloc = t.alloc // borrowing reads into the facade's own reused buffer

@@ -3,9 +3,11 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/internal/echoserver"
 )
@@ -111,4 +113,35 @@ func ExampleDial() {
 	// 101 Switching Protocols
 	// hi <nil>
 	// <nil>
+}
+
+// Compression is opt-in: DialOptions.Deflate offers permessage-deflate (RFC 7692); when the
+// server accepts, the connection compresses what it sends (messages of 128 bytes or more) and
+// inflates what arrives compressed, and Response().Deflate holds what was agreed.
+func ExampleDialOptions_deflate() {
+	srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{}, 0))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, resp, err := client.Dial(ctx, srv.URL(), &client.DialOptions{
+		Deflate: &deflate.ClientOptions{ClientNoContextTakeover: true},
+	})
+	if err != nil {
+		fmt.Println("dial:", err)
+		return
+	}
+	fmt.Println("agreed:", resp.Header.Get("Sec-WebSocket-Extensions"))
+	if err := c.WriteMessage(ctx, conn.Text, []byte(strings.Repeat("hello ", 100))); err != nil {
+		fmt.Println("write:", err)
+	}
+	_, p, err := c.ReadMessage(ctx, nil)
+	fmt.Println("echo:", len(p), "bytes", err)
+	_ = c.Close(frame.CloseNormal, "")
+
+	// Output:
+	// agreed: permessage-deflate; client_no_context_takeover
+	// echo: 600 bytes <nil>
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 )
 
 // MessageData is the seed's MessageData: the payload of a message, StringData (a text message,
@@ -249,6 +250,16 @@ type WebSocketRequestOptions struct {
 	// callbacks are pending (Send results, say), it waits for them before it delivers, so a
 	// message is never copied and never overwritten before its callbacks ran.
 	BorrowMessages bool
+	// PerMessageDeflate (not in the seed) offers permessage-deflate compression (RFC 7692)
+	// with these options: window bits and no_context_takeover for each direction; the zero
+	// value, &deflate.ClientOptions{}, offers the defaults (windows of 2^15, context
+	// takeover). nil, the default, offers nothing. When the server accepts, messages of at
+	// least 128 bytes are sent compressed, compressed messages received are inflated (the
+	// MaxMessageSize limit applies to the inflated size), and HEADERRECEIVE shows the agreed
+	// Sec-WebSocket-Extensions. An invalid answer from the server fails the connection
+	// (ERROR 2302999 wrapping handshake.ErrBadDeflateResponse, RFC 7692 §7.1); options out of
+	// range (window bits outside 8..15) are parameter errors (401).
+	PerMessageDeflate *deflate.ClientOptions
 }
 
 // Defaults of the send queue's caps (WebSocketRequestOptions.SendQueueBytes and

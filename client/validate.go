@@ -242,6 +242,13 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 	default:
 		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: MinTLSVersion 0x%04x", tlsconf.ErrTLSVersion, r.MinTLSVersion))
 	}
+	if d := r.PerMessageDeflate; d != nil {
+		if _, err := d.Offer(); err != nil {
+			return nil, nil, newAsync(CodeParameterError, fmt.Errorf("PerMessageDeflate: %w", err))
+		}
+		dc := *d
+		r.PerMessageDeflate = &dc
+	}
 	switch p := r.Proxy.(type) {
 	case nil:
 		r.Proxy = SystemProxy{}

@@ -251,6 +251,9 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string) {
 // readUntilPeerClose reads and discards frames until the peer's close frame, for Close with no
 // reader active. The caller holds readLock.
 func (c *Conn) readUntilPeerClose(deadline time.Time) error {
+	if c.z != nil {
+		c.endInflate(true) // a message being streamed is dropped with the connection
+	}
 	c.dmu.Lock()
 	c.closeDeadline = true
 	c.nc.SetReadDeadline(deadline)

@@ -51,10 +51,14 @@ type Config struct {
 	CloseTimeout time.Duration
 	// Subprotocol is the subprotocol the opening handshake selected; Conn only reports it.
 	Subprotocol string
-	// AllowedRsv holds the RSV bits a negotiated extension defines (frame.Rsv1 for
-	// permessage-deflate); 0, the default, rejects every RSV bit. Conn itself implements no
-	// extension: with a bit allowed, messages are delivered as received.
+	// AllowedRsv holds the RSV bits a negotiated extension defines; 0, the default, rejects
+	// every RSV bit. Conn implements no extension for these bits: with a bit allowed,
+	// messages are delivered as received. Compression allows RSV1 by itself.
 	AllowedRsv byte
+	// Compression, when set, is the per-message compression extension the opening handshake
+	// agreed on (permessage-deflate, RFC 7692): see Compression. nil (the default) means
+	// none, and RSV1 fails the connection with 1002 unless AllowedRsv allows it.
+	Compression *Compression
 	// ReadLoop declares that one goroutine reads the Conn until the connection ends (an event
 	// loop, such as the client package's facade). Close then never reads by itself while it
 	// waits for the peer's close: it leaves the reading to that goroutine, so every message the
@@ -82,7 +86,8 @@ type Config struct {
 	// on other net.Conns a read counts as waiting from its start to its return.
 	TrackReads bool
 	// SendQueueBytes and SendQueueMessages cap the send queue of Enqueue: the payload bytes
-	// and the messages queued and not yet written (default DefaultSendQueueBytes, 16 MiB, and
+	// (as given to Enqueue, before any compression: messages are compressed as they are
+	// written, in wire order) and the messages queued and not yet written (default DefaultSendQueueBytes, 16 MiB, and
 	// DefaultSendQueueMessages, 4096; negative means no cap). An Enqueue past either cap fails
 	// at once with ErrQueueFull. They do not apply to WriteMessage, which waits instead.
 	SendQueueBytes    int64
@@ -166,7 +171,8 @@ type Conn struct {
 	readAlloc    func(int) []byte // Config.ReadAlloc
 	act          *activity        // &track with Config.TrackReads; nil when off
 	track        activity
-	q            sendQueue // Enqueue's queue (queue.go)
+	q            sendQueue  // Enqueue's queue (queue.go)
+	z            *compState // Config.Compression's state (compress.go); nil without it
 
 	readLock  ctxLock // held during each read call
 	msgLock   ctxLock // held by a data message being written, from start to end
@@ -180,8 +186,9 @@ type Conn struct {
 	msgFin     bool // the current data frame is the message's last
 	inMsg      bool // a message has started and not ended
 	msgType    MessageType
-	msgSize    int64
+	compressed bool // the current message has RSV1: its payload is compressed
 	streamed   bool // the current message was handed to a message reader
+	msgSize    int64
 	readGen    uint64
 	partial    []byte // bytes of the current message kept by an interrupted ReadMessage
 	utf8       frame.UTF8Validator
@@ -263,6 +270,10 @@ func New(nc net.Conn, prefix []byte, cfg *Config) *Conn {
 	src := newSource(nc, c.act)
 	c.fr.Init(src, cf.Role, cf.ReadBufferSize)
 	c.fr.Reset(src, prefix)
+	if cf.Compression != nil {
+		c.z = newCompState(cf.Compression)
+		cf.AllowedRsv |= frame.Rsv1
+	}
 	c.fr.SetAllowedRsv(cf.AllowedRsv)
 	c.fw.Init(nc, cf.Role, cf.WriteBufferSize)
 	return c

@@ -22,9 +22,18 @@
 // (the bound is a stall of Config.CloseTimeout, not the total time), and a connection failed
 // for a protocol violation writes what is queued before its close frame.
 //
+// Per-message compression (RFC 7692 §6, §7.2): with Config.Compression, the connection
+// compresses the messages it sends of at least Compression.Threshold bytes (RSV1 on their first
+// frame, never on control frames) and inflates those that arrive with RSV1, as they are read;
+// MaxMessageSize then applies to the inflated size, UTF-8 is checked on the inflated text, and
+// a bad compressed stream fails the connection with 1007. The extension is seen through
+// conn's own interfaces, MessageCompressor and MessageDecompressor, which package deflate
+// implements.
+//
 // Every blocking call takes a context.Context. A cancelled context ends that call, not the
 // connection: the connection stays usable (see Conn for the one exception, a frame cut in the
-// middle).
+// middle; and with compression, a read interrupted inside a compressed message, which fails
+// the connection with 1011).
 //
 // From this module, conn imports only package frame (which brings package mask); it must not
 // import handshake or anything above it.

@@ -217,13 +217,35 @@ func (c *Conn) writeInline(item queueItem) (written bool, err error) {
 	if q.iw == nil || !c.frameLock.tryLock() {
 		return false, nil
 	}
-	if c.msgLock.held.Load() || c.closing() || !c.noWriteDeadline() {
+	compress := c.compresses(len(item.p))
+	if compress {
+		// The message lock orders the compressor's messages as on the wire (writeCompressed).
+		if !c.msgLock.tryLock() {
+			c.unlockFrame(context.Background())
+			return false, nil
+		}
+		defer c.msgLock.unlock()
+	}
+	if !compress && c.msgLock.held.Load() || c.closing() || !c.noWriteDeadline() {
 		c.unlockFrame(context.Background())
 		return false, nil
 	}
+	var cb compressBuf
+	payload, rsv := item.p, byte(0)
+	if compress {
+		if cb, err = c.compress(item.p); err != nil {
+			c.unlockFrame(context.Background())
+			return false, err
+		}
+		payload, rsv = cb.b, frame.Rsv1
+	}
 	c.fw.Reset(q.iw)
-	err = c.fw.WriteFrame(true, item.typ, 0, item.p)
+	err = c.fw.WriteFrame(true, item.typ, rsv, payload)
 	c.fw.Reset(c.nc)
+	cb.release() // what the socket did not take was copied to q.iw.rest
+	if err != nil && compress {
+		c.z.comp.Reset()
+	}
 	rest := q.iw.rest
 	q.iw.rest = nil
 	switch {

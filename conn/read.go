@@ -62,6 +62,16 @@ func (c *Conn) atMessage() bool {
 func (c *Conn) wholeMessage(ctx context.Context, h frame.Header, p, buf []byte) (MessageType, []byte, error) {
 	c.readGen++
 	c.msgType = h.Op
+	if h.Rsv != 0 && c.z != nil {
+		// Compressed (RSV1; no other bit passes the frame reader's check with Compression).
+		if c.maxSize >= 0 && h.Length > c.wireLimit() {
+			return 0, buf, c.readError(ctx, frame.ErrMessageTooBig)
+		}
+		if err := c.startInflate(ctx, p); err != nil {
+			return 0, buf, err
+		}
+		return c.readInflated(ctx, buf, 2*len(p))
+	}
 	if c.maxSize >= 0 && h.Length > c.maxSize {
 		return 0, buf, c.readError(ctx, frame.ErrMessageTooBig)
 	}
@@ -125,6 +135,17 @@ func (c *Conn) readMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		} else {
 			buf = append(buf, c.partial...)
 			c.partial = c.partial[:0]
+		}
+	}
+	if !c.inMsg {
+		if err := c.nextDataFrame(ctx, false); err != nil {
+			return 0, buf[:0], c.interrupted(ctx, err, buf)
+		}
+		if c.compressed {
+			if err := c.startInflate(ctx, nil); err != nil {
+				return 0, buf[:0], err
+			}
+			return c.readInflated(ctx, buf, int(c.fr.Remaining()))
 		}
 	}
 	for {
@@ -212,7 +233,7 @@ func (c *Conn) advance(ctx context.Context) error {
 			c.inFrame = false
 			if c.msgFin {
 				c.inMsg = false
-				if c.msgType == Text && !c.utf8.Done() {
+				if c.msgType == Text && !c.compressed && !c.utf8.Done() {
 					return frame.ErrInvalidUTF8
 				}
 				return errMessageEnd
@@ -253,11 +274,12 @@ func (c *Conn) nextDataFrame(ctx context.Context, discard bool) error {
 		}
 		if h.Op != frame.OpContinuation {
 			c.inMsg, c.msgType, c.msgSize, c.streamed = true, h.Op, 0, false
+			c.compressed = h.Rsv != 0 && c.z != nil
 			c.utf8.Reset()
 			c.partial = c.partial[:0]
 		}
 		c.msgSize += h.Length
-		if !discard && c.maxSize >= 0 && c.msgSize > c.maxSize {
+		if !discard && c.maxSize >= 0 && c.msgSize > c.maxSize && (!c.compressed || c.msgSize > c.wireLimit()) {
 			return frame.ErrMessageTooBig
 		}
 		c.inFrame, c.msgFin = true, h.Fin
@@ -291,6 +313,16 @@ func (c *Conn) handleControl(ctx context.Context, op frame.Opcode, p []byte) err
 // discardMessage reads and drops the rest of the current message.
 func (c *Conn) discardMessage(ctx context.Context) error {
 	c.partial = c.partial[:0]
+	if c.compressed && c.z.zr != nil {
+		// With context takeover the inflater reads the rest, to keep its dictionary right.
+		c.z.src.ctx = ctx
+		if err := c.endInflate(false); err != nil {
+			return c.inflateFailed(ctx, err)
+		}
+		if !c.inMsg {
+			return nil
+		}
+	}
 	for {
 		if err := c.advance(ctx); err != nil {
 			if err == errMessageEnd {
@@ -299,7 +331,7 @@ func (c *Conn) discardMessage(ctx context.Context) error {
 			return err
 		}
 		p, err := c.fr.Next()
-		if len(p) > 0 && c.msgType == Text && !c.utf8.Write(p) {
+		if len(p) > 0 && c.msgType == Text && !c.compressed && !c.utf8.Write(p) {
 			return frame.ErrInvalidUTF8
 		}
 		if err != nil && err != io.EOF {
@@ -342,6 +374,11 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		if err := c.nextDataFrame(ctx, false); err != nil {
 			return 0, nil, c.readError(ctx, err)
 		}
+		if c.compressed {
+			if err := c.startInflate(ctx, nil); err != nil {
+				return 0, nil, err
+			}
+		}
 	}
 	c.streamed = true
 	return c.msgType, &messageReader{c: c, ctx: ctx, gen: c.readGen}, nil
@@ -382,6 +419,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	}
 	stop := c.watchRead(r.ctx)
 	defer c.unwatchRead(stop)
+	if c.compressed {
+		return r.readInflated(p)
+	}
 	for {
 		if err := c.advance(r.ctx); err != nil {
 			if err == errMessageEnd {
@@ -407,4 +447,34 @@ func (r *messageReader) Read(p []byte) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// readInflated is Read for a compressed message: it inflates into p. The caller holds readLock
+// and watches r.ctx.
+func (r *messageReader) readInflated(p []byte) (int, error) {
+	c := r.c
+	z := c.z
+	if z.zr == nil { // cannot happen: the message ended with r.eof set, or the connection
+		return 0, c.failWith(frame.CloseInternalError, "compressed message without an inflater", errors.New("websocket: internal error: compressed message without an inflater"))
+	}
+	z.src.ctx = r.ctx
+	n, err := z.zr.Read(p)
+	if n > 0 && c.msgType == Text && !c.utf8.Write(p[:n]) {
+		c.endInflate(true)
+		return 0, c.readError(r.ctx, frame.ErrInvalidUTF8)
+	}
+	switch {
+	case err == io.EOF:
+		if err := c.endInflate(false); err != nil {
+			return 0, c.inflateFailed(r.ctx, err)
+		}
+		if c.msgType == Text && !c.utf8.Done() {
+			return 0, c.readError(r.ctx, frame.ErrInvalidUTF8)
+		}
+		r.eof = true
+		return n, io.EOF
+	case err != nil:
+		return 0, c.inflateFailed(r.ctx, err)
+	}
+	return n, nil
 }

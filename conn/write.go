@@ -24,6 +24,9 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != Text && typ != Binary {
 		return messageTypeError(typ)
 	}
+	if c.z != nil && len(p) >= c.z.threshold {
+		return c.writeCompressed(ctx, typ, p)
+	}
 	// With no message being written (the message lock free), the frame lock alone keeps this
 	// one-frame message whole: a message writer (NextWriter) takes the frame lock for each of
 	// its frames, so once it holds the message lock it waits for this frame to be out before
@@ -137,7 +140,17 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 		c.msgLock.unlock()
 		return nil, ErrClosed
 	}
-	return &messageWriter{c: c, ctx: ctx, op: typ}, nil
+	w := &messageWriter{c: c, ctx: ctx, op: typ}
+	if c.z != nil {
+		w.sink.w = w
+		zw, err := c.z.comp.StartMessage(&w.sink)
+		if err != nil {
+			c.msgLock.unlock()
+			return nil, err
+		}
+		w.zw, w.rsv, w.compressed = zw, frame.Rsv1, true
+	}
+	return w, nil
 }
 
 // messageWriter streams one message; see NextWriter.
@@ -148,6 +161,28 @@ type messageWriter struct {
 	sent   bool         // a frame of the message has been written
 	closed bool
 	err    error // the connection ended under the writer
+	rsv    byte  // RSV bits of the next frame: RSV1 on the first frame of a compressed message
+
+	compressed bool  // the message is compressed (Config.Compression)
+	zerr       error // the compressor failed (a write of the sink did): the message is lost
+
+	// With Config.Compression: the message's compressor, which writes the compressed payload
+	// to sink, whose Write is rawWrite.
+	zw   io.WriteCloser
+	sink writerSink
+}
+
+// writerSink is the destination of a message writer's compressor.
+type writerSink struct {
+	w       *messageWriter
+	discard bool // the message is dropped: swallow what the compressor still writes
+}
+
+func (s *writerSink) Write(p []byte) (int, error) {
+	if s.discard {
+		return len(p), nil
+	}
+	return s.w.rawWrite(p)
 }
 
 // Write buffers p and sends full frames; see NextWriter.
@@ -157,6 +192,9 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	}
 	if w.err != nil {
 		return 0, w.err
+	}
+	if w.zerr != nil {
+		return 0, w.zerr
 	}
 	if err := w.ctx.Err(); err != nil {
 		return 0, err
@@ -170,16 +208,29 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		w.err = ErrClosed
 		return 0, ErrClosed
 	}
+	if w.zw != nil {
+		n, err := w.zw.Write(p)
+		if err != nil {
+			w.zerr = err // the compressor's state is lost: the message cannot go on
+		}
+		return n, err
+	}
+	return w.rawWrite(p)
+}
+
+// rawWrite buffers payload p and sends full frames. The caller holds the frame lock.
+func (w *messageWriter) rawWrite(p []byte) (int, error) {
+	c := w.c
 	n := 0
 	for n < len(p) {
 		if c.fw.Buffered() == 0 && len(p)-n >= c.fw.Available() {
 			stop := c.watchWrite(w.ctx)
-			err := c.fw.WriteFrame(false, w.op, 0, p[n:])
+			err := c.fw.WriteFrame(false, w.op, w.rsv, p[n:])
 			c.unwatchWrite(stop)
 			if err != nil {
 				return n, w.writeError(err)
 			}
-			w.sent, w.op = true, frame.OpContinuation
+			w.sent, w.op, w.rsv = true, frame.OpContinuation, 0
 			return len(p), nil
 		}
 		n += c.fw.Append(p[n:])
@@ -196,12 +247,12 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
 	stop := c.watchWrite(w.ctx)
-	err := c.fw.Flush(fin, w.op, 0)
+	err := c.fw.Flush(fin, w.op, w.rsv)
 	c.unwatchWrite(stop)
 	if err != nil {
 		return w.writeError(err)
 	}
-	w.sent, w.op = true, frame.OpContinuation
+	w.sent, w.op, w.rsv = true, frame.OpContinuation, 0
 	return nil
 }
 
@@ -222,24 +273,37 @@ func (w *messageWriter) Close() error {
 	c := w.c
 	defer func() { c.msgLock.unlock() }()
 	if w.err != nil {
+		w.dropCompressor()
 		c.discardPending()
 		return w.err
 	}
-	err := w.ctx.Err()
+	err := w.zerr
+	if err == nil {
+		err = w.ctx.Err()
+	}
 	if err == nil {
 		err = c.lockWrite(w.ctx, &c.frameLock)
 	}
 	if err == nil {
 		if c.closing() {
 			err = ErrClosed
-		} else {
+		} else if w.zw != nil {
+			err = w.zw.Close() // the compressed payload's last bytes go to rawWrite
+			w.zw = nil
+			if err != nil {
+				c.z.comp.Reset()
+			}
+		}
+		if err == nil {
 			err = w.flush(true)
 		}
 		if err != nil {
+			w.dropCompressor()
 			c.fw.DiscardPending()
 		}
 		c.unlockFrame(w.ctx)
 	} else {
+		w.dropCompressor()
 		c.discardPending()
 	}
 	if err == nil || !w.sent || c.closing() {
@@ -248,6 +312,21 @@ func (w *messageWriter) Close() error {
 	// Frames of the message went out and the rest cannot: fail the connection.
 	c.failWith(frame.CloseInternalError, "message abandoned in the middle", ErrMessageAbandoned)
 	return fmt.Errorf("%w: %w", ErrMessageAbandoned, err)
+}
+
+// dropCompressor ends the compressor of a compressed message that is dropped: what it still
+// writes is discarded, and the compression context forgets the message, which the peer will
+// not get whole. It does nothing for an uncompressed message.
+func (w *messageWriter) dropCompressor() {
+	if !w.compressed {
+		return
+	}
+	if w.zw != nil {
+		w.sink.discard = true
+		_ = w.zw.Close()
+		w.zw = nil
+	}
+	w.c.z.comp.Reset()
 }
 
 // discardPending drops buffered payload of an abandoned message.

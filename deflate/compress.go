@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"weak"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -52,6 +53,12 @@ type Compressor struct {
 	mw         MessageWriter
 	app        appender
 	busy       bool
+	// With context takeover, the flate writer of the last message, held weakly: until the
+	// next garbage collection the next message continues it, its history being the
+	// dictionary, instead of priming a pooled writer with up to 2^bits bytes (the cost of
+	// takeover on small messages). A collection frees it, so an idle connection keeps only
+	// dict.
+	hot weak.Pointer[flate.Writer]
 }
 
 // NewCompressor returns a Compressor with an LZ77 window of 2^windowBits bytes (8 to 15)
@@ -82,11 +89,17 @@ func (c *Compressor) NewWriter(dst io.Writer) (*MessageWriter, error) {
 		return nil, ErrBusy
 	}
 	c.busy = true
+	c.mw = MessageWriter{c: c, tw: tailWriter{dst: dst}}
+	if fw := c.hot.Value(); fw != nil {
+		// The last message's writer, still alive: its destination is &c.mw.tw already.
+		c.hot = weak.Pointer[flate.Writer]{}
+		c.mw.fw = fw
+		return &c.mw, nil
+	}
 	var dict []byte
 	if !c.noTakeover && c.dict.n > 0 {
 		dict = c.dict.bytes()
 	}
-	c.mw = MessageWriter{c: c, tw: tailWriter{dst: dst}}
 	c.mw.fw = getWriter(c.bits, &c.mw.tw, dict)
 	return &c.mw, nil
 }
@@ -171,7 +184,11 @@ func (w *MessageWriter) Close() error {
 	if w.err == nil && (w.tw.n != 4 || w.tw.hold != tail) {
 		w.err = errors.New("websocket: deflate: internal error: sync flush did not end with 00 00 ff ff")
 	}
-	putWriter(c.bits, w.fw)
+	if w.err == nil && !c.noTakeover {
+		c.hot = weak.Make(w.fw) // the next message continues it, unless it is collected first
+	} else {
+		putWriter(c.bits, w.fw)
+	}
 	w.fw = nil
 	if w.err != nil || c.noTakeover {
 		c.dict.reset()

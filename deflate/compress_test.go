@@ -431,3 +431,49 @@ func TestAbandonedInflaterIsNotReused(t *testing.T) {
 		t.Fatalf("valid message: %q, %v", got, err)
 	}
 }
+
+// TestTakeoverWriterKeptOrCollected: with context takeover a Compressor continues the last
+// message's flate writer while it is alive and primes a pooled one with its dictionary once a
+// garbage collection has freed it. Either way the messages must form one deflate stream that
+// the standard library's inflater (an independent implementation) reads back whole, and that
+// our Decompressor inflates message by message; Reset must make the next message refer to
+// nothing before it.
+func TestTakeoverWriterKeptOrCollected(t *testing.T) {
+	msg := corpus(t, "msg-1k.json")
+	for _, bits := range []int{9, 15} {
+		c, _ := NewCompressor(bits, false)
+		d, _ := NewDecompressor(bits, false)
+		var stream, want bytes.Buffer
+		for i := range 12 {
+			if i%3 == 2 {
+				runtime.GC() // frees the kept writer: the next message primes a pooled one
+			}
+			m := append([]byte(fmt.Sprintf("message %d: ", i)), msg...)
+			p, err := c.AppendMessage(nil, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p) >= len(m)/2 && i > 0 {
+				t.Fatalf("bits %d message %d: %d bytes compressed to %d: the context was not taken over", bits, i, len(m), len(p))
+			}
+			got, err := d.AppendMessage(nil, p, 0)
+			if err != nil || !bytes.Equal(got, m) {
+				t.Fatalf("bits %d message %d: %v", bits, i, err)
+			}
+			stream.Write(p)
+			stream.Write(tail[:])
+			want.Write(m)
+		}
+		all, err := io.ReadAll(stdflate.NewReader(io.MultiReader(&stream, bytes.NewReader([]byte{1, 0, 0, 0xff, 0xff}))))
+		if err != nil || !bytes.Equal(all, want.Bytes()) {
+			t.Fatalf("bits %d: stdlib inflated %d bytes of %d: %v", bits, len(all), want.Len(), err)
+		}
+		// After Reset a message refers to nothing before it: a fresh Decompressor reads it.
+		c.Reset()
+		p, _ := c.AppendMessage(nil, msg)
+		fresh, _ := NewDecompressor(bits, false)
+		if got, err := fresh.AppendMessage(nil, p, 0); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("bits %d: message after Reset needs the old context: %v", bits, err)
+		}
+	}
+}

@@ -187,8 +187,9 @@ type Upgrader struct {
 	// Options with window bits outside 0 and 8..15 fail every Upgrade after a 500 response,
 	// like an invalid Header.
 	//
-	// The connection layer does not compress yet: set this only when your own code handles
-	// frames with RSV1 set (RFC 7692 §6).
+	// The connection must then compress: give conn.Config.Compression the codecs of
+	// ServerRequest.Deflate (deflate.Parameters.NewCodecs with server true), or the peer's
+	// compressed frames (RSV1, RFC 7692 §6) fail it with 1002.
 	Deflate *deflate.ServerOptions
 }
 

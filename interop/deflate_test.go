@@ -5,6 +5,7 @@ package interop_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,21 +14,23 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/deflate"
+	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 )
 
-// TestDeflateWithRealPeers negotiates permessage-deflate with Node's ws and Python's
-// websockets (zlib compressing and inflating in both) through handshake.Request.Deflate, then
-// echoes messages compressed both ways, ours by package deflate: takeover and no takeover in
-// each direction, asked by us or imposed by the server, windows from 2^8 to 2^15, messages from
-// 0 B to 1 MiB. The engine does not compress yet, so the frames are written and read here
-// (single frames, RSV1 set) with gobwas/ws's frame functions.
+// TestDeflateWithRealPeers: our client (client.Dial with DialOptions.Deflate, the engine
+// compressing and inflating) against Node's ws and Python's websockets as servers (zlib
+// compressing and inflating in both), echoing compressed messages from 0 B to 4 MiB, text and
+// binary, whole and fragmented (NextWriter): every takeover mode in each direction, asked by
+// us or imposed by the server, and windows from 2^8 to 2^15. The bytes that arrive are
+// counted: the echoes must come compressed.
 func TestDeflateWithRealPeers(t *testing.T) {
 	type config struct {
 		name string
@@ -66,23 +69,19 @@ func TestDeflateWithRealPeers(t *testing.T) {
 		{},
 		nil, // websockets accepts server_max_window_bits=8, then fails to make its compressor (500)
 	}
-	corpus1k, err := os.ReadFile("../deflate/testdata/msg-1k.json")
-	if err != nil {
-		t.Fatal(err)
+	// Every takeover mode in each direction with windows 9, 12 and 15 both ways, on node.
+	for _, mode := range []struct {
+		name           string
+		client, server bool
+	}{{"takeover", false, false}, {"client no takeover", true, false}, {"server no takeover", false, true}, {"no takeover", true, true}} {
+		for _, bits := range []int{9, 12, 15} {
+			tests = append(tests, config{fmt.Sprintf("%s, windows %d", mode.name, bits), map[string]any{},
+				deflate.ClientOptions{ClientNoContextTakeover: mode.client, ServerNoContextTakeover: mode.server, ClientMaxWindowBits: bits, ServerMaxWindowBits: bits},
+				deflate.Parameters{ClientNoContextTakeover: mode.client, ServerNoContextTakeover: mode.server, ClientMaxWindowBits: bits, ServerMaxWindowBits: bits}})
+			pyOptions = append(pyOptions, nil)
+		}
 	}
-	corpus64k, err := os.ReadFile("../deflate/testdata/msg-64k.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	big := bytes.Repeat(corpus64k, 16) // 1 MiB
-	// noise then its start again: with takeover the second refers back about 400 bytes into
-	// the first, beyond a 256-byte window (zlib compresses a 2^8 window as 2^9).
-	noise := make([]byte, 400)
-	rng := rand.New(rand.NewPCG(7, 11))
-	for i := range noise {
-		noise[i] = 'a' + byte(rng.IntN(26))
-	}
-	messages := [][]byte{{}, []byte("a"), []byte("Hello"), corpus1k, corpus1k, corpus64k, corpus1k[:500], big, corpus64k, noise, noise[:100]}
+	messages := deflateMessages(t)
 	type run struct {
 		config
 		peer string
@@ -103,11 +102,7 @@ func TestDeflateWithRealPeers(t *testing.T) {
 			opts, _ := json.Marshal(tt.opts)
 			p := &peer{name: tt.peer + "-deflate", argv: func() []string {
 				if tt.peer == "python" {
-					py := os.Getenv("INTEROP_PYTHON")
-					if py == "" {
-						py = "/usr/bin/python3"
-					}
-					return []string{py, "python/deflate_server.py", "0", string(opts)}
+					return []string{interopPython(), "python/deflate_server.py", "0", string(opts)}
 				}
 				node, err := exec.LookPath("node")
 				if err != nil {
@@ -123,76 +118,134 @@ func TestDeflateWithRealPeers(t *testing.T) {
 					t.Errorf("%s deflate peer: %v\n%s", tt.peer, err, p.log.String())
 				}
 			}()
-			addr := strings.TrimPrefix(p.url, "ws://")
-			nc, err := net.Dial("tcp", addr)
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			var read atomic.Int64
+			c, resp, err := client.Dial(ctx, p.url, &client.DialOptions{Deflate: &tt.ours, PingInterval: -1,
+				MaxMessageSize: 64 << 20, CompressionThreshold: -1, NetDialContext: countingDialer(&read)})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("dial: %v\n%s", err, p.log.String())
 			}
-			defer nc.Close()
-			_ = nc.SetDeadline(time.Now().Add(testTimeout))
-			req := &handshake.Request{Host: addr, Path: "/", Deflate: &tt.ours}
-			key := handshake.NewKey()
-			b, err := req.Append(nil, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := nc.Write(b); err != nil {
-				t.Fatal(err)
-			}
-			br := bufio.NewReader(nc)
-			resp, err := handshake.ReadResponse(br, req, key, nil)
-			if err != nil {
-				t.Fatalf("handshake: %v", err)
-			}
+			defer c.CloseNow()
 			if resp.Deflate == nil || *resp.Deflate != tt.want {
 				t.Fatalf("agreed %+v (response %q), want %+v", resp.Deflate, resp.Extensions, tt.want)
 			}
-			agreed := *resp.Deflate
-			c, err := deflate.NewCompressor(agreed.ClientWindowBits(), agreed.ClientNoContextTakeover)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := deflate.NewDecompressor(agreed.ServerWindowBits(), agreed.ServerNoContextTakeover)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, msg := range messages {
-				payload, err := c.AppendMessage(nil, msg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f := ws.NewTextFrame(payload)
-				f.Header.Rsv = ws.Rsv(true, false, false)
-				f = ws.MaskFrameInPlace(f)
-				if err := ws.WriteFrame(nc, f); err != nil {
+			var sent int64
+			for i, m := range messages {
+				if err := writeMessage(ctx, c.Conn, m.typ, m.p, i%3 == 2); err != nil {
 					t.Fatalf("message %d: write: %v", i, err)
 				}
-				reply, err := ws.ReadFrame(br)
+				typ, got, err := c.ReadMessage(ctx, nil)
 				if err != nil {
-					t.Fatalf("message %d (%d bytes): read: %v\n%s", i, len(msg), err, p.log.String())
+					t.Fatalf("message %d (%d bytes): read: %v\n%s", i, len(m.p), err, p.log.String())
 				}
-				if reply.Header.OpCode != ws.OpText || !reply.Header.Fin || !reply.Header.Rsv1() {
-					t.Fatalf("message %d: reply header %+v, want one compressed text frame", i, reply.Header)
+				if typ != m.typ || !bytes.Equal(got, m.p) {
+					t.Fatalf("message %d (%v, %d bytes): echo %v of %d bytes differs", i, m.typ, len(m.p), typ, len(got))
 				}
-				got, err := d.AppendMessage(nil, reply.Payload, int64(len(msg)))
-				if err != nil || !bytes.Equal(got, msg) {
-					t.Fatalf("message %d (%d bytes): inflated %d bytes, %v", i, len(msg), len(got), err)
-				}
+				sent += int64(len(m.p))
 			}
-			_ = ws.WriteFrame(nc, ws.MaskFrameInPlace(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))))
+			if wire := read.Load(); wire > sent/2 {
+				t.Fatalf("%d bytes arrived for %d bytes of echoes: not compressed", wire, sent)
+			}
+			if err := c.Close(frame.CloseNormal, ""); err != nil {
+				t.Fatalf("close: %v", err)
+			}
 		})
 	}
 }
 
+// deflateMessage is one message of the interop echo tests.
+type deflateMessage struct {
+	typ conn.MessageType
+	p   []byte
+}
+
+// deflateMessages returns messages from 0 B to 4 MiB, text and binary, from the JSON corpus of
+// package deflate, with repeats (takeover refers back) and noise whose start comes again
+// about 400 bytes later (beyond a 256-byte window: zlib compresses a 2^8 window as 2^9).
+func deflateMessages(t *testing.T) []deflateMessage {
+	corpus1k, err := os.ReadFile("../deflate/testdata/msg-1k.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus64k, err := os.ReadFile("../deflate/testdata/msg-64k.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat(corpus64k, 64) // 4 MiB
+	noise := make([]byte, 400)
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range noise {
+		noise[i] = 'a' + byte(rng.IntN(26))
+	}
+	txt, bin := conn.Text, conn.Binary
+	return []deflateMessage{{txt, []byte{}}, {bin, []byte{}}, {txt, []byte("a")}, {bin, []byte("Hello")},
+		{txt, corpus1k}, {txt, corpus1k}, {bin, corpus1k}, {txt, corpus64k}, {bin, corpus64k}, {txt, corpus1k[:500]},
+		{txt, big[:1<<20]}, {bin, big}, {txt, big}, {txt, noise}, {bin, noise[:100]}, {txt, corpus64k}}
+}
+
+// writeMessage sends p whole or, with stream, through NextWriter in 10,000-byte writes (a
+// fragmented compressed message).
+func writeMessage(ctx context.Context, c *conn.Conn, typ conn.MessageType, p []byte, stream bool) error {
+	if !stream {
+		return c.WriteMessage(ctx, typ, p)
+	}
+	w, err := c.NextWriter(ctx, typ)
+	if err != nil {
+		return err
+	}
+	for len(p) > 0 {
+		k := min(len(p), 10000)
+		if _, err := w.Write(p[:k]); err != nil {
+			w.Close()
+			return err
+		}
+		p = p[k:]
+	}
+	return w.Close()
+}
+
+// countingConn counts the bytes read from the network.
+type countingConn struct {
+	net.Conn
+	read *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// countingDialer dials TCP and counts what is read into read.
+func countingDialer(read *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{nc, read}, nil
+	}
+}
+
+func interopPython() string {
+	if py := os.Getenv("INTEROP_PYTHON"); py != "" {
+		return py
+	}
+	return "/usr/bin/python3"
+}
+
 // TestDeflateServerWithRealClients: Node's ws and Python's websockets, as clients offering
-// permessage-deflate, negotiate with our handshake.Upgrader (Deflate set) and accept its
-// answer; each message they send compressed is inflated by package deflate and echoed
-// compressed by it, and they compare the echo (zlib inflating our output).
+// permessage-deflate, against our server role (handshake.Upgrader with Deflate, then a
+// conn.Conn with Config.Compression): each takeover mode and window they ask for or we
+// impose; they send text and binary messages from 0 B to 4 MiB compressed, our engine
+// inflates them and echoes them compressed, and they compare the echoes (zlib inflating our
+// output). The bytes our server reads are counted: the messages must arrive compressed.
 func TestDeflateServerWithRealClients(t *testing.T) {
 	tests := []struct {
 		name   string
 		node   map[string]any // ws client perMessageDeflate options
-		python map[string]any // ClientPerMessageDeflateFactory options
+		python map[string]any // ClientPerMessageDeflateFactory options; nil: node only
 		server deflate.ServerOptions
 		want   deflate.Parameters
 	}{
@@ -212,9 +265,34 @@ func TestDeflateServerWithRealClients(t *testing.T) {
 			map[string]any{}, map[string]any{},
 			deflate.ServerOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true},
 			deflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+		{"they ask for our window 8",
+			map[string]any{"serverMaxWindowBits": 8}, nil,
+			deflate.ServerOptions{}, deflate.Parameters{ServerMaxWindowBits: 8}},
+	}
+	for _, mode := range []struct {
+		name           string
+		client, server bool
+	}{{"takeover", false, false}, {"client no takeover", true, false}, {"server no takeover", false, true}, {"no takeover", true, true}} {
+		for _, bits := range []int{9, 12, 15} {
+			tests = append(tests, struct {
+				name   string
+				node   map[string]any
+				python map[string]any
+				server deflate.ServerOptions
+				want   deflate.Parameters
+			}{fmt.Sprintf("%s, windows %d", mode.name, bits),
+				map[string]any{"clientNoContextTakeover": mode.client, "serverNoContextTakeover": mode.server, "clientMaxWindowBits": bits, "serverMaxWindowBits": bits},
+				map[string]any{"client_no_context_takeover": mode.client, "server_no_context_takeover": mode.server, "client_max_window_bits": bits, "server_max_window_bits": bits},
+				deflate.ServerOptions{},
+				// client_max_window_bits=15 is the default: our answer leaves it out.
+				deflate.Parameters{ClientNoContextTakeover: mode.client, ServerNoContextTakeover: mode.server, ClientMaxWindowBits: bits % 15, ServerMaxWindowBits: bits}})
+		}
 	}
 	for _, tt := range tests {
 		for _, who := range []string{"node", "python"} {
+			if who == "python" && tt.python == nil {
+				continue
+			}
 			t.Run(who+"/"+tt.name, func(t *testing.T) {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
 				if err != nil {
@@ -223,28 +301,25 @@ func TestDeflateServerWithRealClients(t *testing.T) {
 				defer ln.Close()
 				served := make(chan error, 1)
 				agreed := make(chan *deflate.Parameters, 1)
+				var wire, payload atomic.Int64
 				go func() {
 					nc, err := ln.Accept()
 					if err != nil {
+						agreed <- nil
 						served <- err
 						return
 					}
 					defer nc.Close()
-					_ = nc.SetDeadline(time.Now().Add(testTimeout))
-					served <- echoCompressed(nc, &tt.server, agreed)
+					served <- echoCompressed(&countingConn{nc, &wire}, &tt.server, agreed, &payload)
 				}()
 				opts := tt.node
 				argv := []string{"node", "node/deflate_client.js"}
 				if who == "python" {
 					opts = tt.python
-					py := os.Getenv("INTEROP_PYTHON")
-					if py == "" {
-						py = "/usr/bin/python3"
-					}
-					argv = []string{py, "python/deflate_client.py"}
+					argv = []string{interopPython(), "python/deflate_client.py"}
 				}
 				js, _ := json.Marshal(opts)
-				cmd := exec.Command(argv[0], append(argv[1:], "ws://"+ln.Addr().String()+"/", string(js), "../deflate/testdata/msg-1k.json")...)
+				cmd := exec.Command(argv[0], append(argv[1:], "ws://"+ln.Addr().String()+"/", string(js), "../deflate/testdata/msg-64k.json")...)
 				cmd.WaitDelay = peerStopTimeout
 				var out, errOut bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -271,59 +346,60 @@ func TestDeflateServerWithRealClients(t *testing.T) {
 				if got := <-agreed; got == nil || *got != tt.want {
 					t.Fatalf("server agreed %+v, want %+v; client saw %s", got, tt.want, out.String())
 				}
-				if !strings.Contains(out.String(), "EXTENSIONS permessage-deflate") {
+				if !strings.Contains(out.String(), "EXTENSIONS permessage-deflate") || !strings.Contains(out.String(), "ECHOED 10") {
 					t.Errorf("client output %q", out.String())
+				}
+				if w, p := wire.Load(), payload.Load(); p < 8<<20 || w > p/2 {
+					t.Errorf("server read %d bytes on the wire for %d bytes of messages: not compressed", w, p)
 				}
 			})
 		}
 	}
 }
 
-// echoCompressed upgrades nc with our Upgrader and echoes compressed text messages, each in
-// one frame, until the client's close frame, which it answers.
-func echoCompressed(nc net.Conn, opts *deflate.ServerOptions, agreed chan<- *deflate.Parameters) error {
+// echoCompressed upgrades nc with our Upgrader, makes the connection with the agreed
+// compression and echoes every message with its type until the client closes; payload counts
+// the inflated bytes received.
+func echoCompressed(nc net.Conn, opts *deflate.ServerOptions, agreed chan<- *deflate.Parameters, payload *atomic.Int64) error {
+	_ = nc.SetDeadline(time.Now().Add(testTimeout))
 	br := bufio.NewReader(nc)
 	req, _, err := (&handshake.Upgrader{Deflate: opts}).Upgrade(br, nc)
-	agreed <- req.Deflate
+	if req != nil {
+		agreed <- req.Deflate
+	} else {
+		agreed <- nil
+	}
 	if err != nil {
 		return err
 	}
 	if req.Deflate == nil {
 		return errors.New("no permessage-deflate agreed")
 	}
-	p := *req.Deflate
-	c, err := deflate.NewCompressor(p.ServerWindowBits(), p.ServerNoContextTakeover)
+	zc, zd, err := req.Deflate.NewCodecs(true)
 	if err != nil {
 		return err
 	}
-	d, err := deflate.NewDecompressor(p.ClientWindowBits(), p.ClientNoContextTakeover)
-	if err != nil {
-		return err
+	var prefix []byte
+	if n := br.Buffered(); n > 0 {
+		prefix, _ = br.Peek(n)
 	}
-	for {
-		f, err := ws.ReadFrame(br)
+	c := conn.New(nc, prefix, &conn.Config{Role: frame.RoleServer, MaxMessageSize: 64 << 20,
+		Compression: &conn.Compression{Compressor: zc, Decompressor: zd, Threshold: -1}})
+	ctx := context.Background()
+	var buf []byte
+	for i := 0; ; i++ {
+		typ, p, err := c.ReadMessage(ctx, buf)
 		if err != nil {
+			var ce *conn.CloseError
+			if errors.As(err, &ce) && ce.Remote && ce.Code == frame.CloseNormal {
+				return nil
+			}
 			return err
 		}
-		f = ws.UnmaskFrameInPlace(f)
-		if f.Header.OpCode == ws.OpClose {
-			return ws.WriteFrame(nc, ws.NewCloseFrame(f.Payload))
-		}
-		if f.Header.OpCode != ws.OpText || !f.Header.Fin || !f.Header.Rsv1() {
-			return fmt.Errorf("frame %+v, want one compressed text frame", f.Header)
-		}
-		msg, err := d.AppendMessage(nil, f.Payload, 1<<20)
-		if err != nil {
+		payload.Add(int64(len(p)))
+		if err := writeMessage(ctx, c, typ, p, i%2 == 1); err != nil {
 			return err
 		}
-		payload, err := c.AppendMessage(nil, msg)
-		if err != nil {
-			return err
-		}
-		reply := ws.NewTextFrame(payload)
-		reply.Header.Rsv = ws.Rsv(true, false, false)
-		if err := ws.WriteFrame(nc, reply); err != nil {
-			return err
-		}
+		buf = p
 	}
 }

@@ -19,14 +19,13 @@
 // requires client certificates, in front of internal/echoserver, with a CA, certificates and
 // keys (plain, encrypted PKCS#8, legacy encrypted PEM) made by openssl at test time.
 //
-// deflate_test.go negotiates permessage-deflate (RFC 7692) with handshake.Request.Deflate
-// against node/deflate_server.js (ws with perMessageDeflate) and python/deflate_server.py
-// (websockets' ServerPerMessageDeflateFactory), one peer process per parameter set, and echoes
-// messages from 0 B to 1 MiB compressed both ways by package deflate and by the peer's zlib; and
-// the other way round, node/deflate_client.js and python/deflate_client.py offer it to our
-// handshake.Upgrader (Deflate set), check its answer, and compare the echoes that package
-// deflate compressed. The engine does not compress yet, so those frames are written and read
-// with gobwas/ws's frame functions.
+// deflate_test.go runs permessage-deflate (RFC 7692) through the engine: our client
+// (client.Dial with DialOptions.Deflate) against node/deflate_server.js (ws with
+// perMessageDeflate) and python/deflate_server.py (websockets' ServerPerMessageDeflateFactory),
+// one peer process per parameter set, and node/deflate_client.js and python/deflate_client.py
+// against our server role (handshake.Upgrader with Deflate, conn.Config.Compression). Text and
+// binary messages from 0 B to 4 MiB are echoed compressed both ways, in every takeover mode and
+// with windows 2^8 to 2^15, and the bytes on the wire are counted to check that they are.
 //
 // server_test.go runs the other direction for the server facade (package server): the clients
 // node/server_client.js (ws) and python/server_client.py (websockets) against it, over ws://

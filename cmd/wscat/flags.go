@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/tlsconf"
 )
@@ -57,8 +58,21 @@ Flags (-flag and --flag are the same):
   --pong-timeout SECONDS      treat the connection as lost when no pong arrives within this
                               long of a ping (default 30, 0 waits forever)
   --max-message-size BYTES    limit on a received message; k, M, G suffixes (KiB, MiB, GiB);
-                              0 is the default 32M; -1 means no limit
+                              0 is the default 32M; -1 means no limit (with --compress: the
+                              inflated size)
   -l, --listen [HOST:]PORT    run a server instead (see Server mode below)
+  --compress                  offer permessage-deflate (RFC 7692) with default parameters
+                              (windows of 2^15, context takeover); messages of 128 bytes or
+                              more then go out compressed, --echo included; the embedded echo
+                              server accepts it
+  --client-window-bits N      offer client_max_window_bits=N (8-15): the window wscat
+                              compresses with (implies --compress)
+  --server-window-bits N      offer server_max_window_bits=N (8-15): the window the server
+                              may compress with (implies --compress)
+  --client-no-context-takeover  offer client_no_context_takeover: wscat compresses each
+                              message on its own (implies --compress)
+  --server-no-context-takeover  ask the server to compress each message on its own
+                              (implies --compress)
   -h, --help                  show this help
 
 Output lines:
@@ -111,7 +125,8 @@ type options struct {
 	pingSec     uint32
 	pongSec     uint32
 	maxSize     int64
-	listen      string // --listen [HOST:]PORT: server mode; "" for the client
+	listen      string                 // --listen [HOST:]PORT: server mode; "" for the client
+	deflate     *deflate.ClientOptions // --compress and its parameters; nil: no compression
 }
 
 // errHelp is returned by parseArgs for -h and --help.
@@ -177,6 +192,19 @@ func parseArgs(args []string) (*options, error) {
 		return nil, usagef("--echo needs a URL: the embedded echo server would only echo back")
 	}
 
+	if raw.compress || raw.clientBits != 0 || raw.serverBits != 0 || raw.clientNoCtx || raw.serverNoCtx {
+		for _, b := range []struct {
+			name string
+			v    uint32Flag
+		}{{"--client-window-bits", raw.clientBits}, {"--server-window-bits", raw.serverBits}} {
+			if b.v != 0 && (b.v < deflate.MinWindowBits || b.v > deflate.MaxWindowBits) {
+				return nil, usagef("%s %d: window bits must be 8 to 15", b.name, b.v)
+			}
+		}
+		o.deflate = &deflate.ClientOptions{ClientMaxWindowBits: int(raw.clientBits), ServerMaxWindowBits: int(raw.serverBits),
+			ClientNoContextTakeover: raw.clientNoCtx, ServerNoContextTakeover: raw.serverNoCtx}
+	}
+
 	var err error
 	if o.proxy, err = parseProxy(raw.proxy, raw.proxyExclude); err != nil {
 		return nil, err
@@ -199,10 +227,13 @@ func parseArgs(args []string) (*options, error) {
 
 // rawFlags holds the flags that parseArgs turns into options after parsing.
 type rawFlags struct {
-	headers         headerFlag
-	proxy           string
-	proxyExclude    string
-	keyPasswordFile string
+	compress                 bool
+	clientBits, serverBits   uint32Flag
+	clientNoCtx, serverNoCtx bool
+	headers                  headerFlag
+	proxy                    string
+	proxyExclude             string
+	keyPasswordFile          string
 }
 
 // newFlagSet defines the flags of wscat on o and raw. Help texts live in usage.
@@ -231,6 +262,11 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.Var((*sizeFlag)(&o.maxSize), "max-message-size", "")
 	fs.StringVar(&o.listen, "listen", "", "")
 	fs.StringVar(&o.listen, "l", "", "")
+	fs.BoolVar(&raw.compress, "compress", false, "")
+	fs.Var(&raw.clientBits, "client-window-bits", "")
+	fs.Var(&raw.serverBits, "server-window-bits", "")
+	fs.BoolVar(&raw.clientNoCtx, "client-no-context-takeover", false, "")
+	fs.BoolVar(&raw.serverNoCtx, "server-no-context-takeover", false, "")
 	return fs
 }
 

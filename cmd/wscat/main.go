@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/internal/echoserver"
 )
 
@@ -398,6 +399,7 @@ func requestOptions(o *options) *client.WebSocketRequestOptions {
 	r.SkipServerCertVerification = o.insecure
 	r.MinTLSVersion = o.tlsMin
 	r.MaxMessageSize = o.maxSize
+	r.PerMessageDeflate = o.deflate
 	return r
 }
 
@@ -416,6 +418,9 @@ func serverOptions(o *options) []echoserver.Option {
 	}
 	if o.maxSize != 0 {
 		opts = append(opts, echoserver.WithMaxMessageSize(o.maxSize))
+	}
+	if o.deflate != nil {
+		opts = append(opts, echoserver.WithDeflate(deflate.ServerOptions{}, 0))
 	}
 	return opts
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/internal/echoserver"
@@ -474,4 +475,43 @@ func TestProcessInterruptClosesNormally(t *testing.T) {
 		t.Fatalf("exit %v, want 0; output:\n%s", err, strings.Join(lines, "\n"))
 	}
 	checkConversation(t, lines, nil, "CLOSE 1000")
+}
+
+// TestProcessCompressOffersAndEchoes: with --compress, wscat offers permessage-deflate with
+// the flags' parameters, HEADERRECEIVE shows the agreed extension, and --echo sends back what
+// the compressing server sent, over the compressed connection.
+func TestProcessCompressOffersAndEchoes(t *testing.T) {
+	long := strings.Repeat("compress me ", 100)
+	offers := make(chan string, 1)
+	got := make(chan string, 1)
+	srv := wstest.New(t, func(c *conn.Conn, req *handshake.ServerRequest) {
+		offers <- req.Header.Get("Sec-WebSocket-Extensions")
+		ctx := context.Background()
+		if err := c.WriteMessage(ctx, conn.Text, []byte(long)); err != nil {
+			return
+		}
+		_, p, err := c.ReadMessage(ctx, nil)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(p)
+		_ = c.Close(frame.CloseNormal, "done")
+	}, func(s *wstest.Server) {
+		s.Upgrader.Deflate = &deflate.ServerOptions{}
+		s.Config.Compression = &conn.Compression{Threshold: 1}
+	})
+	r := runProc(t, strings.NewReader(""), srv.URL, "--echo", "--compress", "--client-window-bits", "9", "--server-no-context-takeover")
+	if r.code != 0 {
+		t.Fatalf("want exit 0\n%v", r)
+	}
+	if o := <-offers; o != "permessage-deflate; server_no_context_takeover; client_max_window_bits=9" {
+		t.Fatalf("offer %q", o)
+	}
+	if back := <-got; back != long {
+		t.Fatalf("server got back %q", back)
+	}
+	if !strings.Contains(r.lines()[0], "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=9") {
+		t.Fatalf("HEADERRECEIVE line %q", r.lines()[0])
+	}
 }

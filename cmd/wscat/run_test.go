@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/deflate"
 )
 
 // syncBuffer is a bytes.Buffer safe for the goroutines of run.
@@ -364,6 +365,26 @@ func TestParseProxyErrorsNeverShowThePassword(t *testing.T) {
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("%s: error %q shows %q", p, err, secret)
 			}
+		}
+	}
+}
+
+func TestParseArgsCompress(t *testing.T) {
+	o, err := parseArgs([]string{"ws://h/", "--compress"})
+	if err != nil || o.deflate == nil || *o.deflate != (deflate.ClientOptions{}) {
+		t.Fatalf("--compress: %v %+v", err, o)
+	}
+	o, err = parseArgs([]string{"ws://h/", "--server-window-bits", "10", "--client-no-context-takeover"})
+	if err != nil || o.deflate == nil || *o.deflate != (deflate.ClientOptions{ServerMaxWindowBits: 10, ClientNoContextTakeover: true}) {
+		t.Fatalf("implied --compress: %v %+v", err, o.deflate)
+	}
+	if o, err = parseArgs([]string{"ws://h/"}); err != nil || o.deflate != nil {
+		t.Fatalf("compression must be off by default: %+v", o.deflate)
+	}
+	for _, bad := range []string{"7", "16"} {
+		var ue *usageError
+		if _, err := parseArgs([]string{"ws://h/", "--client-window-bits", bad}); !errors.As(err, &ue) {
+			t.Fatalf("--client-window-bits %s: %v", bad, err)
 		}
 	}
 }

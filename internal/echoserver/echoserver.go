@@ -1,7 +1,8 @@
 // Package echoserver is an embeddable WebSocket echo server built on this module's server role:
 // the opening handshake of package handshake (RFC 6455 §4.2) and a conn.Conn in the server role
 // (RFC 6455 §5-§7). Every message a client sends is sent back unchanged, with its type (text or
-// binary); a close from the client is answered (§7.1.5).
+// binary); a close from the client is answered (§7.1.5). With WithDeflate it accepts
+// permessage-deflate (RFC 7692) and echoes compressed.
 //
 // It serves cmd/wscat when no URL is given, and tests that need a real peer on loopback:
 //
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 )
@@ -48,6 +50,8 @@ type config struct {
 	maxMessageSize   int64
 	handshakeTimeout time.Duration
 	closeTimeout     time.Duration
+	deflate          *deflate.ServerOptions
+	threshold        int
 }
 
 // Option configures Start.
@@ -76,6 +80,15 @@ func WithMaxMessageSize(n int64) Option {
 // WithHandshakeTimeout bounds each opening handshake (default DefaultHandshakeTimeout).
 func WithHandshakeTimeout(d time.Duration) Option {
 	return func(c *config) { c.handshakeTimeout = d }
+}
+
+// WithDeflate makes the server accept permessage-deflate (RFC 7692) as o says (the first
+// acceptable offer of a client is agreed; see deflate.ServerOptions.Negotiate). A connection
+// that agreed inflates what it receives and compresses the messages it echoes of at least
+// threshold bytes (0: conn.DefaultCompressionThreshold, negative: all). Options with window
+// bits outside 0 and 8..15 make Start fail.
+func WithDeflate(o deflate.ServerOptions, threshold int) Option {
+	return func(c *config) { c.deflate, c.threshold = &o, threshold }
 }
 
 // WithCloseTimeout bounds each closing handshake (default DefaultCloseTimeout).
@@ -118,11 +131,16 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:      cfg,
-		upgrader: handshake.Upgrader{Protocols: cfg.protocols, Header: cfg.header},
+		upgrader: handshake.Upgrader{Protocols: cfg.protocols, Header: cfg.header, Deflate: cfg.deflate},
 		conns:    make(map[*peer]struct{}),
 	}
 	if err := s.checkHeader(); err != nil {
 		return nil, err
+	}
+	if cfg.deflate != nil {
+		if err := cfg.deflate.Check(); err != nil {
+			return nil, fmt.Errorf("echoserver: deflate options: %w", err)
+		}
 	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -227,9 +245,17 @@ func (s *Server) serve(p *peer) {
 	}()
 	_ = p.nc.SetDeadline(time.Now().Add(s.cfg.handshakeTimeout))
 	br := bufio.NewReader(p.nc)
-	_, protocol, err := s.upgrader.Upgrade(br, p.nc)
+	req, protocol, err := s.upgrader.Upgrade(br, p.nc)
 	if err != nil {
 		return // a refusal was answered, or the client went away
+	}
+	var z *conn.Compression
+	if req.Deflate != nil {
+		zc, zd, err := req.Deflate.NewCodecs(true)
+		if err != nil {
+			return // cannot happen: Negotiate answers valid parameters
+		}
+		z = &conn.Compression{Compressor: zc, Decompressor: zd, Threshold: s.cfg.threshold}
 	}
 	_ = p.nc.SetDeadline(time.Time{})
 	var prefix []byte
@@ -241,6 +267,7 @@ func (s *Server) serve(p *peer) {
 		MaxMessageSize: s.cfg.maxMessageSize,
 		CloseTimeout:   s.cfg.closeTimeout,
 		Subprotocol:    protocol,
+		Compression:    z,
 	})
 	s.mu.Lock()
 	if s.closed {

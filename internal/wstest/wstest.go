@@ -38,7 +38,9 @@ type Server struct {
 	// Upgrader answers each opening handshake; New sets its Header to "X-Server: ours".
 	Upgrader handshake.Upgrader
 	// Config is the configuration of each connection; New sets Role to frame.RoleServer. Its
-	// Subprotocol is replaced, for each connection, by the one the handshake chose.
+	// Subprotocol is replaced, for each connection, by the one the handshake chose, and its
+	// Compression by codecs of the permessage-deflate parameters agreed (Upgrader.Deflate),
+	// if any, with Compression.Threshold kept when Compression is set.
 	Config conn.Config
 	// Handle runs for each upgraded connection, with the client's request. The server closes the
 	// underlying network connection when Handle returns.
@@ -128,6 +130,17 @@ func (s *Server) serve() {
 			}
 			cfg := s.Config
 			cfg.Subprotocol = proto
+			if req.Deflate != nil {
+				threshold := 0
+				if cfg.Compression != nil {
+					threshold = cfg.Compression.Threshold
+				}
+				zc, zd, err := req.Deflate.NewCodecs(true)
+				if err != nil {
+					return
+				}
+				cfg.Compression = &conn.Compression{Compressor: zc, Decompressor: zd, Threshold: threshold}
+			}
 			c := conn.New(nc, prefix, &cfg)
 			s.Handle(c, req)
 		})
