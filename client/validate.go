@@ -16,9 +16,10 @@ import (
 	"github.com/netkit/websocket/tlsconf"
 )
 
-// MaxURLLength is the longest URL Connect accepts, in bytes. Longer URLs are error 2302001; the
-// request line must also fit the header limits of common servers (8 KiB).
-const MaxURLLength = 8192
+// MaxURLLength is the longest URL Connect and Dial accept, in bytes: 2048, the platform's
+// limit. A longer URL is error 2302001 (CodeURLError), before any I/O: Connect returns it and
+// reports it to its callback, Dial returns it as an *AsyncError.
+const MaxURLLength = 2048
 
 // parseURL checks a ws:// or wss:// URL (RFC 6455 §3). Errors are *AsyncError with
 // CodeURLError and never contain the URL's user information.

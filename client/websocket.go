@@ -178,8 +178,9 @@ func (ws *WebSocket) lockSession() error {
 // Connect opens a connection to url, a ws:// or wss:// URL, with opts (nil means
 // NewWebSocketRequestOptions) (seed connect). It returns at once. cb, which may be nil, is
 // called with true when the attempt started, or with the error that Connect also returns:
-// 2302001 for a bad URL, 401 for a bad option, 2302002 for a missing certificate or CA file,
-// 2302003 when a connection is being opened or is open.
+// 2302001 for a bad URL or one longer than MaxURLLength (2048 bytes), 401 for a bad option,
+// 2302002 for a missing certificate or CA file, 2302003 when a connection is being opened or
+// is open.
 //
 // Success is the OPEN event, after HEADERRECEIVE. A failed attempt reports ERROR (2302999
 // with the cause: DNS, TCP, TLS, proxy, or the handshake, with the HTTP status of a non-101
