@@ -395,7 +395,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 		return nil, nil, err
 	}
 	t.c = c
-	t.info = handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status, fields: resp.Fields}
+	t.info = handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status, fields: resp.Fields, protocol: resp.Subprotocol}
 	return t, &t.info, nil
 }
 

@@ -73,8 +73,9 @@ func (*BorrowedData) messageData() {}
 // OnOffType is the seed's OnOffType: the kind of event On and Off subscribe to.
 type OnOffType int
 
-// The six events of the seed (OPEN, MESSAGE, CLOSE, ERROR, DATAEND, HEADERRECEIVE). The names
-// carry an Event prefix so that they do not read like the methods of WebSocket.
+// The six events of the seed (OPEN, MESSAGE, CLOSE, ERROR, DATAEND, HEADERRECEIVE) and the
+// platform's later openInfo (EventOpenInfo). The names carry an Event prefix so that they do not
+// read like the methods of WebSocket.
 const (
 	EventOpen          OnOffType = iota // seed OPEN: the connection is open
 	EventMessage                        // seed MESSAGE: a whole message arrived
@@ -82,13 +83,15 @@ const (
 	EventError                          // seed ERROR: the connection failed
 	EventDataEnd                        // seed DATAEND: the message before it is complete
 	EventHeaderReceive                  // seed HEADERRECEIVE: the handshake response headers
+	EventOpenInfo                       // platform openInfo: OPEN's data plus the subprotocol, right after OPEN
 
 	numEvents = iota
 )
 
-var eventNames = [numEvents]string{"OPEN", "MESSAGE", "CLOSE", "ERROR", "DATAEND", "HEADERRECEIVE"}
+var eventNames = [numEvents]string{"OPEN", "MESSAGE", "CLOSE", "ERROR", "DATAEND", "HEADERRECEIVE", "OPENINFO"}
 
-// String returns the seed's name of t ("OPEN", "MESSAGE", ...) or "OnOffType(<n>)".
+// String returns the seed's name of t ("OPEN", "MESSAGE", ..., "OPENINFO" for the platform's
+// openInfo) or "OnOffType(<n>)".
 func (t OnOffType) String() string {
 	if t >= 0 && int(t) < numEvents {
 		return eventNames[t]
@@ -97,6 +100,17 @@ func (t OnOffType) String() string {
 }
 
 func (t OnOffType) valid() bool { return t >= 0 && int(t) < numEvents }
+
+// WebSocketOpenInfo is the platform's WebSocketOpenInfo, given to openInfo (EventOpenInfo)
+// callbacks right after OPEN: the handshake response's status code and reason phrase (what
+// OPEN reports as a one-entry map) and the subprotocol the server selected from those
+// WebSocketRequestOptions.Protocol offered (RFC 6455 §4.1, §11.3.4), "" when none was
+// selected (the platform's protocol? left out).
+type WebSocketOpenInfo struct {
+	Status   uint32 // HTTP status of the handshake response: 101
+	Message  string // its reason phrase as sent, e.g. "Switching Protocols"
+	Protocol string // the negotiated subprotocol, or ""
+}
 
 // ProxyConfiguration is the seed's ProxyConfiguration: NoProxy (NO_PROXY), SystemProxy
 // (SYSTEM) or HTTPProxy (HTTPPROXY). A nil ProxyConfiguration means SystemProxy. No other type

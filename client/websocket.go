@@ -397,9 +397,9 @@ func (ws *WebSocket) emit(t OnOffType, call func(Callback)) {
 	}
 }
 
-// emitOpened delivers HEADERRECEIVE, then OPEN, in one task. Each event's data is made
-// only when a callback is registered for it (a map is two allocations), and info is let go
-// after.
+// emitOpened delivers HEADERRECEIVE, OPEN, then openInfo, in one task. Each event's data is
+// made only when a callback is registered for it (a map is two allocations), and info is let
+// go after.
 func (ws *WebSocket) emitOpened(info *handshakeInfo) {
 	if len(ws.reg.list(EventHeaderReceive)) > 0 {
 		h := info.responseHeaders()
@@ -409,6 +409,14 @@ func (ws *WebSocket) emitOpened(info *handshakeInfo) {
 		status := map[uint32]string{uint32(info.statusCode): info.statusText}
 		ws.emit(EventOpen, func(cb Callback) {
 			cb.(*WebSocketAsyncCallback[map[uint32]string]).invoke(nil, status)
+		})
+	}
+	if len(ws.reg.list(EventOpenInfo)) > 0 {
+		oi := WebSocketOpenInfo{Status: uint32(info.statusCode), Message: info.statusText, Protocol: info.protocol}
+		ws.emit(EventOpenInfo, func(cb Callback) {
+			if f := cb.(*OpenInfoCallback).f; f != nil {
+				f(oi)
+			}
 		})
 	}
 	info.fields = nil // an open connection keeps no header lines
