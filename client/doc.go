@@ -30,6 +30,13 @@
 //	WebSocketErrorCallback(f)                    NewWebSocketErrorCallback(f) *WebSocketErrorCallback
 //	Callback0Argument (DATAEND)                  NewDataEndCallback(f) *DataEndCallback
 //	Callback1Argument<ResponseHeaders>           NewHeaderReceiveCallback(f) *HeaderReceiveCallback
+//	Callback<WebSocketOpenInfo> (platform)       NewOpenInfoCallback(f) *OpenInfoCallback
+//	WebSocketOpenInfo{status, message,           WebSocketOpenInfo{Status, Message, Protocol}
+//	  protocol?} (platform)                        (Protocol "" when none was negotiated)
+//	TlsProtocol.TLS_V_1_0 .. TLS_V_1_3           TlsProtocol: TLSV10 .. TLSV13
+//	  (platform)                                   (the values of tls.VersionTLS10 .. 13)
+//	minSupportTlsProtocol (platform)             WebSocketRequestOptions.MinSupportTlsProtocol
+//	URL of at most 2048 characters               MaxURLLength (2048); longer is 2302001
 //	CloseResult, WebSocketCloseOptions,          structs of the same names and fields;
 //	WebSocketClientCert, WebSocketHttpProxy,     NewWebSocketRequestOptions and
 //	WebSocketRequestOptions                      NewWebSocketCloseOptions give the seed defaults

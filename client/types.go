@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/tls"
 	"encoding/hex"
 	"strconv"
 
@@ -241,9 +242,13 @@ type WebSocketRequestOptions struct {
 	// SkipServerCertVerification turns off verification of the server's certificate chain
 	// and host name. Only for tests.
 	SkipServerCertVerification bool
-	// MinTLSVersion is the lowest TLS version offered for wss (tls.VersionTLS10 to
-	// tls.VersionTLS13); 0 means TLS 1.2. Other values are parameter errors (401).
-	MinTLSVersion uint16
+	// MinSupportTlsProtocol is the platform's minSupportTlsProtocol: the lowest TLS version
+	// a wss connection accepts, TLSV10 to TLSV13 (the values of tls.VersionTLS10 to
+	// tls.VersionTLS13, which may be assigned directly); 0 means TLS 1.2. A server whose
+	// highest version is lower fails the connection (ERROR 2302999 with the TLS alert,
+	// "protocol version not supported"). Other values are parameter errors (401). It is the
+	// one minimum-version setting of the facade (formerly MinTLSVersion).
+	MinSupportTlsProtocol TlsProtocol
 	// MaxMessageSize limits the size of a received message in bytes; a larger message closes
 	// the connection with 1009. 0 means the engine's default (32 MiB); negative means no limit.
 	MaxMessageSize int64
@@ -275,6 +280,41 @@ type WebSocketRequestOptions struct {
 	// range (window bits outside 8..15) are parameter errors (401).
 	PerMessageDeflate *deflate.ClientOptions
 }
+
+// TlsProtocol is the platform's TlsProtocol enum (TLS_V_1_0 .. TLS_V_1_3), the type of
+// WebSocketRequestOptions.MinSupportTlsProtocol. Its values are the TLS protocol version
+// numbers of crypto/tls, so TLSV13 == tls.VersionTLS13 and a tls.VersionTLS1x constant may be
+// used where a TlsProtocol is wanted. The zero value means the default, TLS 1.2.
+type TlsProtocol uint16
+
+// The versions of TlsProtocol (platform TLS_V_1_0 .. TLS_V_1_3).
+const (
+	TLSV10 TlsProtocol = tls.VersionTLS10 // platform TLS_V_1_0: TLS 1.0 (RFC 2246)
+	TLSV11 TlsProtocol = tls.VersionTLS11 // platform TLS_V_1_1: TLS 1.1 (RFC 4346)
+	TLSV12 TlsProtocol = tls.VersionTLS12 // platform TLS_V_1_2: TLS 1.2 (RFC 5246), the default
+	TLSV13 TlsProtocol = tls.VersionTLS13 // platform TLS_V_1_3: TLS 1.3 (RFC 8446)
+)
+
+// String returns the platform's name of p ("TLS_V_1_0" .. "TLS_V_1_3"), "default" for 0, or
+// "TlsProtocol(0x<hex>)".
+func (p TlsProtocol) String() string {
+	switch p {
+	case 0:
+		return "default"
+	case TLSV10:
+		return "TLS_V_1_0"
+	case TLSV11:
+		return "TLS_V_1_1"
+	case TLSV12:
+		return "TLS_V_1_2"
+	case TLSV13:
+		return "TLS_V_1_3"
+	}
+	return "TlsProtocol(0x" + strconv.FormatUint(uint64(p), 16) + ")"
+}
+
+// valid reports whether p is 0 (the default) or one of TLSV10..TLSV13.
+func (p TlsProtocol) valid() bool { return p == 0 || p >= TLSV10 && p <= TLSV13 }
 
 // Defaults of the send queue's caps (WebSocketRequestOptions.SendQueueBytes and
 // SendQueueMessages): the engine's, see conn.DefaultSendQueueBytes.

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -238,10 +237,9 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 		cc := *c
 		r.ClientCert = &cc
 	}
-	switch r.MinTLSVersion {
-	case 0, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13:
-	default:
-		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: MinTLSVersion 0x%04x", tlsconf.ErrTLSVersion, r.MinTLSVersion))
+	if !r.MinSupportTlsProtocol.valid() {
+		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: MinSupportTlsProtocol 0x%04x is not TLSV10..TLSV13",
+			tlsconf.ErrTLSVersion, uint16(r.MinSupportTlsProtocol)))
 	}
 	if d := r.PerMessageDeflate; d != nil {
 		if _, err := d.Offer(); err != nil {
