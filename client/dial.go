@@ -104,7 +104,7 @@ type DialOptions struct {
 // A non-101 response is a *handshake.StatusError (status, headers, body) in the error chain;
 // the other handshake failures are the handshake package's errors. Errors never show the URL's
 // user information.
-func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *handshake.Response, error) {
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *Response, error) {
 	u, err := parseURL(rawURL)
 	if err != nil {
 		return nil, nil, err

@@ -478,7 +478,7 @@ func (ws *WebSocket) run(ctx context.Context, s *session, u *url.URL, opts *WebS
 	if ws.state == stateConnecting {
 		ws.state = stateOpen
 	}
-	ws.q.push(func() { ws.emitOpened(info) })
+	ws.q.pushTask(task{ws: ws, open: info})
 	s.t = t
 	// The messages sent before OPEN go to the connection's queue, in order; they fit, as they
 	// counted against the same caps.
