@@ -3,8 +3,8 @@ package client
 import "github.com/netkit/websocket/internal/serial"
 
 // Callback is a callback made by one of the constructors of this package:
-// NewWebSocketAsyncCallback, NewWebSocketErrorCallback, NewDataEndCallback or
-// NewHeaderReceiveCallback. On and Off compare callbacks by pointer.
+// NewWebSocketAsyncCallback, NewWebSocketErrorCallback, NewDataEndCallback,
+// NewHeaderReceiveCallback or NewOpenInfoCallback. On and Off compare callbacks by pointer.
 type Callback interface{ callback() }
 
 // WebSocketAsyncCallback is the seed's WebSocketAsyncCallback<T>: a callback that gets an
@@ -57,10 +57,23 @@ func NewHeaderReceiveCallback(f func(headers ResponseHeaders)) *HeaderReceiveCal
 	return &HeaderReceiveCallback{f: f}
 }
 
+// OpenInfoCallback is the callback of openInfo events (EventOpenInfo; the platform's
+// Callback<WebSocketOpenInfo>).
+type OpenInfoCallback struct {
+	f func(info WebSocketOpenInfo)
+}
+
+// NewOpenInfoCallback returns an openInfo callback that calls f. A nil f is allowed and does
+// nothing.
+func NewOpenInfoCallback(f func(info WebSocketOpenInfo)) *OpenInfoCallback {
+	return &OpenInfoCallback{f: f}
+}
+
 func (*WebSocketAsyncCallback[T]) callback() {}
 func (*WebSocketErrorCallback) callback()    {}
 func (*DataEndCallback) callback()           {}
 func (*HeaderReceiveCallback) callback()     {}
+func (*OpenInfoCallback) callback()          {}
 
 // fits reports whether cb is a non-nil callback of the type event t needs.
 func fits(t OnOffType, cb Callback) bool {
@@ -82,6 +95,9 @@ func fits(t OnOffType, cb Callback) bool {
 		return ok && c != nil
 	case EventHeaderReceive:
 		c, ok := cb.(*HeaderReceiveCallback)
+		return ok && c != nil
+	case EventOpenInfo:
+		c, ok := cb.(*OpenInfoCallback)
 		return ok && c != nil
 	}
 	return false
