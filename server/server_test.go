@@ -561,10 +561,12 @@ func TestBufferedAmountAndQueueFull(t *testing.T) {
 	if !errors.Is(full, ErrQueueFull) || CodeOf(full) != CodeOtherError {
 		t.Fatalf("Send past the cap: %v", full)
 	}
+	// The queue held 4 messages when Send failed; the writer may have finished one more since
+	// (the socket takes what the client does not read, up to its buffers).
 	b, n, err := s.BufferedAmount(id)
 	must(t, err)
-	if n != 4 || b < 3<<20 {
-		t.Fatalf("BufferedAmount = %d bytes, %d messages", b, n)
+	if n < 1 || n > 4 || b != int64(n)<<20 {
+		t.Fatalf("BufferedAmount = %d bytes, %d messages; want 1-4 messages of 1 MiB", b, n)
 	}
 }
 
