@@ -410,6 +410,8 @@ func secondsOrOff(s uint32) time.Duration {
 type connTransport struct {
 	c    *Conn
 	info handshakeInfo // the handshake's response, for HEADERRECEIVE and OPEN
+	// closed is readFailed's error after a closing handshake (the reading goroutine's).
+	closed closedError
 	// The last block alloc made (see messageBlock), on the reading goroutine only.
 	block unsafe.Pointer
 }
@@ -505,7 +507,8 @@ func (t *connTransport) readFailed(err error) error {
 	ce := errorAs[*conn.CloseError](err)
 	switch {
 	case ce != nil && ce.Remote:
-		return &closedError{code: uint32(ce.Code), reason: ce.Reason}
+		t.closed = closedError{code: uint32(ce.Code), reason: ce.Reason} // no allocation per connection
+		return &t.closed
 	case errors.Is(err, ErrPongTimeout):
 		return &failedError{code: uint32(frame.CloseAbnormal), reason: "pong timeout: no answer to a ping", err: err}
 	case ce != nil:

@@ -14,6 +14,9 @@ type task struct {
 	// open, when not nil (f, msg and cb nil): deliver HEADERRECEIVE and OPEN of the connection
 	// whose handshake this is (emitOpened), without a closure per connection.
 	open *handshakeInfo
+	// closed, when not nil (f, msg, cb and open nil): deliver CLOSE with this result (kept in
+	// the session), without a closure per connection.
+	closed *CloseResult
 }
 
 func (t task) Run() {
@@ -25,6 +28,8 @@ func (t task) Run() {
 		<-t.sem
 	case t.open != nil:
 		t.ws.emitOpened(t.open)
+	case t.closed != nil:
+		t.ws.emitClose(*t.closed)
 	default:
 		t.cb.invoke(t.err, t.err == nil)
 	}

@@ -73,9 +73,10 @@ type session struct {
 	closeCB     *WebSocketAsyncCallback[bool]
 	closeCode   uint32
 	closeReason string
-	inClose     bool  // the closing goroutine runs or ran
-	closeDone   bool  // the closing goroutine carried out the close
-	closeErr    error // its result
+	inClose     bool        // the closing goroutine runs or ran
+	closeDone   bool        // the closing goroutine carried out the close
+	closeErr    error       // its result
+	result      CloseResult // CLOSE's data, set by finish
 }
 
 // queueCaps resolves the send queue caps of o: 0 means the default, negative no cap.
@@ -670,7 +671,8 @@ func (ws *WebSocket) finish(s *session, e *BusinessException, r CloseResult) {
 		}
 		ws.q.pushResult(cb, ae)
 	}
-	ws.q.push(func() { ws.emitClose(r) })
+	s.result = r
+	ws.q.pushTask(task{ws: ws, closed: &s.result})
 }
 
 // sent reports a written message to its callback: at once, on the writing goroutine, when no
