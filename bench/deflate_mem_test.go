@@ -17,6 +17,7 @@ import (
 	"time"
 
 	coder "github.com/coder/websocket"
+	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 
 	"github.com/netkit/websocket/client"
@@ -46,7 +47,8 @@ const (
 
 // runMemServers runs the echo servers of the memory benchmark until stdin ends: ours
 // (echoserver, every offer accepted) and, on one HTTP server, gws and coder with compression,
-// with context takeover (/gws/takeover, /coder/takeover) or without (/gws/none, /coder/none).
+// with context takeover (/gws/takeover, /coder/takeover) or without (/gws/none, /coder/none),
+// and gorilla (/gorilla; it has no context takeover).
 // It prints the two addresses, ours first, on one line.
 func runMemServers() {
 	ours, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{}, -1))
@@ -93,6 +95,23 @@ func runMemServers() {
 			}
 		})
 	}
+	gup := gorilla.Upgrader{EnableCompression: true}
+	mux.HandleFunc("/gorilla", func(w http.ResponseWriter, r *http.Request) {
+		c, err := gup.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			typ, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(typ, p); err != nil {
+				return
+			}
+		}
+	})
 	srv := &http.Server{Handler: mux}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -253,6 +272,37 @@ func coderMemCase(takeover bool) memCase {
 	}}
 }
 
+// gorillaMemCase is gorilla with compression, which has no context takeover.
+var gorillaMemCase = memCase{"gorilla/no_takeover", func(_, addr string) (idleConn, error) {
+	d := gorilla.Dialer{EnableCompression: true}
+	c, _, err := d.Dial("ws://"+addr+"/gorilla", nil)
+	if err != nil {
+		return idleConn{}, err
+	}
+	return idleConn{
+		echo: func(msg []byte) ([]byte, error) {
+			if err := c.WriteMessage(gorilla.TextMessage, msg); err != nil {
+				return nil, err
+			}
+			_, p, err := c.ReadMessage()
+			return p, err
+		},
+		idle: func() <-chan struct{} {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			return done
+		},
+		abort: func() { c.Close() },
+	}, nil
+}}
+
 var memCases = []memCase{
 	oursMemCase("ours/uncompressed", nil),
 	oursMemCase("ours/no_takeover", &deflate.ClientOptions{ClientNoContextTakeover: true, ServerNoContextTakeover: true}),
@@ -263,6 +313,7 @@ var memCases = []memCase{
 	gwsMemCase(true),
 	coderMemCase(false),
 	coderMemCase(true),
+	gorillaMemCase,
 }
 
 // memInUse is the heap and stack in use and the goroutines, after two collections (the second
