@@ -1,10 +1,10 @@
 package client
 
-import "sync/atomic"
+import "github.com/netkit/websocket/internal/serial"
 
 // Callback is a callback made by one of the constructors of this package:
-// NewWebSocketAsyncCallback, NewWebSocketErrorCallback, NewDataEndCallback or
-// NewHeaderReceiveCallback. On and Off compare callbacks by pointer.
+// NewWebSocketAsyncCallback, NewWebSocketErrorCallback, NewDataEndCallback,
+// NewHeaderReceiveCallback or NewOpenInfoCallback. On and Off compare callbacks by pointer.
 type Callback interface{ callback() }
 
 // WebSocketAsyncCallback is the seed's WebSocketAsyncCallback<T>: a callback that gets an
@@ -57,10 +57,23 @@ func NewHeaderReceiveCallback(f func(headers ResponseHeaders)) *HeaderReceiveCal
 	return &HeaderReceiveCallback{f: f}
 }
 
+// OpenInfoCallback is the callback of openInfo events (EventOpenInfo; the platform's
+// Callback<WebSocketOpenInfo>).
+type OpenInfoCallback struct {
+	f func(info WebSocketOpenInfo)
+}
+
+// NewOpenInfoCallback returns an openInfo callback that calls f. A nil f is allowed and does
+// nothing.
+func NewOpenInfoCallback(f func(info WebSocketOpenInfo)) *OpenInfoCallback {
+	return &OpenInfoCallback{f: f}
+}
+
 func (*WebSocketAsyncCallback[T]) callback() {}
 func (*WebSocketErrorCallback) callback()    {}
 func (*DataEndCallback) callback()           {}
 func (*HeaderReceiveCallback) callback()     {}
+func (*OpenInfoCallback) callback()          {}
 
 // fits reports whether cb is a non-nil callback of the type event t needs.
 func fits(t OnOffType, cb Callback) bool {
@@ -83,70 +96,24 @@ func fits(t OnOffType, cb Callback) bool {
 	case EventHeaderReceive:
 		c, ok := cb.(*HeaderReceiveCallback)
 		return ok && c != nil
+	case EventOpenInfo:
+		c, ok := cb.(*OpenInfoCallback)
+		return ok && c != nil
 	}
 	return false
 }
 
-// registry holds the callbacks of each event, in registration order, as copy-on-write lists:
-// the dispatching goroutine reads a list with one atomic load and no lock; add and remove, which
-// the owner's mutex serializes, never change a published list but publish a new one. Callbacks
-// are never called with that mutex held.
-type registry [numEvents]atomic.Pointer[[]Callback]
+// registry holds the callbacks of each event (serial.List: copy-on-write, read without a
+// lock by the dispatching goroutine; changed under the owner's mutex). Callbacks are never
+// called with that mutex held.
+type registry [numEvents]serial.List[Callback]
 
-// list returns the callbacks of t; the slice must not be changed.
-func (r *registry) list(t OnOffType) []Callback {
-	if p := r[t].Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (r *registry) list(t OnOffType) []Callback     { return r[t].Load() }
+func (r *registry) add(t OnOffType, cb Callback)    { r[t].Add(cb) }
+func (r *registry) remove(t OnOffType, cb Callback) { r[t].Remove(cb) }
+func (r *registry) clear(t OnOffType)               { r[t].Clear() }
 
-// add appends cb to the callbacks of t, unless it is there already. The owner's mutex is held.
-func (r *registry) add(t OnOffType, cb Callback) {
-	list := r.list(t)
-	for _, c := range list {
-		if c == cb {
-			return
-		}
-	}
-	n := make([]Callback, len(list), len(list)+1)
-	copy(n, list)
-	n = append(n, cb)
-	r[t].Store(&n)
-}
-
-// remove takes cb out of the callbacks of t. The owner's mutex is held.
-func (r *registry) remove(t OnOffType, cb Callback) {
-	list := r.list(t)
-	for i, c := range list {
-		if c == cb {
-			if len(list) == 1 {
-				r[t].Store(nil)
-				return
-			}
-			n := make([]Callback, 0, len(list)-1)
-			n = append(n, list[:i]...)
-			n = append(n, list[i+1:]...)
-			r[t].Store(&n)
-			return
-		}
-	}
-}
-
-// clear removes every callback of t. The owner's mutex is held.
-func (r *registry) clear(t OnOffType) { r[t].Store(nil) }
-
-// still reports whether cb, taken from the list snapshot, is still registered for t: at once
-// when the list was not replaced since the snapshot (the common case), else by a search.
+// still reports whether cb, taken from the list snapshot, is still registered for t.
 func (r *registry) still(t OnOffType, snapshot []Callback, cb Callback) bool {
-	cur := r.list(t)
-	if len(cur) == len(snapshot) && (len(cur) == 0 || &cur[0] == &snapshot[0]) {
-		return true
-	}
-	for _, c := range cur {
-		if c == cb {
-			return true
-		}
-	}
-	return false
+	return r[t].Still(snapshot, cb)
 }

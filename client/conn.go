@@ -104,7 +104,7 @@ func (c *Conn) Response() *handshake.Response {
 
 // ReadMessage reads the next whole message into buf[:0] (see conn.Conn.ReadMessage). After
 // keepalive gave up on the connection its errors wrap ErrPongTimeout.
-func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (conn.MessageType, []byte, error) {
+func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	typ, p, err := c.Conn.ReadMessage(ctx, buf)
 	if err != nil || typ != conn.Text && typ != conn.Binary {
 		return c.readFailed(typ, p, err)
@@ -129,7 +129,7 @@ func (c *Conn) readFailed(typ conn.MessageType, p []byte, err error) (conn.Messa
 
 // NextReader returns the next message as a stream (see conn.Conn.NextReader). After
 // keepalive gave up on the connection its errors wrap ErrPongTimeout.
-func (c *Conn) NextReader(ctx context.Context) (conn.MessageType, io.Reader, error) {
+func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	typ, r, err := c.Conn.NextReader(ctx)
 	if err != nil {
 		return typ, r, c.readErr(err)
@@ -152,7 +152,7 @@ func (c *Conn) readErr(err error) error {
 // keepalive. It never waits for a keepalive ping: a ping being written holds the connection
 // only as a message write would, so the close frame waits for it at most CloseTimeout, after
 // which the connection is cut (and the ping with it).
-func (c *Conn) Close(code frame.CloseCode, reason string) error {
+func (c *Conn) Close(code CloseCode, reason string) error {
 	c.ka.stop()
 	return c.Conn.Close(code, reason)
 }

@@ -88,6 +88,9 @@ type DialOptions struct {
 // with the server's handshake response. ctx bounds the dial only; once Dial returns, the
 // connection lives until it is closed.
 //
+// The URL is checked first: one longer than MaxURLLength (2048 bytes) or that is not a valid
+// ws:// or wss:// URL fails at once with an *AsyncError of code 2302001 (CodeURLError).
+//
 // Options are checked before any I/O: a header name that is not a token, a header value or
 // Origin with CR, LF or another control character, a header the handshake writes itself, a
 // subprotocol that is not a unique token, or a negative size or CloseTimeout fails at once,
@@ -101,7 +104,7 @@ type DialOptions struct {
 // A non-101 response is a *handshake.StatusError (status, headers, body) in the error chain;
 // the other handshake failures are the handshake package's errors. Errors never show the URL's
 // user information.
-func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *handshake.Response, error) {
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *Response, error) {
 	u, err := parseURL(rawURL)
 	if err != nil {
 		return nil, nil, err
@@ -392,7 +395,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 		return nil, nil, err
 	}
 	t.c = c
-	t.info = handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status, fields: resp.Fields}
+	t.info = handshakeInfo{statusCode: resp.StatusCode, statusText: resp.Status, fields: resp.Fields, protocol: resp.Subprotocol}
 	return t, &t.info, nil
 }
 

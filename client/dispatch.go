@@ -11,6 +11,9 @@ type task struct {
 	ws  *WebSocket                    // f == nil, msg != nil: deliver msg (MESSAGE, DATAEND)
 	msg MessageData
 	sem chan struct{} // released after a queued message was delivered
+	// open, when not nil (f, msg and cb nil): deliver HEADERRECEIVE and OPEN of the connection
+	// whose handshake this is (emitOpened), without a closure per connection.
+	open *handshakeInfo
 }
 
 func (t task) Run() {
@@ -20,6 +23,8 @@ func (t task) Run() {
 	case t.msg != nil:
 		t.ws.emitMessage(t.msg)
 		<-t.sem
+	case t.open != nil:
+		t.ws.emitOpened(t.open)
 	default:
 		t.cb.invoke(t.err, t.err == nil)
 	}

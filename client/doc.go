@@ -19,6 +19,7 @@
 //	OnOffType.ERROR                              EventError
 //	OnOffType.DATAEND                            EventDataEnd
 //	OnOffType.HEADERRECEIVE                      EventHeaderReceive
+//	on('openInfo') (platform, later)             EventOpenInfo
 //	ProxyConfiguration.NO_PROXY                  NoProxy{}
 //	ProxyConfiguration.SYSTEM                    SystemProxy{} (a nil ProxyConfiguration means the same)
 //	ProxyConfiguration.HTTPPROXY(p)              HTTPProxy{Proxy: p}
@@ -29,6 +30,13 @@
 //	WebSocketErrorCallback(f)                    NewWebSocketErrorCallback(f) *WebSocketErrorCallback
 //	Callback0Argument (DATAEND)                  NewDataEndCallback(f) *DataEndCallback
 //	Callback1Argument<ResponseHeaders>           NewHeaderReceiveCallback(f) *HeaderReceiveCallback
+//	Callback<WebSocketOpenInfo> (platform)       NewOpenInfoCallback(f) *OpenInfoCallback
+//	WebSocketOpenInfo{status, message,           WebSocketOpenInfo{Status, Message, Protocol}
+//	  protocol?} (platform)                        (Protocol "" when none was negotiated)
+//	TlsProtocol.TLS_V_1_0 .. TLS_V_1_3           TlsProtocol: TLSV10 .. TLSV13
+//	  (platform)                                   (the values of tls.VersionTLS10 .. 13)
+//	minSupportTlsProtocol (platform)             WebSocketRequestOptions.MinSupportTlsProtocol
+//	URL of at most 2048 characters               MaxURLLength (2048); longer is 2302001
 //	CloseResult, WebSocketCloseOptions,          structs of the same names and fields;
 //	WebSocketClientCert, WebSocketHttpProxy,     NewWebSocketRequestOptions and
 //	WebSocketRequestOptions                      NewWebSocketCloseOptions give the seed defaults
@@ -47,6 +55,7 @@
 //	EventError          *WebSocketErrorCallback                     *BusinessException
 //	EventDataEnd        *DataEndCallback                            after each message
 //	EventHeaderReceive  *HeaderReceiveCallback                      MapData of the 101 response
+//	EventOpenInfo       *OpenInfoCallback                           WebSocketOpenInfo, right after OPEN
 //
 // # Events and threads
 //
@@ -56,10 +65,10 @@
 // itself when no other callback is pending, so a steady stream of messages starts no goroutine
 // and the connection reads no further while a MESSAGE callback runs. Events of a connection
 // arrive in wire order: HEADERRECEIVE,
-// OPEN, then MESSAGE followed by DATAEND for each message, then CLOSE. A connection lost without
-// a close frame (RFC 6455 §7.1.5, code 1006) reports ERROR first, then CLOSE with 1006 and a
-// reason that says why. A callback may call any method of the WebSocket; no lock of the
-// WebSocket is held while a callback runs.
+// OPEN, openInfo (EventOpenInfo, in the same task as OPEN), then MESSAGE followed by DATAEND
+// for each message, then CLOSE. A connection lost without a close frame (RFC 6455 §7.1.5, code
+// 1006) reports ERROR first, then CLOSE with 1006 and a reason that says why. A callback may
+// call any method of the WebSocket; no lock of the WebSocket is held while a callback runs.
 //
 // # Sending: the queue and backpressure
 //

@@ -13,7 +13,8 @@ const (
 	// not fit the event, a close code that may not be sent (RFC 6455 §7.4) or a close reason
 	// over 123 bytes.
 	CodeParameterError int32 = 401
-	// CodeURLError (2302001): the URL is not ws:// or wss://, cannot be parsed, or is too long.
+	// CodeURLError (2302001): the URL is not ws:// or wss://, cannot be parsed, or is longer than
+	// MaxURLLength (2048 bytes).
 	CodeURLError int32 = 2302001
 	// CodeFileNotExist (2302002): an explicitly given certificate, key or CA file does not exist.
 	CodeFileNotExist int32 = 2302002

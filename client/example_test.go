@@ -145,3 +145,36 @@ func ExampleDialOptions_deflate() {
 	// agreed: permessage-deflate; client_no_context_takeover
 	// echo: 600 bytes <nil>
 }
+
+// The platform's openInfo event: right after OPEN, the status of the handshake response and
+// the subprotocol the server selected from those offered.
+func ExampleNewOpenInfoCallback() {
+	srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithSubprotocols("chat.v2"))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	options := client.NewWebSocketRequestOptions()
+	options.Proxy = client.NoProxy{}
+	options.Protocol = "chat.v3, chat.v2"
+	ws := client.CreateWebSocket()
+	closed := make(chan struct{})
+	ws.On(client.EventOpen, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, data map[uint32]string) {
+		fmt.Println("OPEN", data)
+	}))
+	ws.On(client.EventOpenInfo, client.NewOpenInfoCallback(func(info client.WebSocketOpenInfo) {
+		fmt.Printf("OPENINFO %d %q protocol %q\n", info.Status, info.Message, info.Protocol)
+		ws.Close(nil, nil)
+	}))
+	ws.On(client.EventClose, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, data client.CloseResult) {
+		fmt.Println("CLOSE", data.Code)
+		close(closed)
+	}))
+	ws.Connect(srv.URL(), options, nil)
+	<-closed
+	// Output:
+	// OPEN map[101:Switching Protocols]
+	// OPENINFO 101 "Switching Protocols" protocol "chat.v2"
+	// CLOSE 1000
+}

@@ -208,8 +208,14 @@ func fakeDialer(f *fakeTransport, gate <-chan struct{}) dialFunc {
 				return nil, nil, ctx.Err()
 			}
 		}
+		// Like a server that speaks every subprotocol, the fake selects the first one offered.
+		protocol := ""
+		if len(p) > 0 {
+			protocol = p[0]
+		}
 		return f, &handshakeInfo{statusCode: 101, statusText: "Switching Protocols",
-			fields: []headerField{{Name: "Upgrade", Value: "websocket"}, {Name: "Connection", Value: "Upgrade"}, {Name: "X-Multi", Value: "a"}, {Name: "X-Multi", Value: "b"}}}, nil
+			fields:   []headerField{{Name: "Upgrade", Value: "websocket"}, {Name: "Connection", Value: "Upgrade"}, {Name: "X-Multi", Value: "a"}, {Name: "X-Multi", Value: "b"}},
+			protocol: protocol}, nil
 	}
 }
 

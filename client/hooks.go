@@ -19,17 +19,17 @@ import (
 // resolved) to serverName, built by package tlsconf: the CA file or directory of PEM files at
 // CAPath (the default path may be missing: then the system roots), certificate and host name
 // verification unless SkipServerCertVerification, the client certificate with a plain or
-// encrypted key, and MinTLSVersion. Files are read with tlsconf's bounds (regular files only,
+// encrypted key, and MinSupportTlsProtocol. Files are read with tlsconf's bounds (regular files only,
 // at most tlsconf.MaxFileSize bytes each; see tlsconf.LoadCAsContext for CA directories), and
 // ctx ends the loading: a Close during connecting returns at once. A missing file is error
-// 2302002, a bad MinTLSVersion 401, any other failure (not a regular file, too large, wrong
+// 2302002, a bad MinSupportTlsProtocol 401, any other failure (not a regular file, too large, wrong
 // password, key mismatch: see tlsconf's errors; ctx's error) 2302999.
 var buildTLSConfig = func(ctx context.Context, opts *WebSocketRequestOptions, serverName string) (*tls.Config, error) {
 	o := tlsconf.Options{
 		CAPath:             opts.CAPath,
 		CAPathOptional:     opts.CAPath == "" || opts.CAPath == DefaultCAPath,
 		InsecureSkipVerify: opts.SkipServerCertVerification,
-		MinVersion:         opts.MinTLSVersion,
+		MinVersion:         uint16(opts.MinSupportTlsProtocol),
 		ServerName:         serverName,
 	}
 	if cc := opts.ClientCert; cc != nil {

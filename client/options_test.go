@@ -142,7 +142,7 @@ func TestConnectRejectsBadOptionsWith401BeforeAnyIO(t *testing.T) {
 		{"subprotocol empty", func(o *WebSocketRequestOptions) { o.Protocol = "chat,,x" }, []string{"subprotocol 2", "empty"}},
 		{"subprotocol twice", func(o *WebSocketRequestOptions) { o.Protocol = secret + "," + secret },
 			[]string{"subprotocols 1 and 2"}},
-		{"MinTLSVersion", func(o *WebSocketRequestOptions) { o.MinTLSVersion = 0x0999 }, []string{"MinTLSVersion 0x0999"}},
+		{"MinSupportTlsProtocol", func(o *WebSocketRequestOptions) { o.MinSupportTlsProtocol = 0x0999 }, []string{"MinSupportTlsProtocol 0x0999"}},
 		{"HTTP proxy without host", func(o *WebSocketRequestOptions) { o.Proxy = HTTPProxy{Proxy: &WebSocketHttpProxy{}} },
 			[]string{"without a host"}},
 		{"bad exclusion", func(o *WebSocketRequestOptions) {

@@ -99,16 +99,16 @@ func TestBuildTLSConfigClientCertificateErrors(t *testing.T) {
 	}
 }
 
-func TestBuildTLSConfigMinTLSVersion(t *testing.T) {
+func TestBuildTLSConfigMinSupportTlsProtocol(t *testing.T) {
 	cfg, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{SkipServerCertVerification: true}, "h")
 	if err != nil || cfg.MinVersion != tls.VersionTLS12 {
 		t.Fatalf("default: %v %v", cfg, err)
 	}
-	cfg, err = buildTLSConfig(context.Background(), &WebSocketRequestOptions{MinTLSVersion: tls.VersionTLS13}, "h")
+	cfg, err = buildTLSConfig(context.Background(), &WebSocketRequestOptions{MinSupportTlsProtocol: tls.VersionTLS13}, "h")
 	if err != nil || cfg.MinVersion != tls.VersionTLS13 {
 		t.Fatalf("TLS 1.3: %v %v", cfg, err)
 	}
-	if _, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{MinTLSVersion: 0x9999}, "h"); CodeOf(err) != CodeParameterError {
+	if _, err := buildTLSConfig(context.Background(), &WebSocketRequestOptions{MinSupportTlsProtocol: 0x9999}, "h"); CodeOf(err) != CodeParameterError {
 		t.Fatalf("bad version: %v, want code 401", err)
 	}
 }

@@ -63,6 +63,7 @@ type handshakeInfo struct {
 	statusCode int
 	statusText string
 	fields     []headerField // in wire order, names as sent
+	protocol   string        // the subprotocol the server selected, or ""
 }
 
 // headerField is a response header line as the handshake read it: the facade keeps the

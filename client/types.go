@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/tls"
 	"encoding/hex"
 	"strconv"
 
@@ -73,8 +74,9 @@ func (*BorrowedData) messageData() {}
 // OnOffType is the seed's OnOffType: the kind of event On and Off subscribe to.
 type OnOffType int
 
-// The six events of the seed (OPEN, MESSAGE, CLOSE, ERROR, DATAEND, HEADERRECEIVE). The names
-// carry an Event prefix so that they do not read like the methods of WebSocket.
+// The six events of the seed (OPEN, MESSAGE, CLOSE, ERROR, DATAEND, HEADERRECEIVE) and the
+// platform's later openInfo (EventOpenInfo). The names carry an Event prefix so that they do not
+// read like the methods of WebSocket.
 const (
 	EventOpen          OnOffType = iota // seed OPEN: the connection is open
 	EventMessage                        // seed MESSAGE: a whole message arrived
@@ -82,13 +84,15 @@ const (
 	EventError                          // seed ERROR: the connection failed
 	EventDataEnd                        // seed DATAEND: the message before it is complete
 	EventHeaderReceive                  // seed HEADERRECEIVE: the handshake response headers
+	EventOpenInfo                       // platform openInfo: OPEN's data plus the subprotocol, right after OPEN
 
 	numEvents = iota
 )
 
-var eventNames = [numEvents]string{"OPEN", "MESSAGE", "CLOSE", "ERROR", "DATAEND", "HEADERRECEIVE"}
+var eventNames = [numEvents]string{"OPEN", "MESSAGE", "CLOSE", "ERROR", "DATAEND", "HEADERRECEIVE", "OPENINFO"}
 
-// String returns the seed's name of t ("OPEN", "MESSAGE", ...) or "OnOffType(<n>)".
+// String returns the seed's name of t ("OPEN", "MESSAGE", ..., "OPENINFO" for the platform's
+// openInfo) or "OnOffType(<n>)".
 func (t OnOffType) String() string {
 	if t >= 0 && int(t) < numEvents {
 		return eventNames[t]
@@ -97,6 +101,17 @@ func (t OnOffType) String() string {
 }
 
 func (t OnOffType) valid() bool { return t >= 0 && int(t) < numEvents }
+
+// WebSocketOpenInfo is the platform's WebSocketOpenInfo, given to openInfo (EventOpenInfo)
+// callbacks right after OPEN: the handshake response's status code and reason phrase (what
+// OPEN reports as a one-entry map) and the subprotocol the server selected from those
+// WebSocketRequestOptions.Protocol offered (RFC 6455 §4.1, §11.3.4), "" when none was
+// selected (the platform's protocol? left out).
+type WebSocketOpenInfo struct {
+	Status   uint32 // HTTP status of the handshake response: 101
+	Message  string // its reason phrase as sent, e.g. "Switching Protocols"
+	Protocol string // the negotiated subprotocol, or ""
+}
 
 // ProxyConfiguration is the seed's ProxyConfiguration: NoProxy (NO_PROXY), SystemProxy
 // (SYSTEM) or HTTPProxy (HTTPPROXY). A nil ProxyConfiguration means SystemProxy. No other type
@@ -227,9 +242,13 @@ type WebSocketRequestOptions struct {
 	// SkipServerCertVerification turns off verification of the server's certificate chain
 	// and host name. Only for tests.
 	SkipServerCertVerification bool
-	// MinTLSVersion is the lowest TLS version offered for wss (tls.VersionTLS10 to
-	// tls.VersionTLS13); 0 means TLS 1.2. Other values are parameter errors (401).
-	MinTLSVersion uint16
+	// MinSupportTlsProtocol is the platform's minSupportTlsProtocol: the lowest TLS version
+	// a wss connection accepts, TLSV10 to TLSV13 (the values of tls.VersionTLS10 to
+	// tls.VersionTLS13, which may be assigned directly); 0 means TLS 1.2. A server whose
+	// highest version is lower fails the connection (ERROR 2302999 with the TLS alert,
+	// "protocol version not supported"). Other values are parameter errors (401). It is the
+	// one minimum-version setting of the facade (formerly MinTLSVersion).
+	MinSupportTlsProtocol TlsProtocol
 	// MaxMessageSize limits the size of a received message in bytes; a larger message closes
 	// the connection with 1009. 0 means the engine's default (32 MiB); negative means no limit.
 	MaxMessageSize int64
@@ -261,6 +280,41 @@ type WebSocketRequestOptions struct {
 	// range (window bits outside 8..15) are parameter errors (401).
 	PerMessageDeflate *deflate.ClientOptions
 }
+
+// TlsProtocol is the platform's TlsProtocol enum (TLS_V_1_0 .. TLS_V_1_3), the type of
+// WebSocketRequestOptions.MinSupportTlsProtocol. Its values are the TLS protocol version
+// numbers of crypto/tls, so TLSV13 == tls.VersionTLS13 and a tls.VersionTLS1x constant may be
+// used where a TlsProtocol is wanted. The zero value means the default, TLS 1.2.
+type TlsProtocol uint16
+
+// The versions of TlsProtocol (platform TLS_V_1_0 .. TLS_V_1_3).
+const (
+	TLSV10 TlsProtocol = tls.VersionTLS10 // platform TLS_V_1_0: TLS 1.0 (RFC 2246)
+	TLSV11 TlsProtocol = tls.VersionTLS11 // platform TLS_V_1_1: TLS 1.1 (RFC 4346)
+	TLSV12 TlsProtocol = tls.VersionTLS12 // platform TLS_V_1_2: TLS 1.2 (RFC 5246), the default
+	TLSV13 TlsProtocol = tls.VersionTLS13 // platform TLS_V_1_3: TLS 1.3 (RFC 8446)
+)
+
+// String returns the platform's name of p ("TLS_V_1_0" .. "TLS_V_1_3"), "default" for 0, or
+// "TlsProtocol(0x<hex>)".
+func (p TlsProtocol) String() string {
+	switch p {
+	case 0:
+		return "default"
+	case TLSV10:
+		return "TLS_V_1_0"
+	case TLSV11:
+		return "TLS_V_1_1"
+	case TLSV12:
+		return "TLS_V_1_2"
+	case TLSV13:
+		return "TLS_V_1_3"
+	}
+	return "TlsProtocol(0x" + strconv.FormatUint(uint64(p), 16) + ")"
+}
+
+// valid reports whether p is 0 (the default) or one of TLSV10..TLSV13.
+func (p TlsProtocol) valid() bool { return p == 0 || p >= TLSV10 && p <= TLSV13 }
 
 // Defaults of the send queue's caps (WebSocketRequestOptions.SendQueueBytes and
 // SendQueueMessages): the engine's, see conn.DefaultSendQueueBytes.

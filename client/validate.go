@@ -1,7 +1,6 @@
 package client
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,9 +15,10 @@ import (
 	"github.com/netkit/websocket/tlsconf"
 )
 
-// MaxURLLength is the longest URL Connect accepts, in bytes. Longer URLs are error 2302001; the
-// request line must also fit the header limits of common servers (8 KiB).
-const MaxURLLength = 8192
+// MaxURLLength is the longest URL Connect and Dial accept, in bytes: 2048, the platform's
+// limit. A longer URL is error 2302001 (CodeURLError), before any I/O: Connect returns it and
+// reports it to its callback, Dial returns it as an *AsyncError.
+const MaxURLLength = 2048
 
 // parseURL checks a ws:// or wss:// URL (RFC 6455 §3). Errors are *AsyncError with
 // CodeURLError and never contain the URL's user information.
@@ -237,10 +237,9 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 		cc := *c
 		r.ClientCert = &cc
 	}
-	switch r.MinTLSVersion {
-	case 0, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13:
-	default:
-		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: MinTLSVersion 0x%04x", tlsconf.ErrTLSVersion, r.MinTLSVersion))
+	if !r.MinSupportTlsProtocol.valid() {
+		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("%w: MinSupportTlsProtocol 0x%04x is not TLSV10..TLSV13",
+			tlsconf.ErrTLSVersion, uint16(r.MinSupportTlsProtocol)))
 	}
 	if d := r.PerMessageDeflate; d != nil {
 		if _, err := d.Offer(); err != nil {

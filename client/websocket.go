@@ -178,8 +178,9 @@ func (ws *WebSocket) lockSession() error {
 // Connect opens a connection to url, a ws:// or wss:// URL, with opts (nil means
 // NewWebSocketRequestOptions) (seed connect). It returns at once. cb, which may be nil, is
 // called with true when the attempt started, or with the error that Connect also returns:
-// 2302001 for a bad URL, 401 for a bad option, 2302002 for a missing certificate or CA file,
-// 2302003 when a connection is being opened or is open.
+// 2302001 for a bad URL or one longer than MaxURLLength (2048 bytes), 401 for a bad option,
+// 2302002 for a missing certificate or CA file, 2302003 when a connection is being opened or
+// is open.
 //
 // Success is the OPEN event, after HEADERRECEIVE. A failed attempt reports ERROR (2302999
 // with the cause: DNS, TCP, TLS, proxy, or the handshake, with the HTTP status of a non-101
@@ -396,9 +397,9 @@ func (ws *WebSocket) emit(t OnOffType, call func(Callback)) {
 	}
 }
 
-// emitOpened delivers HEADERRECEIVE, then OPEN, in one task. Each event's data is made
-// only when a callback is registered for it (a map is two allocations), and info is let go
-// after.
+// emitOpened delivers HEADERRECEIVE, OPEN, then openInfo, in one task. Each event's data is
+// made only when a callback is registered for it (a map is two allocations), and info is let
+// go after.
 func (ws *WebSocket) emitOpened(info *handshakeInfo) {
 	if len(ws.reg.list(EventHeaderReceive)) > 0 {
 		h := info.responseHeaders()
@@ -408,6 +409,14 @@ func (ws *WebSocket) emitOpened(info *handshakeInfo) {
 		status := map[uint32]string{uint32(info.statusCode): info.statusText}
 		ws.emit(EventOpen, func(cb Callback) {
 			cb.(*WebSocketAsyncCallback[map[uint32]string]).invoke(nil, status)
+		})
+	}
+	if len(ws.reg.list(EventOpenInfo)) > 0 {
+		oi := WebSocketOpenInfo{Status: uint32(info.statusCode), Message: info.statusText, Protocol: info.protocol}
+		ws.emit(EventOpenInfo, func(cb Callback) {
+			if f := cb.(*OpenInfoCallback).f; f != nil {
+				f(oi)
+			}
 		})
 	}
 	info.fields = nil // an open connection keeps no header lines
@@ -469,7 +478,7 @@ func (ws *WebSocket) run(ctx context.Context, s *session, u *url.URL, opts *WebS
 	if ws.state == stateConnecting {
 		ws.state = stateOpen
 	}
-	ws.q.push(func() { ws.emitOpened(info) })
+	ws.q.pushTask(task{ws: ws, open: info})
 	s.t = t
 	// The messages sent before OPEN go to the connection's queue, in order; they fit, as they
 	// counted against the same caps.

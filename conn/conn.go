@@ -162,9 +162,9 @@ var (
 type Conn struct {
 	nc           net.Conn
 	role         frame.Role
+	readLoop     bool // Config.ReadLoop
 	maxSize      int64
 	closeTimeout time.Duration
-	readLoop     bool // Config.ReadLoop
 	subprotocol  string
 	onPing       func([]byte)
 	onPong       func([]byte)

@@ -1,6 +1,6 @@
 package server
 
-import "sync/atomic"
+import "github.com/netkit/websocket/internal/serial"
 
 // Callback is a callback made by one of the constructors of this package:
 // NewConnectCallback, NewMessageReceiveCallback, NewCloseCallback or NewErrorCallback for
@@ -87,61 +87,17 @@ func fits(t OnOffType, cb Callback) bool {
 	return false
 }
 
-// registry holds the callbacks of each event, in registration order, as copy-on-write lists:
-// dispatching goroutines read a list with one atomic load and no lock; add and remove, which
-// the server's mutex serializes, publish new lists. Callbacks are never called with that mutex
-// held.
-type registry [numEvents]atomic.Pointer[[]Callback]
+// registry holds the callbacks of each event (serial.List: copy-on-write, read without a
+// lock by the dispatching goroutine; changed under the owner's mutex). Callbacks are never
+// called with that mutex held.
+type registry [numEvents]serial.List[Callback]
 
-func (r *registry) list(t OnOffType) []Callback {
-	if p := r[t].Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-func (r *registry) add(t OnOffType, cb Callback) {
-	list := r.list(t)
-	for _, c := range list {
-		if c == cb {
-			return
-		}
-	}
-	n := make([]Callback, len(list), len(list)+1)
-	copy(n, list)
-	n = append(n, cb)
-	r[t].Store(&n)
-}
-
-func (r *registry) remove(t OnOffType, cb Callback) {
-	list := r.list(t)
-	for i, c := range list {
-		if c == cb {
-			n := make([]Callback, 0, len(list)-1)
-			n = append(n, list[:i]...)
-			n = append(n, list[i+1:]...)
-			if len(n) == 0 {
-				r[t].Store(nil)
-			} else {
-				r[t].Store(&n)
-			}
-			return
-		}
-	}
-}
-
-func (r *registry) clear(t OnOffType) { r[t].Store(nil) }
+func (r *registry) list(t OnOffType) []Callback     { return r[t].Load() }
+func (r *registry) add(t OnOffType, cb Callback)    { r[t].Add(cb) }
+func (r *registry) remove(t OnOffType, cb Callback) { r[t].Remove(cb) }
+func (r *registry) clear(t OnOffType)               { r[t].Clear() }
 
 // still reports whether cb, taken from the list snapshot, is still registered for t.
 func (r *registry) still(t OnOffType, snapshot []Callback, cb Callback) bool {
-	cur := r.list(t)
-	if len(cur) == len(snapshot) && (len(cur) == 0 || &cur[0] == &snapshot[0]) {
-		return true
-	}
-	for _, c := range cur {
-		if c == cb {
-			return true
-		}
-	}
-	return false
+	return r[t].Still(snapshot, cb)
 }

@@ -217,12 +217,26 @@ func (p *peer) startClose(code uint32, reason string, cb *WebSocketAsyncCallback
 
 // readLoop reads the connection's messages and delivers them until the connection ends. It is
 // the one goroutine an idle connection has.
+//
+// Messages are delivered on this goroutine whenever no other callback of the connection is
+// pending. It then keeps the connection's callback queue while the next message is already
+// buffered (conn.Conn.MessageBuffered: one socket read often brings many), running the
+// callbacks pushed meanwhile first, in order, and lets the queue go before a read that would
+// wait for the network: a run of buffered messages costs one queue hand-over.
 func (p *peer) readLoop() {
 	defer p.r.wg.Done()
 	var sem chan struct{}
+	owned := false // this goroutine holds the callback queue (serial.Queue.TryRun)
 	for {
+		if owned && !p.c.MessageBuffered() {
+			p.q.Drain()
+			owned = false
+		}
 		typ, b, err := p.c.ReadMessage(context.Background(), nil)
 		if err != nil {
+			if owned {
+				p.q.Drain()
+			}
 			p.end(err)
 			return
 		}
@@ -234,18 +248,23 @@ func (p *peer) readLoop() {
 		} else {
 			d = ArrayData(b)
 		}
-		p.deliver(WebSocketMessage{Data: d, ClientConnection: p.id}, &sem)
+		owned = p.deliver(WebSocketMessage{Data: d, ClientConnection: p.id}, &sem, owned)
 	}
 }
 
-// deliver emits messageReceive for m: at once, on the reading goroutine, when no other
-// callback of the connection is pending, and otherwise queued behind the pending ones, with at
-// most maxPendingMessages waiting.
-func (p *peer) deliver(m WebSocketMessage, sem *chan struct{}) {
+// deliver emits messageReceive for m: at once, on the reading goroutine, when it holds the
+// callback queue (owned: after the callbacks pushed meanwhile) or can take it (no other
+// callback of the connection pending), and otherwise queued behind the pending ones, with at
+// most maxPendingMessages waiting. It returns whether the reading goroutine holds the queue.
+func (p *peer) deliver(m WebSocketMessage, sem *chan struct{}, owned bool) bool {
+	if owned {
+		p.q.RunPending()
+		p.s.emitMessage(m)
+		return true
+	}
 	if p.q.TryRun() {
 		p.s.emitMessage(m)
-		p.q.Drain()
-		return
+		return true
 	}
 	if *sem == nil {
 		*sem = make(chan struct{}, maxPendingMessages)
@@ -253,6 +272,7 @@ func (p *peer) deliver(m WebSocketMessage, sem *chan struct{}) {
 	pending := *sem
 	pending <- struct{}{}
 	p.q.Push(task{s: p.s, msg: m, sem: pending})
+	return false
 }
 
 // end ends the connection after the reader's error rerr: it waits for the results of the

@@ -49,7 +49,7 @@
 // --proxy system|none|http://[user:pass@]host[:port] and --proxy-exclude to proxy (SYSTEM,
 // NO_PROXY, HTTPPROXY with its exclusionList), --ca to caPath, --cert, --key and
 // --key-password-file to clientCert, --insecure to skipServerCertVerification, --tls-min 1.2|1.3
-// to MinTLSVersion, --ping-interval and --pong-timeout (seconds) to pingInterval and
+// to minSupportTlsProtocol, --ping-interval and --pong-timeout (seconds) to pingInterval and
 // pongTimeout, --max-message-size to the message size limit, --compress (with
 // --client-window-bits, --server-window-bits, --client-no-context-takeover and
 // --server-no-context-takeover, each of which implies it) to PerMessageDeflate: it offers

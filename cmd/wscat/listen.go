@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -220,21 +219,8 @@ func (l *listener) message(id int, d server.MessageData) {
 		l.event("MESSAGE", id, func(b []byte) []byte { return appendEscaped(b, string(d)) },
 			map[string]any{"type": "text", "data": string(d)})
 	case server.ArrayData:
-		l.event("MESSAGE", id, func(b []byte) []byte {
-			b = append(b, "binary "...)
-			b = strconv.AppendInt(b, int64(len(d)), 10)
-			b = append(b, " bytes"...)
-			if len(d) > 0 {
-				b = append(b, ' ')
-				b = hex.AppendEncode(b, d[:min(len(d), maxHexBytes)])
-			}
-			if more := len(d) - maxHexBytes; more > 0 {
-				b = append(b, " ... ("...)
-				b = strconv.AppendInt(b, int64(more), 10)
-				b = append(b, " more)"...)
-			}
-			return b
-		}, map[string]any{"type": "binary", "length": len(d), "data": nonNil(d)})
+		l.event("MESSAGE", id, func(b []byte) []byte { return appendBinary(b, d) },
+			map[string]any{"type": "binary", "length": len(d), "data": nonNil(d)})
 	}
 }
 

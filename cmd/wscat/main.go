@@ -397,7 +397,7 @@ func requestOptions(o *options) *client.WebSocketRequestOptions {
 	r.PingInterval = o.pingSec
 	r.PongTimeout = o.pongSec
 	r.SkipServerCertVerification = o.insecure
-	r.MinTLSVersion = o.tlsMin
+	r.MinSupportTlsProtocol = client.TlsProtocol(o.tlsMin)
 	r.MaxMessageSize = o.maxSize
 	r.PerMessageDeflate = o.deflate
 	return r

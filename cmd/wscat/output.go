@@ -110,21 +110,7 @@ func (p *printer) message(m client.MessageData) {
 			}{"MESSAGE", "binary", len(d), nonNil(d)})
 			return
 		}
-		p.line(func(b []byte) []byte {
-			b = append(b, "MESSAGE binary "...)
-			b = strconv.AppendInt(b, int64(len(d)), 10)
-			b = append(b, " bytes"...)
-			if len(d) > 0 {
-				b = append(b, ' ')
-				b = hex.AppendEncode(b, d[:min(len(d), maxHexBytes)])
-			}
-			if more := len(d) - maxHexBytes; more > 0 {
-				b = append(b, " ... ("...)
-				b = strconv.AppendInt(b, int64(more), 10)
-				b = append(b, " more)"...)
-			}
-			return b
-		})
+		p.line(func(b []byte) []byte { return appendBinary(append(b, "MESSAGE "...), d) })
 	}
 }
 
@@ -298,4 +284,22 @@ func terminalEscape(r rune) bool {
 func appendU(b []byte, r rune) []byte {
 	const digits = "0123456789abcdef"
 	return append(b, '\\', 'u', digits[r>>12&15], digits[r>>8&15], digits[r>>4&15], digits[r&15])
+}
+
+// appendBinary appends the event-line form of a binary message: "binary <length> bytes", the
+// hex of its first maxHexBytes bytes, and how many more there are.
+func appendBinary(b, d []byte) []byte {
+	b = append(b, "binary "...)
+	b = strconv.AppendInt(b, int64(len(d)), 10)
+	b = append(b, " bytes"...)
+	if len(d) > 0 {
+		b = append(b, ' ')
+		b = hex.AppendEncode(b, d[:min(len(d), maxHexBytes)])
+	}
+	if more := len(d) - maxHexBytes; more > 0 {
+		b = append(b, " ... ("...)
+		b = strconv.AppendInt(b, int64(more), 10)
+		b = append(b, " more)"...)
+	}
+	return b
 }

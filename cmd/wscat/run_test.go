@@ -177,19 +177,19 @@ func TestParseArgsDefaults(t *testing.T) {
 
 func TestParseArgsTLSMin(t *testing.T) {
 	o, err := parseArgs(nil)
-	if err != nil || o.tlsMin != 0 || requestOptions(o).MinTLSVersion != 0 {
+	if err != nil || o.tlsMin != 0 || requestOptions(o).MinSupportTlsProtocol != 0 {
 		t.Fatalf("default: %+v, %v", o, err)
 	}
 	for _, tt := range []struct {
 		arg  string
-		want uint16
-	}{{"1.2", tls.VersionTLS12}, {"1.3", tls.VersionTLS13}} {
+		want client.TlsProtocol
+	}{{"1.2", tls.VersionTLS12}, {"1.3", client.TLSV13}} {
 		o, err := parseArgs([]string{"wss://h/", "--tls-min", tt.arg})
 		if err != nil {
 			t.Fatalf("--tls-min %s: %v", tt.arg, err)
 		}
-		if got := requestOptions(o).MinTLSVersion; got != tt.want {
-			t.Fatalf("--tls-min %s: MinTLSVersion %#x, want %#x", tt.arg, got, tt.want)
+		if got := requestOptions(o).MinSupportTlsProtocol; got != tt.want {
+			t.Fatalf("--tls-min %s: MinSupportTlsProtocol %v, want %v", tt.arg, got, tt.want)
 		}
 	}
 	for _, arg := range []string{"1.0", "1.1", "1.4", "tls1.3", ""} {

@@ -254,7 +254,21 @@ func TestPeerNeverReads(t *testing.T) {
 			c, _ := role.pair(t)
 			bigDone := make(chan error, 1)
 			go func() { bigDone <- c.WriteMessage(context.Background(), conn.Binary, make([]byte, 64<<20)) }()
-			time.Sleep(200 * time.Millisecond) // let the big write take the locks
+			// Wait until the big write holds the connection: a probe write that gives up at
+			// once then fails instead of going out (on a loaded machine a fixed sleep was
+			// sometimes shorter than the big write's start, and the writes below went out).
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+				err := c.WriteMessage(ctx, conn.Text, []byte("probe"))
+				cancel()
+				if err != nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the 64 MiB write never took the connection")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			for _, w := range []struct {
 				name string
 				f    func(ctx context.Context) error

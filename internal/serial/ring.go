@@ -1,7 +1,8 @@
 // Package serial holds the building blocks of the facades' event delivery and of the send
 // queue: a FIFO ring that keeps no array while empty (Ring, with a FreeList of minimum arrays
 // that survives garbage collection), and a Queue that runs tasks one at a time, in order, on a
-// goroutine that exists only while tasks are pending, or on a caller that may run them inline.
+// goroutine that exists only while tasks are pending, or on a caller that may run them inline;
+// and the copy-on-write List of callbacks each facade keeps per event type.
 //
 // It is the one place for this machinery: package conn (the send queue), package client (the
 // seed's client facade) and package server (the platform's server facade) all use it. It
