@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"testing"
 
 	"github.com/netkit/websocket/conn"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(memServerEnv) != "" {
+		runMemServers() // the child process of BenchmarkIdleCompressedConns
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestHarnessRoundTripsBothImplementations checks that the benchmark harness measures what it
 // claims: each client gets back, byte for byte, the message it sent through the echo peer.

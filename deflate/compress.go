@@ -97,10 +97,12 @@ func (c *Compressor) NewWriter(dst io.Writer) (*MessageWriter, error) {
 		return &c.mw, nil
 	}
 	var dict []byte
+	var scratch *[]byte
 	if !c.noTakeover && c.dict.n > 0 {
-		dict = c.dict.bytes()
+		dict, scratch = c.dict.ordered()
 	}
 	c.mw.fw = getWriter(c.bits, &c.mw.tw, dict)
+	putScratch(scratch) // the writer copied the dictionary into its own window
 	return &c.mw, nil
 }
 

@@ -119,8 +119,9 @@ func (d *Decompressor) NewReader(payload io.Reader, limit int64) (*MessageReader
 	}
 	m.br = br
 	var dict []byte
+	var scratch *[]byte
 	if !d.noTakeover && d.dict.n > 0 {
-		dict = d.dict.bytes()
+		dict, scratch = d.dict.ordered()
 	}
 	if fr, _ := readerPool.Get().(io.ReadCloser); fr != nil {
 		_ = fr.(flate.Resetter).Reset(br, dict)
@@ -128,6 +129,7 @@ func (d *Decompressor) NewReader(payload io.Reader, limit int64) (*MessageReader
 	} else {
 		m.fr = flate.NewReaderDict(br, dict)
 	}
+	putScratch(scratch) // the inflater copied the dictionary into its own history
 	return m, nil
 }
 

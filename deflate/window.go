@@ -1,6 +1,6 @@
 package deflate
 
-import "slices"
+import "sync"
 
 // window keeps the last size bytes that went through one direction of a connection: the
 // LZ77 dictionary that context takeover carries from one message to the next (RFC 7692
@@ -31,19 +31,31 @@ func (w *window) write(p []byte) {
 	w.n = min(w.n+len(p), w.size)
 }
 
-// bytes returns the held bytes, oldest first. It rotates the buffer in place (no allocation);
-// the result is valid until the next write.
-func (w *window) bytes() []byte {
-	if w.n < w.size {
-		return w.buf[:w.n]
+// scratchPool holds buffers of MaxWindowBits bytes in which ordered lays out a window that
+// wrapped around. They are held only while a message starts; the pool frees them when idle.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 1<<MaxWindowBits); return &b }}
+
+// ordered returns the held bytes, oldest first, for a flate writer or reader to copy as its
+// dictionary. When the ring has wrapped they are copied into a pooled scratch buffer (two
+// memmoves; rotating the ring in place with three reversals cost 40% of a 1 KiB takeover
+// echo), which the caller gives back with putScratch once the dictionary has been copied;
+// scratch is nil otherwise. No allocation once the pool is warm.
+func (w *window) ordered() (p []byte, scratch *[]byte) {
+	if w.n < w.size || w.pos == 0 {
+		return w.buf[:w.n], nil
 	}
-	if w.pos != 0 {
-		slices.Reverse(w.buf[:w.pos])
-		slices.Reverse(w.buf[w.pos:])
-		slices.Reverse(w.buf)
-		w.pos = 0
+	scratch = scratchPool.Get().(*[]byte)
+	p = (*scratch)[:w.size]
+	k := copy(p, w.buf[w.pos:])
+	copy(p[k:], w.buf[:w.pos])
+	return p, scratch
+}
+
+// putScratch gives back a scratch buffer of ordered; nil is ignored.
+func putScratch(scratch *[]byte) {
+	if scratch != nil {
+		scratchPool.Put(scratch)
 	}
-	return w.buf
 }
 
 // reset forgets the held bytes but keeps the buffer.
