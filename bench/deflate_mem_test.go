@@ -64,54 +64,14 @@ func runMemServers() {
 		}
 		pmd := gws.PermessageDeflate{Enabled: true, ServerContextTakeover: takeover, ClientContextTakeover: takeover,
 			ServerMaxWindowBits: 15, ClientMaxWindowBits: 15, Threshold: 1}
-		up := gws.NewUpgrader(&gwsEcho{}, &gws.ServerOption{PermessageDeflate: pmd, ReadMaxPayloadSize: 64 << 20})
-		mux.HandleFunc("/gws"+path, func(w http.ResponseWriter, r *http.Request) {
-			s, err := up.Upgrade(w, r)
-			if err != nil {
-				return
-			}
-			s.ReadLoop()
-		})
+		mux.HandleFunc("/gws"+path, gwsEchoHandler(&gws.ServerOption{PermessageDeflate: pmd, ReadMaxPayloadSize: 64 << 20}))
 		mode := coder.CompressionNoContextTakeover
 		if takeover {
 			mode = coder.CompressionContextTakeover
 		}
-		mux.HandleFunc("/coder"+path, func(w http.ResponseWriter, r *http.Request) {
-			c, err := coder.Accept(w, r, &coder.AcceptOptions{CompressionMode: mode, CompressionThreshold: 1})
-			if err != nil {
-				return
-			}
-			defer c.CloseNow()
-			c.SetReadLimit(64 << 20)
-			ctx := context.Background()
-			for {
-				typ, p, err := c.Read(ctx)
-				if err != nil {
-					return
-				}
-				if err := c.Write(ctx, typ, p); err != nil {
-					return
-				}
-			}
-		})
+		mux.HandleFunc("/coder"+path, coderEchoHandler(mode))
 	}
-	gup := gorilla.Upgrader{EnableCompression: true}
-	mux.HandleFunc("/gorilla", func(w http.ResponseWriter, r *http.Request) {
-		c, err := gup.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			typ, p, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(typ, p); err != nil {
-				return
-			}
-		}
-	})
+	mux.HandleFunc("/gorilla", gorillaEchoHandler())
 	srv := &http.Server{Handler: mux}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -60,6 +60,63 @@ func countingDial(read *atomic.Int64) func(ctx context.Context, network, addr st
 	}
 }
 
+// gwsEchoHandler serves gws connections with opt, echoing every message (gwsEcho).
+func gwsEchoHandler(opt *gws.ServerOption) http.HandlerFunc {
+	up := gws.NewUpgrader(&gwsEcho{}, opt)
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := up.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		s.ReadLoop()
+	}
+}
+
+// coderEchoHandler serves coder connections compressing in mode (every message), echoing
+// every message.
+func coderEchoHandler(mode coder.CompressionMode) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := coder.Accept(w, r, &coder.AcceptOptions{CompressionMode: mode, CompressionThreshold: 1})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(64 << 20)
+		ctx := context.Background()
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if err := c.Write(ctx, typ, p); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// gorillaEchoHandler serves gorilla connections with compression (no context takeover, the
+// only mode gorilla has), echoing every message.
+func gorillaEchoHandler() http.HandlerFunc {
+	up := gorilla.Upgrader{EnableCompression: true}
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			typ, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(typ, p); err != nil {
+				return
+			}
+		}
+	}
+}
+
 var compressionCases = []compressionCase{
 	{"ours", false, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
 		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{}, -1))
@@ -89,14 +146,7 @@ var compressionCases = []compressionCase{
 	{"gws", false, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
 		pmd := gws.PermessageDeflate{Enabled: true, ServerContextTakeover: takeover, ClientContextTakeover: takeover,
 			ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
-		up := gws.NewUpgrader(&gwsEcho{}, &gws.ServerOption{PermessageDeflate: pmd})
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, err := up.Upgrade(w, r)
-			if err != nil {
-				return
-			}
-			s.ReadLoop()
-		}))
+		srv := httptest.NewServer(gwsEchoHandler(&gws.ServerOption{PermessageDeflate: pmd}))
 		nc, err := countingDial(read)(context.Background(), "tcp", srv.Listener.Addr().String())
 		if err != nil {
 			tb.Fatal(err)
@@ -124,24 +174,7 @@ var compressionCases = []compressionCase{
 		if takeover {
 			mode = coder.CompressionContextTakeover
 		}
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := coder.Accept(w, r, &coder.AcceptOptions{CompressionMode: mode, CompressionThreshold: 1})
-			if err != nil {
-				return
-			}
-			defer c.CloseNow()
-			c.SetReadLimit(64 << 20)
-			ctx := context.Background()
-			for {
-				typ, p, err := c.Read(ctx)
-				if err != nil {
-					return
-				}
-				if err := c.Write(ctx, typ, p); err != nil {
-					return
-				}
-			}
-		}))
+		srv := httptest.NewServer(coderEchoHandler(mode))
 		ctx := context.Background()
 		c, _, err := coder.Dial(ctx, srv.URL, &coder.DialOptions{CompressionMode: mode, CompressionThreshold: 1,
 			HTTPClient: &http.Client{Transport: &http.Transport{DialContext: countingDial(read)}}})
@@ -162,23 +195,7 @@ var compressionCases = []compressionCase{
 			}
 	}},
 	{"gorilla", true, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
-		up := gorilla.Upgrader{EnableCompression: true}
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := up.Upgrade(w, r, nil)
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			for {
-				typ, p, err := c.ReadMessage()
-				if err != nil {
-					return
-				}
-				if err := c.WriteMessage(typ, p); err != nil {
-					return
-				}
-			}
-		}))
+		srv := httptest.NewServer(gorillaEchoHandler())
 		d := gorilla.Dialer{EnableCompression: true, NetDialContext: countingDial(read)}
 		c, _, err := d.Dial("ws://"+srv.Listener.Addr().String()+"/", nil)
 		if err != nil {
