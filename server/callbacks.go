@@ -92,12 +92,9 @@ func fits(t OnOffType, cb Callback) bool {
 // called with that mutex held.
 type registry [numEvents]serial.List[Callback]
 
-func (r *registry) list(t OnOffType) []Callback     { return r[t].Load() }
 func (r *registry) add(t OnOffType, cb Callback)    { r[t].Add(cb) }
 func (r *registry) remove(t OnOffType, cb Callback) { r[t].Remove(cb) }
 func (r *registry) clear(t OnOffType)               { r[t].Clear() }
 
-// still reports whether cb, taken from the list snapshot, is still registered for t.
-func (r *registry) still(t OnOffType, snapshot []Callback, cb Callback) bool {
-	return r[t].Still(snapshot, cb)
-}
+// each calls call for every callback of t, skipping those removed meanwhile (serial.List.Each).
+func (r *registry) each(t OnOffType, call func(Callback)) { r[t].Each(call) }

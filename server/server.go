@@ -390,20 +390,15 @@ func (s *WebSocketServer) Off(t OnOffType, cbs ...Callback) error {
 }
 
 // emit calls call for every callback registered for t, skipping those removed meanwhile.
-func (s *WebSocketServer) emit(t OnOffType, call func(Callback)) {
-	list := s.reg.list(t)
-	for i, cb := range list {
-		if i == 0 || s.reg.still(t, list, cb) {
-			call(cb)
-		}
-	}
-}
+func (s *WebSocketServer) emit(t OnOffType, call func(Callback)) { s.reg.each(t, call) }
 
-// emitMessage is the per-message path: like emit, without a closure.
+// emitMessage is the per-message path: like emit, written out (no call through a function
+// value per callback).
 func (s *WebSocketServer) emitMessage(m WebSocketMessage) {
-	list := s.reg.list(EventMessageReceive)
+	l := &s.reg[EventMessageReceive]
+	list := l.Load()
 	for i, cb := range list {
-		if i == 0 || s.reg.still(EventMessageReceive, list, cb) {
+		if i == 0 || l.Still(list, cb) {
 			if f := cb.(*MessageReceiveCallback).f; f != nil {
 				f(m)
 			}

@@ -53,6 +53,18 @@ func (l *List[C]) Remove(cb C) {
 // Clear removes every callback. The owner's mutex is held.
 func (l *List[C]) Clear() { l.p.Store(nil) }
 
+// Each calls call for every callback of the list as Load returned it, skipping those removed
+// meanwhile (by an earlier callback, say): each one after the first is checked with Still. It
+// holds no lock, so call may change the list.
+func (l *List[C]) Each(call func(C)) {
+	list := l.Load()
+	for i, cb := range list {
+		if i == 0 || l.Still(list, cb) {
+			call(cb)
+		}
+	}
+}
+
 // Still reports whether cb, taken from the snapshot that Load returned, is still in the list:
 // at once when the list was not replaced since the snapshot (the common case), else by a
 // search. A dispatcher calls it before each callback after the first, so that a callback

@@ -42,3 +42,21 @@ func TestListCopyOnWrite(t *testing.T) {
 		t.Error("removing the last callback left a list")
 	}
 }
+
+// Each skips a callback that an earlier one removed, and calls every other one once, in order.
+func TestListEachSkipsCallbacksRemovedMeanwhile(t *testing.T) {
+	var l List[int]
+	for i := 1; i <= 4; i++ {
+		l.Add(i)
+	}
+	var got []int
+	l.Each(func(c int) {
+		got = append(got, c)
+		if c == 2 {
+			l.Remove(3)
+		}
+	})
+	if !slices.Equal(got, []int{1, 2, 4}) {
+		t.Fatalf("Each called %v, want [1 2 4]", got)
+	}
+}
