@@ -2,14 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 // event is one event of the server, as recorded by a recorder.
@@ -173,37 +168,13 @@ var certPool *x509.CertPool
 func testCert(t testing.TB) (certPath, keyPath string, pool *x509.CertPool) {
 	t.Helper()
 	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
+		var err error
+		if certDir, err = os.MkdirTemp("", "servercert"); err != nil {
 			panic(err)
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "127.0.0.1"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-			DNSNames:     []string{"localhost"},
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
+		if _, _, certPool, err = wstest.WriteSelfSigned(certDir); err != nil {
 			panic(err)
 		}
-		kder, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			panic(err)
-		}
-		certDir, err = os.MkdirTemp("", "servercert")
-		if err != nil {
-			panic(err)
-		}
-		_ = os.WriteFile(filepath.Join(certDir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-		_ = os.WriteFile(filepath.Join(certDir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
-		leaf, _ := x509.ParseCertificate(der)
-		certPool = x509.NewCertPool()
-		certPool.AddCert(leaf)
 	})
 	return filepath.Join(certDir, "cert.pem"), filepath.Join(certDir, "key.pem"), certPool
 }
