@@ -62,10 +62,6 @@ func (q *Queue[T]) TryRun() bool {
 	return q.running.CompareAndSwap(false, true)
 }
 
-// Pending reports whether tasks wait. The owner may call it without cost (an atomic load) to
-// decide whether to RunPending before its own work.
-func (q *Queue[T]) Pending() bool { return q.pending.Load() != 0 }
-
 // RunPending runs the tasks that wait, in order, and those they push, and returns when none is
 // left. Only the owner may call it; it keeps the queue.
 func (q *Queue[T]) RunPending() {

@@ -75,7 +75,7 @@ func TestQueueOwnerRunsWhatIsPushedMeanwhile(t *testing.T) {
 		t.Fatalf("tasks ran while the queue was owned: %v", log)
 	}
 	mu.Unlock()
-	if !q.Pending() {
+	if q.pending.Load() == 0 {
 		t.Fatal("Pending = false with tasks waiting")
 	}
 	q.RunPending()
@@ -84,7 +84,7 @@ func TestQueueOwnerRunsWhatIsPushedMeanwhile(t *testing.T) {
 	if want := []int{1, 2, 4, 5}; len(log) != len(want) || log[0] != 1 || log[1] != 2 || log[2] != 4 || log[3] != 5 {
 		t.Fatalf("ran %v, want %v", log, want)
 	}
-	if q.Pending() || !q.TryRun() {
+	if q.pending.Load() != 0 || !q.TryRun() {
 		t.Fatal("the queue is not free after Drain")
 	}
 	q.Drain()

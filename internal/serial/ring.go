@@ -29,9 +29,6 @@ type Ring[T any] struct {
 // Len returns the number of elements in r.
 func (r *Ring[T]) Len() int { return r.n }
 
-// Cap returns the size of r's backing array (0 when r keeps none).
-func (r *Ring[T]) Cap() int { return len(r.buf) }
-
 // Push appends v. A full ring takes a minimum array from pool (which may be nil: a new one) or
 // doubles.
 func (r *Ring[T]) Push(v T, pool *FreeList[T]) {
@@ -117,11 +114,4 @@ func (f *FreeList[T]) put(a *[RingMin]T) {
 		f.list = append(f.list, a)
 	}
 	f.mu.Unlock()
-}
-
-// Kept returns the number of arrays f keeps.
-func (f *FreeList[T]) Kept() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.list)
 }
