@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/internal/echoserver"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 // Compression benchmarks: each library's client echoes JSON messages of the fixed corpus in
@@ -36,28 +36,6 @@ type compressionCase struct {
 	// a connection that counts what is read into read, and returns an echo function and a
 	// closer.
 	dial func(tb testing.TB, takeover bool, read *atomic.Int64) (echo func(msg []byte) ([]byte, error), done func())
-}
-
-// countingConn counts the bytes read from the network.
-type countingConn struct {
-	net.Conn
-	read *atomic.Int64
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-func countingDial(read *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &countingConn{nc, read}, nil
-	}
 }
 
 // gwsEchoHandler serves gws connections with opt, echoing every message (gwsEcho).
@@ -126,7 +104,7 @@ var compressionCases = []compressionCase{
 		ctx := context.Background()
 		c, _, err := client.Dial(ctx, srv.URL(), &client.DialOptions{PingInterval: -1, CompressionThreshold: -1,
 			Deflate:        &deflate.ClientOptions{ClientNoContextTakeover: !takeover, ServerNoContextTakeover: !takeover},
-			NetDialContext: countingDial(read)})
+			NetDialContext: wstest.CountingDial(read)})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -147,7 +125,7 @@ var compressionCases = []compressionCase{
 		pmd := gws.PermessageDeflate{Enabled: true, ServerContextTakeover: takeover, ClientContextTakeover: takeover,
 			ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
 		srv := httptest.NewServer(gwsEchoHandler(&gws.ServerOption{PermessageDeflate: pmd}))
-		nc, err := countingDial(read)(context.Background(), "tcp", srv.Listener.Addr().String())
+		nc, err := wstest.CountingDial(read)(context.Background(), "tcp", srv.Listener.Addr().String())
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -177,7 +155,7 @@ var compressionCases = []compressionCase{
 		srv := httptest.NewServer(coderEchoHandler(mode))
 		ctx := context.Background()
 		c, _, err := coder.Dial(ctx, srv.URL, &coder.DialOptions{CompressionMode: mode, CompressionThreshold: 1,
-			HTTPClient: &http.Client{Transport: &http.Transport{DialContext: countingDial(read)}}})
+			HTTPClient: &http.Client{Transport: &http.Transport{DialContext: wstest.CountingDial(read)}}})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -196,7 +174,7 @@ var compressionCases = []compressionCase{
 	}},
 	{"gorilla", true, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
 		srv := httptest.NewServer(gorillaEchoHandler())
-		d := gorilla.Dialer{EnableCompression: true, NetDialContext: countingDial(read)}
+		d := gorilla.Dialer{EnableCompression: true, NetDialContext: wstest.CountingDial(read)}
 		c, _, err := d.Dial("ws://"+srv.Listener.Addr().String()+"/", nil)
 		if err != nil {
 			tb.Fatal(err)

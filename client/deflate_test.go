@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,19 +13,8 @@ import (
 	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/internal/echoserver"
+	"github.com/netkit/websocket/internal/wstest"
 )
-
-// countingConn counts the bytes read from the network.
-type countingConn struct {
-	net.Conn
-	read *atomic.Int64
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
 
 func jsonLike(n int) []byte {
 	var b bytes.Buffer
@@ -51,13 +39,7 @@ func TestDialDeflateAgainstOurServer(t *testing.T) {
 			var read atomic.Int64
 			ctx := context.Background()
 			c, resp, err := Dial(ctx, srv.URL(), &DialOptions{Deflate: &o, PingInterval: -1,
-				NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-					nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-					if err != nil {
-						return nil, err
-					}
-					return &countingConn{nc, &read}, nil
-				}})
+				NetDialContext: wstest.CountingDial(&read)})
 			if err != nil {
 				t.Fatal(err)
 			}

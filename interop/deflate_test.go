@@ -23,6 +23,7 @@ import (
 	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 // TestDeflateWithRealPeers: our client (client.Dial with DialOptions.Deflate, the engine
@@ -122,7 +123,7 @@ func TestDeflateWithRealPeers(t *testing.T) {
 			defer cancel()
 			var read atomic.Int64
 			c, resp, err := client.Dial(ctx, p.url, &client.DialOptions{Deflate: &tt.ours, PingInterval: -1,
-				MaxMessageSize: 64 << 20, CompressionThreshold: -1, NetDialContext: countingDialer(&read)})
+				MaxMessageSize: 64 << 20, CompressionThreshold: -1, NetDialContext: wstest.CountingDial(&read)})
 			if err != nil {
 				t.Fatalf("dial: %v\n%s", err, p.log.String())
 			}
@@ -203,29 +204,6 @@ func writeMessage(ctx context.Context, c *conn.Conn, typ conn.MessageType, p []b
 		p = p[k:]
 	}
 	return w.Close()
-}
-
-// countingConn counts the bytes read from the network.
-type countingConn struct {
-	net.Conn
-	read *atomic.Int64
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-// countingDialer dials TCP and counts what is read into read.
-func countingDialer(read *atomic.Int64) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &countingConn{nc, read}, nil
-	}
 }
 
 func interopPython() string {
@@ -310,7 +288,7 @@ func TestDeflateServerWithRealClients(t *testing.T) {
 						return
 					}
 					defer nc.Close()
-					served <- echoCompressed(&countingConn{nc, &wire}, &tt.server, agreed, &payload)
+					served <- echoCompressed(&wstest.CountingConn{Conn: nc, Count: &wire}, &tt.server, agreed, &payload)
 				}()
 				opts := tt.node
 				argv := []string{"node", "node/deflate_client.js"}
