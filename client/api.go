@@ -115,6 +115,12 @@ func (c *Conn) Buffered() (bytes int64, messages int) { return c.Conn.Buffered()
 // network (conn.Conn.MessageBuffered).
 func (c *Conn) MessageBuffered() bool { return c.Conn.MessageBuffered() }
 
+// TryReadMessage reads the next message only when it is already buffered whole, without
+// waiting; ok false means nothing was read (conn.Conn.TryReadMessage).
+func (c *Conn) TryReadMessage(buf []byte) (typ MessageType, p []byte, ok bool, err error) {
+	return c.Conn.TryReadMessage(buf)
+}
+
 // Subprotocol returns the subprotocol the server selected, or "" (conn.Conn.Subprotocol).
 func (c *Conn) Subprotocol() string { return c.Conn.Subprotocol() }
 

@@ -475,6 +475,20 @@ func (t *connTransport) messageBlock(typ conn.MessageType, p []byte) MessageData
 // connection, text is not copied, and a message costs one allocation.
 func (t *connTransport) readMessage(ctx context.Context) (MessageData, error) {
 	typ, p, err := t.c.ReadMessage(ctx, nil)
+	return t.message(typ, p, err)
+}
+
+func (t *connTransport) tryReadMessage() (MessageData, bool, error) {
+	typ, p, ok, err := t.c.TryReadMessage(nil)
+	if !ok {
+		return nil, false, nil
+	}
+	m, err := t.message(typ, p, err)
+	return m, true, err
+}
+
+// message turns what conn read (ReadMessage's results) into the facade's message.
+func (t *connTransport) message(typ conn.MessageType, p []byte, err error) (MessageData, error) {
 	if err != nil {
 		return nil, t.readFailed(err)
 	}
@@ -497,6 +511,14 @@ func (t *connTransport) readInto(ctx context.Context, buf []byte) (text bool, p 
 		return false, p, t.readFailed(err)
 	}
 	return typ == conn.Text, p, nil
+}
+
+func (t *connTransport) tryReadInto(buf []byte) (text bool, p []byte, ok bool, err error) {
+	typ, p, ok, err := t.c.TryReadMessage(buf)
+	if err != nil {
+		err = t.readFailed(err)
+	}
+	return typ == conn.Text, p, ok, err
 }
 
 // readFailed turns a read error into the facade's: apart from readMessage so that the reading
@@ -529,8 +551,6 @@ func (t *connTransport) enqueue(text bool, p []byte, fixed bool, done func(error
 }
 
 func (t *connTransport) buffered() (int64, int) { return t.c.Buffered() }
-
-func (t *connTransport) messageBuffered() bool { return t.c.MessageBuffered() }
 
 func (t *connTransport) close(code uint32, reason string) error {
 	return t.c.Close(frame.CloseCode(code), reason)

@@ -89,7 +89,13 @@ func (f *fakeTransport) enqueue(text bool, p []byte, fixed bool, done func(error
 	return false, nil
 }
 
-func (f *fakeTransport) messageBuffered() bool { return len(f.in) > 0 }
+func (f *fakeTransport) tryReadMessage() (MessageData, bool, error) {
+	if len(f.in) == 0 {
+		return nil, false, nil
+	}
+	m, err := f.readMessage(context.Background())
+	return m, true, err
+}
 
 func (f *fakeTransport) buffered() (int64, int) {
 	f.qmu.Lock()

@@ -24,9 +24,10 @@ type transport interface {
 	// enqueue itself. It fails with an error wrapping conn.ErrQueueFull past the queue's cap,
 	// conn.ErrClosed after the end.
 	enqueue(text bool, p []byte, fixed bool, done func(error)) (written bool, err error)
-	// messageBuffered reports whether the next readMessage returns without waiting for the
-	// network (conn.Conn.MessageBuffered). Called by the reading goroutine only.
-	messageBuffered() bool
+	// tryReadMessage is readMessage for a message already buffered whole: it returns it (ok
+	// true, with readMessage's result) without waiting, or reads nothing and returns ok false
+	// (conn.Conn.TryReadMessage). Called by the reading goroutine only.
+	tryReadMessage() (m MessageData, ok bool, err error)
 	// buffered returns the bytes and messages queued and not yet written.
 	buffered() (int64, int)
 	// close writes the queued messages, then performs the closing handshake with code and
@@ -96,14 +97,39 @@ type dialFunc func(ctx context.Context, u *url.URL, opts *WebSocketRequestOption
 // is read with readMessage and the message copied into the buffer.
 type bufferReader interface {
 	readInto(ctx context.Context, buf []byte) (text bool, p []byte, err error)
+	// tryReadInto is readInto for a message already buffered whole, as tryReadMessage.
+	tryReadInto(buf []byte) (text bool, p []byte, ok bool, err error)
 }
 
-// readInto reads the next message of t into buf[:0], through t's readInto when it has one.
-func readInto(t transport, ctx context.Context, buf []byte) (bool, []byte, error) {
+// bufferReaderOf returns t's readInto when it has one, and otherwise an adapter that reads
+// with readMessage and copies the message into the buffer. The reading goroutine resolves it
+// once, not per message (an assertion to an interface type costs a lookup each time).
+func bufferReaderOf(t transport) bufferReader {
 	if br, ok := t.(bufferReader); ok {
-		return br.readInto(ctx, buf)
+		return br
 	}
-	m, err := t.readMessage(ctx)
+	return copyingReader{t}
+}
+
+// copyingReader is the bufferReader of a transport without readInto.
+type copyingReader struct{ t transport }
+
+func (r copyingReader) readInto(ctx context.Context, buf []byte) (bool, []byte, error) {
+	m, err := r.t.readMessage(ctx)
+	return copyMessage(m, buf, err)
+}
+
+func (r copyingReader) tryReadInto(buf []byte) (bool, []byte, bool, error) {
+	m, ok, err := r.t.tryReadMessage()
+	if !ok {
+		return false, buf[:0], false, nil
+	}
+	text, p, err := copyMessage(m, buf, err)
+	return text, p, true, err
+}
+
+// copyMessage copies m, a message read with error err, into buf[:0].
+func copyMessage(m MessageData, buf []byte, err error) (bool, []byte, error) {
 	if err != nil {
 		return false, buf[:0], err
 	}

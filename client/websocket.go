@@ -509,11 +509,18 @@ func (ws *WebSocket) readLoop(s *session, t transport) {
 	var sem chan struct{} // bounds the messages queued behind other callbacks
 	owned := false        // this goroutine holds the callback queue (serial.Queue.TryRun)
 	for {
-		if owned && !t.messageBuffered() {
-			ws.q.drain()
-			owned = false
+		var m MessageData
+		var err error
+		ok := false
+		if owned {
+			if m, ok, err = t.tryReadMessage(); !ok {
+				ws.q.drain() // the next read may wait for the network
+				owned = false
+			}
 		}
-		m, err := t.readMessage(context.Background())
+		if !ok {
+			m, err = t.readMessage(context.Background())
+		}
 		if err != nil {
 			if owned {
 				ws.q.drain()
@@ -536,13 +543,22 @@ func (ws *WebSocket) readLoop(s *session, t transport) {
 func (ws *WebSocket) readBorrowed(s *session, t transport) {
 	var buf []byte
 	m := new(BorrowedData)
+	br := bufferReaderOf(t)
 	owned := false
 	for {
-		if owned && !t.messageBuffered() {
-			ws.q.drain()
-			owned = false
+		var text bool
+		var p []byte
+		var err error
+		ok := false
+		if owned {
+			if text, p, ok, err = br.tryReadInto(buf); !ok {
+				ws.q.drain() // the next read may wait for the network
+				owned = false
+			}
 		}
-		text, p, err := readInto(t, context.Background(), buf)
+		if !ok {
+			text, p, err = br.readInto(context.Background(), buf)
+		}
 		if err != nil {
 			if owned {
 				ws.q.drain()
