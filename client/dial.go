@@ -81,6 +81,7 @@ type DialOptions struct {
 
 	readLoop    bool              // conn.Config.ReadLoop: the facade reads every connection until it ends
 	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
+	abort       *dialAbort        // the facade's: Close abandons the dial through it
 	compression *conn.Compression // conn.Config.Compression, when the server accepted Deflate
 }
 
@@ -193,7 +194,13 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	// watcher that ran, or is running, has expired (or will expire) the deadline, so the dial
 	// counts as cancelled (see below).
 	var stop func() bool
-	if cancellable {
+	switch {
+	case o.abort != nil:
+		if !o.abort.watch(nc) {
+			return nil, nil, context.Canceled
+		}
+		defer o.abort.release()
+	case cancellable:
 		raw := nc
 		stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
@@ -218,6 +225,9 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	// cancelled, whatever the order in which the watcher and this goroutine run.
 	if stop != nil && !stop() {
 		return nil, resp, ctx.Err()
+	}
+	if o.abort != nil && !o.abort.release() {
+		return nil, resp, context.Canceled
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, resp, err
@@ -362,7 +372,7 @@ func ctxErr(ctx context.Context, err error) error {
 
 // dialEngine is the seed facade's transport: Dial with the options of
 // WebSocketRequestOptions.
-func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string) (transport, *handshakeInfo, error) {
+func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string, ds *dialState) (transport, *handshakeInfo, error) {
 	var o DialOptions
 	if len(opts.Header) > 0 {
 		o.Header = make(http.Header, len(opts.Header))
@@ -377,7 +387,8 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.readLoop = true
 	o.SendQueueBytes, o.SendQueueMessages = opts.SendQueueBytes, opts.SendQueueMessages
 	o.Deflate = opts.PerMessageDeflate
-	t := &connTransport{}
+	t := &ds.ct
+	o.abort = &ds.abort
 	if !opts.BorrowMessages {
 		o.readAlloc = t.alloc // borrowing reads into the facade's own reused buffer
 	}
@@ -557,3 +568,42 @@ func (t *connTransport) close(code uint32, reason string) error {
 }
 
 func (t *connTransport) closeNow() error { return t.c.CloseNow() }
+
+// dialAbort lets Close abandon a facade's dial that has a connection (TCP, then TLS and the
+// opening handshake on it) by expiring the connection's deadline, as a context watcher
+// (context.AfterFunc) would, but with no allocation: it lives in the session. The dial's
+// context is still cancelled too, for the TCP connect and the TLS handshake, which watch it
+// themselves.
+type dialAbort struct {
+	mu        sync.Mutex
+	nc        net.Conn // the connection being set up, between watch and release
+	abandoned bool
+}
+
+// watch registers nc, whose blocking I/O abandon interrupts from then on. It reports false
+// when the dial was abandoned already.
+func (a *dialAbort) watch(nc net.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.nc = nc
+	return !a.abandoned
+}
+
+// release ends the watch; it reports false when the dial was abandoned (the connection's
+// deadline may have been expired: it must not be handed over). It may be called again.
+func (a *dialAbort) release() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.nc = nil
+	return !a.abandoned
+}
+
+// abandon marks the dial abandoned and interrupts the watched connection's I/O.
+func (a *dialAbort) abandon() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.abandoned = true
+	if a.nc != nil {
+		_ = a.nc.SetDeadline(time.Unix(1, 0))
+	}
+}

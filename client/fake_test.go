@@ -206,7 +206,7 @@ func (f *fakeTransport) serverClose(code uint32, reason string) {
 // fakeDialer returns a dialFunc that hands out f; when gate is not nil, the dial waits for it
 // (or for the context).
 func fakeDialer(f *fakeTransport, gate <-chan struct{}) dialFunc {
-	return func(ctx context.Context, u *url.URL, o *WebSocketRequestOptions, p []string) (transport, *handshakeInfo, error) {
+	return func(ctx context.Context, u *url.URL, o *WebSocketRequestOptions, p []string, _ *dialState) (transport, *handshakeInfo, error) {
 		if gate != nil {
 			select {
 			case <-gate:

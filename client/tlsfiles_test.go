@@ -198,7 +198,7 @@ func TestDialContextEndsTLSFileLoading(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(full/10, cancel)
 	start := time.Now()
-	_, _, err = dialEngine(ctx, &url.URL{Scheme: "wss", Host: "127.0.0.1:9", Path: "/"}, opts, nil)
+	_, _, err = dialEngine(ctx, &url.URL{Scheme: "wss", Host: "127.0.0.1:9", Path: "/"}, opts, nil, new(dialState))
 	el := time.Since(start)
 	t.Logf("full load %v; cancelled at %v, returned after %v", full, full/10, el)
 	if !errors.Is(err, context.Canceled) || el > full/3 {

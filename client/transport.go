@@ -88,8 +88,17 @@ func (h *handshakeInfo) responseHeaders() ResponseHeaders {
 }
 
 // dialFunc opens a connection for the facade. opts is already resolved (defaults applied and
-// checked); protocols is opts.Protocol split into tokens.
-type dialFunc func(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string) (transport, *handshakeInfo, error)
+// checked); protocols is opts.Protocol split into tokens; ds is the session's dialState.
+type dialFunc func(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, protocols []string, ds *dialState) (transport, *handshakeInfo, error)
+
+// dialState is what a session lends its dial: memory for the transport (the open
+// connection's adapter then costs no allocation of its own) and the abort slot through which
+// Close abandons the dial once it has a connection, without a context watcher (which costs
+// three allocations per connect).
+type dialState struct {
+	ct    connTransport
+	abort dialAbort
+}
 
 // bufferReader is the optional method of a transport for the borrowing mode
 // (WebSocketRequestOptions.BorrowMessages): readInto reads the next message into buf[:0] and

@@ -56,6 +56,7 @@ var outArrays serial.FreeList[outItem]
 // session is one connection attempt, from Connect to CLOSE.
 type session struct {
 	cancelDial context.CancelFunc // ends the dial (Close while connecting); nil once it ended
+	ds         dialState          // lent to the dial: the transport's memory, the abort slot
 	borrow     bool               // WebSocketRequestOptions.BorrowMessages
 	closers    sync.WaitGroup     // the closing goroutine, while it runs
 	pending    sync.WaitGroup     // messages handed to the connection's queue whose done has not run
@@ -316,6 +317,7 @@ func (ws *WebSocket) Close(cb *WebSocketAsyncCallback[bool], opts *WebSocketClos
 	ws.mu.Unlock()
 	if cancelDial != nil {
 		cancelDial()
+		s.ds.abort.abandon()
 	}
 	return nil
 }
@@ -450,7 +452,7 @@ func (ws *WebSocket) run(ctx context.Context, s *session, u *url.URL, opts *WebS
 	if dial == nil {
 		dial = dialEngine
 	}
-	t, info, err := dial(ctx, u, opts, protocols)
+	t, info, err := dial(ctx, u, opts, protocols, &s.ds)
 	cancelled := ctx.Err() != nil
 	s.cancelDial() // only this goroutine changes it, and only below
 	ws.mu.Lock()

@@ -198,7 +198,7 @@ func TestConnectionLostReportsErrorThenClose1006(t *testing.T) {
 func TestConnectFailureReportsErrorThenClose1006(t *testing.T) {
 	ws := CreateWebSocket()
 	cause := errors.New("dial tcp 127.0.0.1:1: connection refused")
-	ws.dial = func(ctx context.Context, u *url.URL, o *WebSocketRequestOptions, p []string) (transport, *handshakeInfo, error) {
+	ws.dial = func(ctx context.Context, u *url.URL, o *WebSocketRequestOptions, p []string, _ *dialState) (transport, *handshakeInfo, error) {
 		return nil, nil, cause
 	}
 	r := newRecorder(t, ws)

@@ -93,15 +93,20 @@ func (q *Queue[T]) Drain() {
 	}
 }
 
+// closedChan is the channel Wait returns when nothing runs: closed once, shared.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // Wait returns a channel closed once no task is pending or running. It must not be waited on
 // by the owner (a task, or a caller between TryRun and Drain).
 func (q *Queue[T]) Wait() <-chan struct{} {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.running.Load() {
-		c := make(chan struct{})
-		close(c)
-		return c
+		return closedChan
 	}
 	if q.idle == nil {
 		q.idle = make(chan struct{})
