@@ -82,6 +82,8 @@ type DialOptions struct {
 	readLoop    bool              // conn.Config.ReadLoop: the facade reads every connection until it ends
 	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
 	compression *conn.Compression // conn.Config.Compression, when the server accepted Deflate
+	onPing      func([]byte)      // conn.Config.OnPing: WebSocketRequestOptions.OnPing
+	onPong      func([]byte)      // conn.Config.OnPong: WebSocketRequestOptions.OnPong
 }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
@@ -377,6 +379,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.readLoop = true
 	o.SendQueueBytes, o.SendQueueMessages = opts.SendQueueBytes, opts.SendQueueMessages
 	o.Deflate = opts.PerMessageDeflate
+	o.onPing, o.onPong = opts.OnPing, opts.OnPong
 	t := &connTransport{}
 	if !opts.BorrowMessages {
 		o.readAlloc = t.alloc // borrowing reads into the facade's own reused buffer
