@@ -26,7 +26,7 @@ type printer struct {
 	raw, rawBinary, rawEscape bool
 	diag                      *lockedWriter
 	buf                       []byte // the line written
-	enc  []byte // encoding/json's output, before appendJSONSafe copies it to buf
+	enc                       []byte // encoding/json's output, before appendJSONSafe copies it to buf
 }
 
 // maxHexBytes is how many bytes of a binary message a text MESSAGE line shows.
