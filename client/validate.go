@@ -309,13 +309,13 @@ func checkMessage(data MessageData) (text bool, p []byte, fixed bool, err error)
 func parseSOCKS5URL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, errors.New("SOCKS5 proxy URL does not parse (want socks5://[user:password@]host[:port] or socks5h://...)")
+		return nil, errors.New("SOCKS5 proxy URL does not parse (want socks5://[user:password@]host[:port] or socks5h://host[:port])")
 	}
 	if sc := strings.ToLower(u.Scheme); sc != "socks5" && sc != "socks5h" {
 		return nil, fmt.Errorf("SOCKS5 proxy URL scheme %q is not socks5 or socks5h", u.Scheme)
 	}
 	if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, errors.New("SOCKS5 proxy URL must be socks5://[user:password@]host[:port] or socks5h://...")
+		return nil, errors.New("SOCKS5 proxy URL must be socks5://[user:password@]host[:port] or socks5h://host[:port]")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
