@@ -75,6 +75,8 @@ func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOption
 		SendQueueBytes:    o.SendQueueBytes,
 		SendQueueMessages: o.SendQueueMessages,
 		Compression:       o.compression,
+		OnPing:            o.onPing,
+		OnPong:            o.onPong,
 	}
 	c.Conn = conn.New(nc, prefix, cfg)
 	if interval > 0 {

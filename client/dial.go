@@ -83,6 +83,8 @@ type DialOptions struct {
 	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
 	abort       *dialAbort        // the facade's: Close abandons the dial through it
 	compression *conn.Compression // conn.Config.Compression, when the server accepted Deflate
+	onPing      func([]byte)      // conn.Config.OnPing: WebSocketRequestOptions.OnPing
+	onPong      func([]byte)      // conn.Config.OnPong: WebSocketRequestOptions.OnPong
 }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1) and returns it
@@ -387,6 +389,7 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	o.readLoop = true
 	o.SendQueueBytes, o.SendQueueMessages = opts.SendQueueBytes, opts.SendQueueMessages
 	o.Deflate = opts.PerMessageDeflate
+	o.onPing, o.onPong = opts.OnPing, opts.OnPong
 	t := &ds.ct
 	o.abort = &ds.abort
 	if !opts.BorrowMessages {

@@ -100,6 +100,20 @@ var proxyDialer = func(p ProxyConfiguration, target *url.URL) (func(ctx context.
 			return nil, newAsync(CodeParameterError, err)
 		}
 		return proxy.WithExclusions(d, ex, nil), nil
+	case SOCKS5Proxy:
+		u, err := parseSOCKS5URL(p.URL)
+		if err != nil {
+			return nil, newAsync(CodeParameterError, err)
+		}
+		d, err := proxy.SOCKS5(u, nil)
+		if err != nil {
+			return nil, err
+		}
+		ex, err := proxy.ParseExclusions(p.ExclusionList)
+		if err != nil {
+			return nil, newAsync(CodeParameterError, err)
+		}
+		return proxy.WithExclusions(d, ex, nil), nil
 	}
 	return nil, fmt.Errorf("unknown proxy configuration %T", p)
 }

@@ -114,8 +114,8 @@ type WebSocketOpenInfo struct {
 }
 
 // ProxyConfiguration is the seed's ProxyConfiguration: NoProxy (NO_PROXY), SystemProxy
-// (SYSTEM) or HTTPProxy (HTTPPROXY). A nil ProxyConfiguration means SystemProxy. No other type
-// implements it.
+// (SYSTEM) or HTTPProxy (HTTPPROXY), plus SOCKS5Proxy (not in the seed). A nil
+// ProxyConfiguration means SystemProxy. No other type implements it.
 type ProxyConfiguration interface{ proxyConfiguration() }
 
 // NoProxy connects directly (seed ProxyConfiguration.NO_PROXY).
@@ -131,9 +131,22 @@ type HTTPProxy struct {
 	Proxy *WebSocketHttpProxy
 }
 
+// SOCKS5Proxy (not in the seed, whose HTTPPROXY has no SOCKS form) connects through a SOCKS5
+// proxy (RFC 1928; RFC 1929 username/password authentication when the URL has user
+// information), like ALL_PROXY=socks5://... does with SystemProxy but without the environment.
+// URL is socks5://[user:password@]host[:port], which resolves the target's name here, or
+// socks5h://..., which lets the proxy resolve it; the port defaults to 1080. The hosts of
+// ExclusionList (as in WebSocketHttpProxy) connect directly. A URL that does not parse, has
+// another scheme or no host is a parameter error (401) that never shows the password.
+type SOCKS5Proxy struct {
+	URL           string
+	ExclusionList []string
+}
+
 func (NoProxy) proxyConfiguration()     {}
 func (SystemProxy) proxyConfiguration() {}
 func (HTTPProxy) proxyConfiguration()   {}
+func (SOCKS5Proxy) proxyConfiguration() {}
 
 // ResponseHeaders is the seed's ResponseHeaders, given to HEADERRECEIVE callbacks: MapData
 // (MAP_DATA), ArrayStringData (ARRAY_STRING_DATA) or UndefinedData (UNDEFINED_DATA). This
@@ -279,6 +292,12 @@ type WebSocketRequestOptions struct {
 	// (ERROR 2302999 wrapping handshake.ErrBadDeflateResponse, RFC 7692 §7.1); options out of
 	// range (window bits outside 8..15) are parameter errors (401).
 	PerMessageDeflate *deflate.ClientOptions
+	// OnPing and OnPong (not in the seed), when set, are called with the payload of each ping
+	// and pong received, from the goroutine reading the connection, before the messages that
+	// follow them are read (conn.Config.OnPing and OnPong). The payload is valid only during
+	// the call. A ping is answered with a pong whether or not OnPing is set. They must not
+	// block: the connection reads nothing meanwhile.
+	OnPing, OnPong func(payload []byte)
 }
 
 // TlsProtocol is the platform's TlsProtocol enum (TLS_V_1_0 .. TLS_V_1_3), the type of

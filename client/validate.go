@@ -259,6 +259,13 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 		if _, err := proxy.ParseExclusions(p.Proxy.ExclusionList); err != nil {
 			return nil, nil, newAsync(CodeParameterError, err)
 		}
+	case SOCKS5Proxy:
+		if _, err := parseSOCKS5URL(p.URL); err != nil {
+			return nil, nil, newAsync(CodeParameterError, err)
+		}
+		if _, err := proxy.ParseExclusions(p.ExclusionList); err != nil {
+			return nil, nil, newAsync(CodeParameterError, err)
+		}
 	default:
 		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("unknown proxy configuration %T", p))
 	}
@@ -295,4 +302,25 @@ func checkMessage(data MessageData) (text bool, p []byte, fixed bool, err error)
 		return false, nil, false, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 	}
 	return false, nil, false, newAsync(CodeParameterError, errMessageType)
+}
+
+// parseSOCKS5URL parses SOCKS5Proxy.URL: socks5:// or socks5h:// with a host. Its errors never
+// quote the URL, whose user information may hold a password.
+func parseSOCKS5URL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, errors.New("SOCKS5 proxy URL does not parse (want socks5://[user:password@]host[:port] or socks5h://host[:port])")
+	}
+	if sc := strings.ToLower(u.Scheme); sc != "socks5" && sc != "socks5h" {
+		return nil, fmt.Errorf("SOCKS5 proxy URL scheme %q is not socks5 or socks5h", u.Scheme)
+	}
+	if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, errors.New("SOCKS5 proxy URL must be socks5://[user:password@]host[:port] or socks5h://host[:port]")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return nil, fmt.Errorf("SOCKS5 proxy port %q is not in 1-65535", p)
+		}
+	}
+	return u, nil
 }

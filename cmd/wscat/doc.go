@@ -41,8 +41,45 @@
 // --echo sends every received message back, with its type, ignores standard input, and exits
 // when the connection closes.
 //
-// An interrupt (Ctrl-C) or SIGTERM ends the input early: wscat closes as at the end of input; a
-// second interrupt ends it at once.
+// When standard input is a terminal, wscat says on standard error, once connected: "wscat:
+// connected; type a message and press Enter to send it, Ctrl-D to close".
+//
+// An interrupt (Ctrl-C) or SIGTERM ends the input early: wscat closes as at the end of input
+// and exits 130 (143 after SIGTERM); a second interrupt ends it at once.
+//
+// # The common dialect
+//
+// wscat takes the flags of node's wscat and of websocat that people already type, with their
+// meaning, while its event lines stay the default output:
+//
+//   - -c/--connect URL: the URL (the same as giving it as an argument). A URL that is not ws://
+//     or wss:// is a usage error that says what to try: "wscat 127.0.0.1:9001" answers
+//     `wscat: "127.0.0.1:9001" is not a WebSocket URL; try ws://127.0.0.1:9001`; http://
+//     suggests ws:// and https:// wss://. User information is shown as "xxxxx".
+//   - -s: --subprotocol. -o/--origin ORIGIN: the Origin header. --auth USER:PASSWORD: an
+//     Authorization: Basic header; the credentials never appear in output or errors.
+//   - -n, -k, --no-check: --insecure.
+//   - -w/--wait SECONDS: after the input ends, wait that long (decimals allowed) for the
+//     server's replies, printing them, then close; the server's close ends it earlier. Without
+//     -w, wscat closes once every message was written and no message came for 250 ms (2 s at
+//     most after the last one; with the embedded echo server, once every echo came back), so a
+//     server that answers later than that needs -w.
+//   - --no-close: do not close at the end of the input; print until the server closes or an
+//     interrupt.
+//   - -x/--execute MESSAGE, repeatable: send these messages in order instead of reading
+//     standard input, then wait (-w, or by default until a reply per message came and then
+//     250 ms without one, 2 s at most after the last) and close.
+//   - -P/--show-ping-pong: print the pings and pongs received, "PING <hex of the payload>" and
+//     "PONG <hex>" (client.WebSocketRequestOptions.OnPing and OnPong), when they are read.
+//   - -r/--raw: print the message payloads only, one per line: text as it is (escaped as above
+//     when standard output is a terminal), binary as lowercase hex, or with --binary its bytes
+//     unchanged, without a line ending. No HEADERRECEIVE, OPEN, DATAEND or CLOSE lines; ERROR,
+//     a CLOSE other than 1000, 1001 and 1005, and PING/PONG go to standard error as "wscat: "
+//     lines.
+//   - --version: the module version (runtime/debug.ReadBuildInfo), "devel" when unknown.
+//   - --proxy socks5://[user:pass@]host[:port] and socks5h://...: a SOCKS5 proxy
+//     (client.SOCKS5Proxy); socks5:// resolves the target's name in wscat, socks5h:// at the
+//     proxy.
 //
 // Flags may come before or after the URL, with one dash or two. They map to the seed's
 // WebSocketRequestOptions: -H 'Name: value' (repeatable) to header, --subprotocol to protocol,
@@ -53,9 +90,9 @@
 // pongTimeout, --max-message-size to the message size limit, --compress (with
 // --client-window-bits, --server-window-bits, --client-no-context-takeover and
 // --server-no-context-takeover, each of which implies it) to PerMessageDeflate: it offers
-// permessage-deflate (RFC 7692), and the embedded echo server accepts it. A SOCKS5 proxy is reached with
-// --proxy system and ALL_PROXY=socks5://[user:pass@]host:port (the seed's HTTPPROXY has no
-// SOCKS form). wscat -h lists them all.
+// permessage-deflate (RFC 7692), and the embedded echo server accepts it. --proxy
+// socks5://... maps to client.SOCKS5Proxy, since the seed's HTTPPROXY has no SOCKS form (--proxy
+// system with ALL_PROXY=socks5://... works too). wscat -h lists them all.
 //
 // Server mode: wscat --listen [HOST:]PORT (or -l) serves WebSocket clients with the server
 // facade (package server) on HOST:PORT, HOST 127.0.0.1 by default and PORT 0 for a free port,
@@ -71,11 +108,15 @@
 //
 //	0  the connection closed normally: the close code was 1000 or 1001, the --close-code given,
 //	   or our close was answered by a close frame without a code (1005)
-//	1  an ERROR event (connection refused, handshake or TLS failure, lost connection, ...) or
-//	   any other close code, such as a server closing with 4000 when --close-code is not 4000
+//	1  an ERROR event (connection refused, handshake or TLS failure, lost connection, ...),
+//	   any other close code, such as a server closing with 4000 when --close-code is not 4000,
+//	   or a line of input (or an -x message) that was refused, such as a text line that is not
+//	   UTF-8 (the other lines are still sent)
 //	2  a usage error: a bad flag or argument, a URL that is not ws:// or wss:// (the client's
 //	   error 2302001), a request option the client refuses (401) or a certificate file that
 //	   does not exist (2302002)
+//	130 an interrupt (SIGINT) ended a client, after its normal close; 143 for SIGTERM. In
+//	   server mode (--listen) both stop the server and exit 0.
 //
 // Errors are one line on standard error.
 package main

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/netkit/websocket/client"
@@ -25,15 +27,34 @@ const usage = `usage: wscat [flags] [URL]
 
 Connects to URL (ws:// or wss://), sends each line of standard input as a text message, closes
 at the end of the input and waits for the server's close. Prints one line per event on standard
-output, starting with the event's name: HEADERRECEIVE, OPEN, MESSAGE, DATAEND, CLOSE, ERROR.
+output, starting with the event's name: HEADERRECEIVE, OPEN, MESSAGE, DATAEND, CLOSE, ERROR
+(--raw: the message payloads only). When standard input is a terminal, a hint on standard
+error says how to send (Enter) and close (Ctrl-D).
 
 Without a URL, wscat starts an embedded echo server on 127.0.0.1 (a free port) and connects to
 it; when standard input is then empty and not a terminal (wscat </dev/null), it sends a short
 demo conversation.
 
 Flags (-flag and --flag are the same):
+  -c, --connect URL           the URL to connect to (the same as giving URL)
   -H, --header 'Name: value'  add a request header; repeatable (repeated names are joined by ", ")
-  --subprotocol LIST          subprotocols to offer in Sec-WebSocket-Protocol (comma-separated)
+  -s, --subprotocol LIST      subprotocols to offer in Sec-WebSocket-Protocol (comma-separated)
+  -o, --origin ORIGIN         send Origin: ORIGIN
+  --auth USER:PASSWORD        send Authorization: Basic with these credentials (never printed)
+  -x, --execute MESSAGE       send MESSAGE instead of reading standard input, then wait (see -w)
+                              and close; repeatable, sent in order
+  -w, --wait SECONDS          after the end of the input (or the -x messages), wait this long
+                              for replies, printing them, then close; decimals allowed. Without
+                              -w: until every message was written and no message came for
+                              250 ms (2 s at most after the last one), with -x until a reply
+                              per message came first, with the embedded server until every echo
+  --no-close                  do not close at the end of the input: print until the server
+                              closes or an interrupt
+  -r, --raw                   print the message payloads only, one per line: text as it is,
+                              binary as hex, or with --binary as its bytes (no line ending);
+                              no other lines (ERROR, PING/PONG and abnormal CLOSE go to standard
+                              error)
+  -P, --show-ping-pong        print the pings and pongs received: PING <hex>, PONG <hex>
   --binary                    send the lines of standard input as binary messages
   --echo                      send every received message back with its type; ignore standard
                               input; exit when the connection closes (needs a URL)
@@ -41,9 +62,10 @@ Flags (-flag and --flag are the same):
   --close-code CODE           close code sent at the end of input (default 1000)
   --close-reason TEXT         close reason sent at the end of input (default none)
   --proxy system|none|URL     proxy: the environment's HTTP(S)_PROXY/ALL_PROXY/NO_PROXY
-                              (system, the default), none, or an HTTP proxy
-                              http://[user:pass@]host[:port]; for a SOCKS5 proxy use system
-                              with ALL_PROXY=socks5://[user:pass@]host:port (or socks5h://)
+                              (system, the default), none, an HTTP proxy
+                              http://[user:pass@]host[:port], or a SOCKS5 proxy
+                              socks5://[user:pass@]host[:port] (names resolved by wscat) or
+                              socks5h://... (resolved by the proxy); port 1080 by default
   --proxy-exclude HOSTS       comma-separated hosts that bypass the --proxy URL (names,
                               *.domain, IPs, CIDRs)
   --ca PATH                   CA certificates (PEM file or directory) that verify a wss server
@@ -52,7 +74,7 @@ Flags (-flag and --flag are the same):
   --cert PATH                 client certificate (PEM), with --key
   --key PATH                  client private key (PEM)
   --key-password-file PATH    file whose first line is the password of an encrypted --key
-  --insecure                  do not verify the server's certificate (tests only)
+  -k, -n, --no-check, --insecure  do not verify the server's certificate (tests only)
   --tls-min 1.2|1.3           lowest TLS version offered for wss (default 1.2)
   --ping-interval SECONDS     ping after this long without traffic (default 30, 0 disables)
   --pong-timeout SECONDS      treat the connection as lost when no pong arrives within this
@@ -73,6 +95,7 @@ Flags (-flag and --flag are the same):
                               message on its own (implies --compress)
   --server-no-context-takeover  ask the server to compress each message on its own
                               (implies --compress)
+  --version                   print wscat's module version and exit
   -h, --help                  show this help
 
 Output lines:
@@ -83,12 +106,14 @@ Output lines:
                                                header values, close reasons and errors)
   MESSAGE binary <length> bytes <hex of the first 16 bytes at most> [... (<N> more)]
   DATAEND
+  PING <hex of the payload>, PONG <hex>          (with -P)
   CLOSE <code> <reason>
   ERROR <code> <message>
 With --json: {"event":"HEADERRECEIVE","headers":{...}}, {"event":"OPEN","status":101,
 "statusText":"..."}, {"event":"MESSAGE","type":"text","data":"..."}, {"event":"MESSAGE",
 "type":"binary","length":N,"data":"<base64>"}, {"event":"DATAEND"}, {"event":"CLOSE",
-"code":N,"reason":"..."}, {"event":"ERROR","code":N,"message":"..."}.
+"code":N,"reason":"..."}, {"event":"ERROR","code":N,"message":"..."}, with -P
+{"event":"PING","data":"<base64>"} and PONG.
 
 Server mode (--listen, -l): wscat serves WebSocket clients on HOST:PORT (HOST defaults to
 127.0.0.1; PORT 0 picks a free one) with the server facade (package server), says
@@ -102,8 +127,11 @@ sends each line of standard input to every connection. --cert and --key (and
 every client must offer; --binary and --max-message-size apply too.
 
 Exit status: 0 after a normal close (code 1000 or 1001, the --close-code, or a close reply
-without a code to our close); 1 after an ERROR event or any other close; 2 for a usage error
-(a bad flag, argument or URL, a missing certificate file).
+without a code to our close); 1 after an ERROR event, any other close, or when a line of input
+(or an -x message) was refused, such as a text line that is not UTF-8; 2 for a usage error
+(a bad flag, argument or URL, a missing certificate file); 130 after an interrupt (SIGINT;
+143 after SIGTERM), which closes normally first. A URL that is not ws:// or wss:// is refused
+with the one to try: wscat 127.0.0.1:9001 suggests ws://127.0.0.1:9001.
 `
 
 // options is the parsed command line.
@@ -127,6 +155,12 @@ type options struct {
 	maxSize     int64
 	listen      string                 // --listen [HOST:]PORT: server mode; "" for the client
 	deflate     *deflate.ClientOptions // --compress and its parameters; nil: no compression
+	wait        time.Duration          // -w/--wait: how long to wait after the input; < 0: not given
+	noClose     bool                   // --no-close: stay open after the input until the server closes
+	execute     []string               // -x/--execute: messages to send instead of standard input
+	pingPong    bool                   // -P/--show-ping-pong: print pings and pongs received
+	raw         bool                   // -r/--raw: payloads only
+	version     bool                   // --version
 }
 
 // errHelp is returned by parseArgs for -h and --help.
@@ -142,7 +176,7 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // parseArgs parses the flags and the URL. Flags may come before or after the URL; "--" ends
 // the flags. Errors are *usageError, or errHelp.
 func parseArgs(args []string) (*options, error) {
-	o := &options{closeCode: 1000, pingSec: client.DefaultPingInterval, pongSec: client.DefaultPongTimeout}
+	o := &options{closeCode: 1000, pingSec: client.DefaultPingInterval, pongSec: client.DefaultPongTimeout, wait: -1}
 	var raw rawFlags
 	fs := newFlagSet(o, &raw)
 
@@ -168,14 +202,58 @@ func parseArgs(args []string) (*options, error) {
 		positional = append(positional, left[0])
 		rest = left[1:]
 	}
+	if raw.connect != "" {
+		positional = append([]string{raw.connect}, positional...)
+	}
 	switch len(positional) {
 	case 0:
 	case 1:
 		o.url = positional[0]
 	default:
-		return nil, usagef("one URL at most, got %d arguments: %s", len(positional), strings.Join(positional, " "))
+		return nil, usagef("one URL at most (-c URL or URL), got %d", len(positional))
+	}
+	if o.version {
+		return o, nil
+	}
+	if o.url != "" {
+		if err := checkURL(o.url); err != nil {
+			return nil, err
+		}
 	}
 	o.headers = raw.headers.m
+	if raw.wait.set {
+		o.wait = raw.wait.d
+	}
+	if raw.origin != "" {
+		if err := o.setHeader("Origin", raw.origin, "-o/--origin"); err != nil {
+			return nil, err
+		}
+	}
+	if raw.auth != "" {
+		user, pass, ok := strings.Cut(raw.auth, ":")
+		if !ok || user == "" {
+			// The value is not quoted: it holds a password.
+			return nil, usagef("--auth wants user:password")
+		}
+		if err := o.setHeader("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)), "--auth"); err != nil {
+			return nil, err
+		}
+	}
+	if o.raw && o.json {
+		return nil, usagef("--raw and --json do not go together: choose one output")
+	}
+	if o.noClose && (raw.wait.set || o.echo) {
+		return nil, usagef("--no-close waits for the server's close: not with -w or --echo")
+	}
+	if raw.wait.set && o.echo {
+		return nil, usagef("-w waits after the input, which --echo ignores")
+	}
+	if len(o.execute) > 0 && (o.echo || o.noClose) {
+		return nil, usagef("-x/--execute sends its messages and closes: not with --echo or --no-close")
+	}
+	if o.listen != "" && (len(o.execute) > 0 || o.noClose || o.raw || raw.wait.set || o.pingPong) {
+		return nil, usagef("-x, -w, --no-close, --raw and -P are client flags, not for --listen")
+	}
 
 	if !frame.CloseCode(o.closeCode).ValidOnWire() || o.closeCode > math.MaxUint16 {
 		return nil, usagef("--close-code %d may not be sent (1000-1003, 1007-1014, 3000-4999)", o.closeCode)
@@ -225,8 +303,71 @@ func parseArgs(args []string) (*options, error) {
 	return o, nil
 }
 
+// setHeader adds the request header name, set by flag, unless -H gave it already.
+func (o *options) setHeader(name, value, flag string) error {
+	for k := range o.headers {
+		if strings.EqualFold(k, name) {
+			return usagef("%s and -H %s: give the %s header once", flag, name, name)
+		}
+	}
+	if o.headers == nil {
+		o.headers = make(map[string]string)
+	}
+	o.headers[name] = value
+	return nil
+}
+
+// checkURL refuses a URL that is not ws:// or wss:// with an error that says what to type:
+// "127.0.0.1:9001" suggests ws://127.0.0.1:9001, http:// suggests ws://, https:// wss://.
+// User information in the URL is never shown (it is replaced by "xxxxx").
+func checkURL(s string) error {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if ok {
+		switch strings.ToLower(scheme) {
+		case "ws", "wss":
+			return nil // the client checks the rest (error 2302001)
+		case "http":
+			return notWebSocket(s, "ws://"+rest)
+		case "https":
+			return notWebSocket(s, "wss://"+rest)
+		}
+		return notWebSocket(s, "ws://"+rest)
+	}
+	if rest, ok := strings.CutPrefix(s, "//"); ok {
+		return notWebSocket(s, "ws://"+rest)
+	}
+	return notWebSocket(s, "ws://"+s)
+}
+
+// notWebSocket is the usage error of checkURL, with both URLs shown without user information.
+func notWebSocket(given, suggest string) error {
+	return usagef("%q is not a WebSocket URL; try %s", redactURL(given), redactURL(suggest))
+}
+
+// redactURL replaces the user information of s, if any, with "xxxxx": the text between the
+// scheme's "//" (or the start) and the last "@" before the path.
+func redactURL(s string) string {
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(s[start:end], "@")
+	if at < 0 {
+		return s
+	}
+	return s[:start] + "xxxxx" + s[start+at:]
+}
+
 // rawFlags holds the flags that parseArgs turns into options after parsing.
 type rawFlags struct {
+	connect                  string
+	wait                     waitFlag
+	origin                   string
+	auth                     string
 	compress                 bool
 	clientBits, serverBits   uint32Flag
 	clientNoCtx, serverNoCtx bool
@@ -243,7 +384,26 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.Var(&raw.headers, "H", "")
 	fs.Var(&raw.headers, "header", "")
+	fs.StringVar(&raw.connect, "c", "", "")
+	fs.StringVar(&raw.connect, "connect", "", "")
 	fs.StringVar(&o.subprotocol, "subprotocol", "", "")
+	fs.StringVar(&o.subprotocol, "s", "", "")
+	fs.BoolVar(&o.insecure, "n", false, "")
+	fs.BoolVar(&o.insecure, "no-check", false, "")
+	fs.BoolVar(&o.insecure, "k", false, "")
+	fs.Var(&raw.wait, "w", "")
+	fs.Var(&raw.wait, "wait", "")
+	fs.BoolVar(&o.noClose, "no-close", false, "")
+	fs.Var((*stringsFlag)(&o.execute), "x", "")
+	fs.Var((*stringsFlag)(&o.execute), "execute", "")
+	fs.BoolVar(&o.pingPong, "P", false, "")
+	fs.BoolVar(&o.pingPong, "show-ping-pong", false, "")
+	fs.StringVar(&raw.origin, "o", "", "")
+	fs.StringVar(&raw.origin, "origin", "", "")
+	fs.StringVar(&raw.auth, "auth", "", "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.BoolVar(&o.raw, "r", false, "")
+	fs.BoolVar(&o.raw, "raw", false, "")
 	fs.BoolVar(&o.binary, "binary", false, "")
 	fs.BoolVar(&o.echo, "echo", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
@@ -307,15 +467,13 @@ func parseProxy(p, exclude string) (client.ProxyConfiguration, error) {
 		}
 		return nil, usagef("--proxy: %v", err)
 	}
-	if u.Scheme != "http" {
-		if u.Scheme == "socks5" || u.Scheme == "socks5h" {
-			return nil, usagef("--proxy: a SOCKS5 proxy is reached with --proxy system and ALL_PROXY=%s://host:port", u.Scheme)
-		}
-		return nil, usagef("--proxy: scheme %q is not supported; want system, none or http://host:port", u.Scheme)
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "socks5" && u.Scheme != "socks5h" {
+		return nil, usagef("--proxy: scheme %q is not supported; want system, none, http://host:port, socks5://host:port or socks5h://host:port", u.Scheme)
 	}
 	host := u.Hostname()
 	if host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, usagef("--proxy: want http://[user:password@]host[:port]")
+		return nil, usagef("--proxy: want %s://[user:password@]host[:port]", u.Scheme)
 	}
 	port := uint16(80)
 	if s := u.Port(); s != "" {
@@ -324,6 +482,10 @@ func parseProxy(p, exclude string) (client.ProxyConfiguration, error) {
 			return nil, usagef("--proxy: port %q is not in 1-65535", s)
 		}
 		port = uint16(n)
+	}
+	if u.Scheme != "http" {
+		// socks5:// resolves the target's name here, socks5h:// at the proxy.
+		return client.SOCKS5Proxy{URL: u.String(), ExclusionList: list}, nil
 	}
 	hp := &client.WebSocketHttpProxy{Host: &host, Port: &port, ExclusionList: list}
 	if u.User != nil {
@@ -382,6 +544,34 @@ func (h *headerFlag) Set(s string) error {
 		}
 	}
 	h.m[name] = value
+	return nil
+}
+
+// stringsFlag collects a repeatable flag's values (-x).
+type stringsFlag []string
+
+func (f *stringsFlag) String() string { return "" }
+
+func (f *stringsFlag) Set(s string) error {
+	*f = append(*f, s)
+	return nil
+}
+
+// waitFlag is -w/--wait SECONDS: a decimal number of seconds, 0 to 86400, and whether it was
+// given.
+type waitFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (f *waitFlag) String() string { return f.d.String() }
+
+func (f *waitFlag) Set(s string) error {
+	sec, err := strconv.ParseFloat(s, 64)
+	if err != nil || sec < 0 || sec > 86400 || sec != sec {
+		return errors.New("want seconds from 0 to 86400, such as 2 or 0.5")
+	}
+	f.d, f.set = time.Duration(sec*float64(time.Second)), true
 	return nil
 }
 

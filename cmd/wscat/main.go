@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,14 +21,35 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop() // from now on a second interrupt ends the process at once
+		sig := <-sigs
+		signal.Stop(sigs) // from now on a second interrupt ends the process at once
+		cancel(&signalError{sig})
 	}()
 	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
+}
+
+// signalError is the cause of runContext's context when a signal ended it.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string { return "received " + e.sig.String() }
+
+// signalStatus is the exit status of a client ended by a signal, 128 plus the signal's number
+// as shells report it (130 for SIGINT, 143 for SIGTERM), or 0 when no signal ended ctx.
+func signalStatus(ctx context.Context) int {
+	var se *signalError
+	if errors.As(context.Cause(ctx), &se) {
+		if n, ok := se.sig.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+		return 128 + int(syscall.SIGINT)
+	}
+	return 0
 }
 
 // Exit statuses.
@@ -58,6 +80,10 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		errw.printf("wscat: %v (wscat -h for help)", err)
 		return exitUsage
 	}
+	if o.version {
+		_, _ = fmt.Fprintf(stdout, "wscat %s\n", version())
+		return exitOK
+	}
 
 	if o.listen != "" {
 		return runServer(ctx, o, stdin, stdout, errw)
@@ -73,14 +99,26 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		defer srv.Close()
 		target = srv.URL()
 	}
-	demo := o.url == "" && !o.echo && !isTerminalReader(stdin)
+	terminal := isTerminalReader(stdin)
+	demo := o.url == "" && !o.echo && len(o.execute) == 0 && !terminal
 
-	s := newSession(o, &printer{w: stdout, json: o.json})
+	s := newSession(o, &printer{w: stdout, json: o.json, raw: o.raw, rawBinary: o.binary,
+		rawEscape: isTerminalWriter(stdout), diag: errw})
+	if terminal && !o.echo && len(o.execute) == 0 {
+		s.onOpen = func() {
+			errw.printf("wscat: connected; type a message and press Enter to send it, Ctrl-D to close")
+		}
+	}
 	if err := s.subscribe(); err != nil {
 		errw.printf("wscat: %v", err)
 		return exitFail
 	}
-	if err := s.ws.Connect(target, requestOptions(o), nil); err != nil {
+	ro := requestOptions(o)
+	if o.pingPong {
+		ro.OnPing = func(p []byte) { s.out.pingPong("PING", p) }
+		ro.OnPong = func(p []byte) { s.out.pingPong("PONG", p) }
+	}
+	if err := s.ws.Connect(target, ro, nil); err != nil {
 		errw.printf("wscat: %v", err)
 		switch client.CodeOf(err) {
 		case client.CodeURLError, client.CodeParameterError, client.CodeFileNotExist:
@@ -99,6 +137,16 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return s.status()
 		case <-ctx.Done():
 		}
+	} else if len(o.execute) > 0 {
+		for i, m := range o.execute {
+			if err := s.send(inputMessage([]byte(m), o.binary)); err != nil {
+				if client.CodeOf(err) != client.CodeParameterError {
+					break // the connection has ended: CLOSE tells the rest
+				}
+				s.refused.Store(true)
+				errw.printf("wscat: -x message %d not sent: %v", i+1, err)
+			}
+		}
 	} else {
 		input := make(chan bool, 1)
 		go readInput(stdin, s, o.binary, errw, input)
@@ -116,6 +164,14 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 		case <-ctx.Done():
 		}
+		if o.noClose && ctx.Err() == nil {
+			// Keep printing until the server closes or a signal comes.
+			select {
+			case <-s.done:
+				return s.status()
+			case <-ctx.Done():
+			}
+		}
 	}
 
 	// Close once the connection is open: a Close while connecting would abandon the attempt
@@ -129,13 +185,43 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	if ctx.Err() == nil {
-		s.drain(ctx, o.url == "")
+		switch {
+		case o.wait >= 0:
+			s.waitFor(ctx, o.wait)
+		case o.url == "":
+			s.drain(ctx, drainEcho)
+		case len(o.execute) > 0:
+			s.drain(ctx, drainAnswered)
+		default:
+			s.drain(ctx, drainQuiet)
+		}
 	}
 	s.weClosed.Store(true)
 	// Close fails only when the connection is already ending; CLOSE comes either way.
 	_ = s.ws.Close(nil, &client.WebSocketCloseOptions{Code: o.closeCode, Reason: o.closeReason})
 	<-s.done
+	if code := signalStatus(ctx); code != 0 {
+		return code
+	}
 	return s.status()
+}
+
+// version is the module version wscat was built from (go install ...@v1.2.3 records it; a
+// build in a checkout records a pseudo-version or "(devel)"), "devel" when unknown.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "devel"
+	}
+	return bi.Main.Version
+}
+
+// inputMessage is a line of input or an -x message as a text or, with --binary, binary message.
+func inputMessage(p []byte, binary bool) client.MessageData {
+	if binary {
+		return client.ArrayData(p)
+	}
+	return client.StringData(p)
 }
 
 // session is one connection of wscat and what its events tell.
@@ -144,6 +230,8 @@ type session struct {
 	ws       *client.WebSocket
 	out      *printer
 	failed   atomic.Bool   // an ERROR event came
+	refused  atomic.Bool   // a line of input (or an -x message) was refused: exit 1
+	onOpen   func()        // called once at OPEN when set (the terminal hint)
 	weClosed atomic.Bool   // wscat started the close
 	opened   chan struct{} // closed by OPEN
 	done     chan struct{} // closed by CLOSE, after result is set
@@ -234,7 +322,12 @@ func (s *session) subscribe() error {
 		s.ws.On(client.EventOpen, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, status map[uint32]string) {
 			s.out.open(status)
 			s.update(func() {}) // drain's quiet time counts from OPEN
-			openOnce.Do(func() { close(s.opened) })
+			openOnce.Do(func() {
+				if s.onOpen != nil {
+					s.onOpen()
+				}
+				close(s.opened)
+			})
 		})),
 		s.ws.On(client.EventMessage, client.NewWebSocketAsyncCallback(func(_ *client.AsyncError, m client.MessageData) {
 			s.out.message(m)
@@ -259,6 +352,26 @@ func (s *session) subscribe() error {
 	)
 }
 
+// drainMode says when drain considers the server's answers complete.
+type drainMode int
+
+const (
+	drainQuiet    drainMode = iota // every message written and no message for quietTime
+	drainEcho                      // as many messages received as sent (the embedded echo server)
+	drainAnswered                  // as many messages received as sent, then quietTime without one (-x)
+)
+
+// waitFor waits d (-w), or until the connection ends or ctx is done.
+func (s *session) waitFor(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	case <-ctx.Done():
+	}
+}
+
 // Bounds of drain.
 const (
 	echoWait   = 5 * time.Second        // for the embedded server's echoes
@@ -267,18 +380,20 @@ const (
 )
 
 // drain waits, before wscat closes, until every message sent was written and the server
-// answered: with the embedded echo server (echo true) until as many messages came back as
-// were sent, otherwise until no message arrived for quietTime. It gives up when nothing was
+// answered: with the embedded echo server (drainEcho) until as many messages came back as
+// were sent; with -x (drainAnswered) until as many came back and then none for quietTime;
+// otherwise (drainQuiet) until no message arrived for quietTime. It gives up when nothing was
 // written or received for echoWait or answerWait (so a long tail of echoes still coming in
 // is waited for), when the connection ends or ctx is done. So the answers to the input are
 // printed before the close rather than racing it. (While writing wscat, the engine's Close
 // also dropped data messages that arrived after it started, when a reading goroutine was
 // active; waiting here kept the output whole with that engine too.)
-func (s *session) drain(ctx context.Context, echo bool) {
+func (s *session) drain(ctx context.Context, mode drainMode) {
 	limit := answerWait
-	if echo {
+	if mode == drainEcho {
 		limit = echoWait
 	}
+	needAnswer, needQuiet := mode != drainQuiet, mode != drainEcho
 	giveUp := time.NewTimer(limit) // reset to limit after the last progress
 	defer giveUp.Stop()
 	quiet := time.NewTimer(quietTime)
@@ -294,14 +409,12 @@ func (s *session) drain(ctx context.Context, echo bool) {
 		}
 		giveUp.Reset(limit - idle)
 		var quietC <-chan time.Time
-		if allWritten {
-			if echo && answered || !echo && idle >= quietTime {
+		if allWritten && (answered || !needAnswer) {
+			if !needQuiet || idle >= quietTime {
 				return
 			}
-			if !echo {
-				quiet.Reset(quietTime - idle)
-				quietC = quiet.C
-			}
+			quiet.Reset(quietTime - idle)
+			quietC = quiet.C
 		}
 		select {
 		case <-s.changed:
@@ -318,7 +431,7 @@ func (s *session) drain(ctx context.Context, echo bool) {
 
 // status is the exit status after CLOSE.
 func (s *session) status() int {
-	if s.failed.Load() {
+	if s.failed.Load() || s.refused.Load() {
 		return exitFail
 	}
 	switch r := s.result; {
@@ -339,15 +452,11 @@ func readInput(stdin io.Reader, s *session, binary bool, errw *lockedWriter, don
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			nonEmpty = true
-			line = trimEOL(line)
-			var m client.MessageData = client.StringData(line)
-			if binary {
-				m = client.ArrayData(line)
-			}
-			if serr := s.send(m); serr != nil {
+			if serr := s.send(inputMessage(trimEOL(line), binary)); serr != nil {
 				if client.CodeOf(serr) != client.CodeParameterError {
 					break // the connection has ended: CLOSE tells the rest
 				}
+				s.refused.Store(true)
 				errw.printf("wscat: line %d not sent: %v", n, serr)
 			}
 		}
@@ -428,6 +537,12 @@ func serverOptions(o *options) []echoserver.Option {
 // isTerminalReader reports whether r is a terminal.
 func isTerminalReader(r io.Reader) bool {
 	f, ok := r.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// isTerminalWriter reports whether w is a terminal.
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
 	return ok && isTerminal(f)
 }
 

@@ -19,14 +19,23 @@ type printer struct {
 	mu   sync.Mutex
 	w    io.Writer
 	json bool
-	buf  []byte // the line written
-	enc  []byte // encoding/json's output, before appendJSONSafe copies it to buf
+	// raw (-r) prints message payloads only, one per line: text as it is (escaped as in the
+	// event lines when rawEscape, stdout being a terminal), binary as lowercase hex, or with
+	// rawBinary (--binary) as its bytes with no line ending. ERROR, an abnormal CLOSE and
+	// PING/PONG go to diag (standard error) as "wscat: " lines; nothing else is printed.
+	raw, rawBinary, rawEscape bool
+	diag                      *lockedWriter
+	buf                       []byte // the line written
+	enc                       []byte // encoding/json's output, before appendJSONSafe copies it to buf
 }
 
 // maxHexBytes is how many bytes of a binary message a text MESSAGE line shows.
 const maxHexBytes = 16
 
 func (p *printer) headers(h client.ResponseHeaders) {
+	if p.raw {
+		return
+	}
 	m := map[string]string{}
 	if md, ok := h.(client.MapData); ok {
 		m = md
@@ -60,6 +69,9 @@ func (p *printer) headers(h client.ResponseHeaders) {
 }
 
 func (p *printer) open(status map[uint32]string) {
+	if p.raw {
+		return
+	}
 	// The status map has one entry: {101: "Switching Protocols"}.
 	var code uint32
 	var text string
@@ -86,6 +98,10 @@ func (p *printer) open(status map[uint32]string) {
 }
 
 func (p *printer) message(m client.MessageData) {
+	if p.raw {
+		p.rawMessage(m)
+		return
+	}
 	switch d := m.(type) {
 	case client.StringData:
 		if p.json {
@@ -122,7 +138,59 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
+// rawMessage writes the payload of m for --raw.
+func (p *printer) rawMessage(m client.MessageData) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch d := m.(type) {
+	case client.StringData:
+		if p.rawEscape {
+			p.buf = appendEscaped(p.buf[:0], string(d))
+		} else {
+			p.buf = append(p.buf[:0], d...)
+		}
+		p.buf = append(p.buf, '\n')
+	case client.ArrayData:
+		if p.rawBinary {
+			_, _ = p.w.Write(d)
+			return
+		}
+		p.buf = append(hex.AppendEncode(p.buf[:0], d), '\n')
+	default:
+		return
+	}
+	_, _ = p.w.Write(p.buf)
+}
+
+// pingPong prints a ping or pong received (-P): "PING <hex of the payload>" or with --json
+// {"event":"PING","data":"<base64>"}; with --raw on standard error.
+func (p *printer) pingPong(name string, payload []byte) {
+	if p.json {
+		p.writeJSON(struct {
+			Event string `json:"event"`
+			Data  []byte `json:"data"` // base64
+		}{name, nonNil(payload)})
+		return
+	}
+	line := func(b []byte) []byte {
+		b = append(b, name...)
+		if len(payload) > 0 {
+			b = append(b, ' ')
+			b = hex.AppendEncode(b, payload)
+		}
+		return b
+	}
+	if p.raw {
+		p.diag.printf("wscat: %s", line(nil))
+		return
+	}
+	p.line(line)
+}
+
 func (p *printer) dataEnd() {
+	if p.raw {
+		return
+	}
 	if p.json {
 		p.writeJSON(struct {
 			Event string `json:"event"`
@@ -133,6 +201,12 @@ func (p *printer) dataEnd() {
 }
 
 func (p *printer) close(r client.CloseResult) {
+	if p.raw {
+		if r.Code != 1000 && r.Code != 1001 && r.Code != 1005 {
+			p.diag.printf("wscat: CLOSE %d %s", r.Code, appendEscaped(nil, r.Reason))
+		}
+		return
+	}
 	if p.json {
 		p.writeJSON(struct {
 			Event  string `json:"event"`
@@ -161,6 +235,10 @@ func (p *printer) error(e *client.BusinessException) {
 		if e.Err != nil {
 			msg += ": " + e.Err.Error()
 		}
+	}
+	if p.raw {
+		p.diag.printf("wscat: ERROR %d %s", code, appendEscaped(nil, msg))
+		return
 	}
 	if p.json {
 		p.writeJSON(struct {

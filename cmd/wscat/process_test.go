@@ -401,8 +401,8 @@ func TestProcessUsageErrorsExit2WithOneLine(t *testing.T) {
 		{"-H", "Bad Name: x"},
 		{"--subprotocol", "a b"},
 		{"--proxy-exclude", "a.example"},
-		{"--proxy", "socks5://h:1"},
-		{"--proxy", "socks5h://u:p@h:1"},
+		{"--proxy", "socks4://h:1"},
+		{"--proxy", "socks5h://u:p@h:99999"},
 		{"--tls-min", "1.1"},
 		{"--tls-min", "x"},
 		{"--tls-min="},
@@ -440,7 +440,9 @@ func TestProcessHelpExits0(t *testing.T) {
 	}
 }
 
-func TestProcessInterruptClosesNormally(t *testing.T) {
+// Regression: an interrupt closed normally but exited 0; the convention (node wscat, shells) is
+// 130, 128 + SIGINT. The close is still the normal one.
+func TestProcessInterruptClosesNormallyAndExits130(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT on windows")
 	}
@@ -471,8 +473,8 @@ func TestProcessInterruptClosesNormally(t *testing.T) {
 		}
 	}
 	err = cmd.Wait()
-	if cmd.ProcessState.ExitCode() != 0 {
-		t.Fatalf("exit %v, want 0; output:\n%s", err, strings.Join(lines, "\n"))
+	if cmd.ProcessState.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130; output:\n%s", err, strings.Join(lines, "\n"))
 	}
 	checkConversation(t, lines, nil, "CLOSE 1000")
 }

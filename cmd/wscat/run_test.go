@@ -62,9 +62,11 @@ func TestRunDemoInProcess(t *testing.T) {
 	}
 }
 
-func TestRunInvalidUTF8LineIsSkippedWithAWarning(t *testing.T) {
+// Regression: a refused line was skipped with a warning but the exit status was 0; it is now 1
+// (the other lines are still sent and the close is normal).
+func TestRunInvalidUTF8LineIsSkippedWithAWarningAndExit1(t *testing.T) {
 	var out, errb syncBuffer
-	if code := run(nil, strings.NewReader("\xff\xfe\nok\n"), &out, &errb); code != 0 {
+	if code := run(nil, strings.NewReader("\xff\xfe\nok\n"), &out, &errb); code != 1 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	checkConversation(t, out.lines(), []string{"MESSAGE ok"}, "CLOSE 1000")
@@ -201,18 +203,28 @@ func TestParseArgsTLSMin(t *testing.T) {
 	}
 }
 
-func TestParseArgsSOCKSProxyPointsToAllProxy(t *testing.T) {
-	for _, arg := range []string{"socks5://u:secret@h:1080", "socks5h://h:1080"} {
+// Regression: --proxy socks5://... was refused (SOCKS5 only through --proxy system and
+// ALL_PROXY); it now maps to client.SOCKS5Proxy, and a bad one is refused without the password.
+func TestParseArgsSOCKSProxy(t *testing.T) {
+	for _, arg := range []string{"socks5://u:secret@h:1080", "SOCKS5H://h:1080"} {
+		o, err := parseArgs([]string{"--proxy", arg, "--proxy-exclude", "a.example"})
+		sp, ok := o.proxy.(client.SOCKS5Proxy)
+		if err != nil || !ok || !strings.EqualFold(sp.URL, arg) || len(sp.ExclusionList) != 1 {
+			t.Fatalf("--proxy %s: %#v, %v", arg, o, err)
+		}
+	}
+	for _, arg := range []string{"socks5://u:secret@h:0", "socks5://u:secret@/", "socks5h://u:secret@h:1/p"} {
 		_, err := parseArgs([]string{"--proxy", arg})
 		var ue *usageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "ALL_PROXY=") || strings.Contains(err.Error(), "secret") {
+		if !errors.As(err, &ue) || strings.Contains(err.Error(), "secret") {
 			t.Fatalf("--proxy %s: %v", arg, err)
 		}
 	}
 }
 
 func TestParseArgsDoubleDashEndsFlags(t *testing.T) {
-	if _, err := parseArgs([]string{"--", "-H"}); err != nil {
+	// After --, "-H" is the URL (refused as one), not a flag.
+	if _, err := parseArgs([]string{"--", "-H"}); err == nil || !strings.Contains(err.Error(), `"-H" is not a WebSocket URL`) {
 		t.Fatalf("-- then one argument: %v", err)
 	}
 	o, err := parseArgs([]string{"--json", "--", "ws://h/"})
