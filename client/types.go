@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"strconv"
+	"time"
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/deflate"
@@ -279,6 +280,25 @@ type WebSocketRequestOptions struct {
 	// (ERROR 2302999 wrapping handshake.ErrBadDeflateResponse, RFC 7692 §7.1); options out of
 	// range (window bits outside 8..15) are parameter errors (401).
 	PerMessageDeflate *deflate.ClientOptions
+	// HandshakeTimeout (not in the seed, which has no connect timeout) bounds the whole
+	// connection attempt: DNS, TCP, proxy, TLS, the opening handshake and any redirects. 0
+	// means DefaultHandshakeTimeout (30 s), as for DialOptions.HandshakeTimeout; negative
+	// means no bound (Close still ends the attempt). When it passes, the attempt fails
+	// with ERROR 2302999 wrapping context.DeadlineExceeded, then CLOSE 1006.
+	HandshakeTimeout time.Duration
+	// FollowRedirects (not in the seed; off by default) follows a 301, 302, 303, 307 or
+	// 308 answer to the handshake, as DialOptions.FollowRedirects does: http:// maps to
+	// ws://, https:// to wss://, wss to ws is refused, Header's Authorization and Cookie go
+	// only to the origin of the URL given to Connect, and the proxy is chosen again for
+	// each target. HEADERRECEIVE and OPEN report the final response. A loop (ErrRedirectLoop),
+	// more than MaxRedirects redirects (ErrTooManyRedirects) or a Location that cannot be
+	// followed (handshake.ErrBadRedirect, handshake.ErrRedirectDowngrade) fails the attempt
+	// with ERROR 2302999, like any handshake failure. Off, a redirect fails it with 2302999
+	// and the *StatusError (status and Location) in the chain.
+	FollowRedirects bool
+	// MaxRedirects is the most redirects followed when FollowRedirects is set: 0 means
+	// DefaultMaxRedirects (10); negative is a parameter error (401).
+	MaxRedirects int
 }
 
 // TlsProtocol is the platform's TlsProtocol enum (TLS_V_1_0 .. TLS_V_1_3), the type of
