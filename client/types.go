@@ -208,7 +208,14 @@ const (
 // limit. NewWebSocketRequestOptions returns the defaults; a nil *WebSocketRequestOptions given
 // to Connect means the defaults too. In a struct literal, zero fields mean: no extra headers,
 // the default caPath, no client certificate, the system proxy, no subprotocol, keepalive off,
-// certificates verified, the default message size limit and the default send queue caps.
+// certificates verified, the default message size limit and the default send queue caps, a
+// 30 s handshake timeout and no redirects.
+//
+// Every zero field means what the zero field of DialOptions means (the blocking API), except
+// PingInterval and PongTimeout: the platform documents 0 as "disabled" for them, and code
+// ported from it writes 0 to mean that, so a zero field turns keepalive off here where
+// DialOptions' zero means 30 s (nil options and NewWebSocketRequestOptions give 30 s / 30 s
+// in both). The README's "Defaults of the two APIs" lists them side by side.
 type WebSocketRequestOptions struct {
 	// Header holds extra request header fields. Names the handshake owns (Host, Upgrade,
 	// Connection, Sec-WebSocket-*, Content-Length, Transfer-Encoding) and names or values

@@ -57,6 +57,11 @@
 // --proxy system and ALL_PROXY=socks5://[user:pass@]host:port (the seed's HTTPPROXY has no
 // SOCKS form). wscat -h lists them all.
 //
+// -L (--location) follows redirects (FollowRedirects; --max-redirects N, default 10, sets
+// MaxRedirects) and --handshake-timeout TIME (a Go duration such as 300ms or 5s, or seconds)
+// bounds the connection attempt (HandshakeTimeout, default 30 s): both are options of this
+// module beyond the seed.
+//
 // Server mode: wscat --listen [HOST:]PORT (or -l) serves WebSocket clients with the server
 // facade (package server) on HOST:PORT, HOST 127.0.0.1 by default and PORT 0 for a free port,
 // and says "wscat: listening on ws://HOST:PORT/" on standard error. With --echo it sends every
