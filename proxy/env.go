@@ -99,6 +99,11 @@ func (e Environment) Dialer(target *url.URL, opts *Options) (Dialer, error) {
 // It is the default of client.DialOptions.Proxy, and what the seed facade's SystemProxy
 // uses: one implementation for both APIs.
 func URLFromEnvironment(target *url.URL) (*url.URL, error) {
+	if getenvAny("HTTP_PROXY", "http_proxy") == "" && getenvAny("HTTPS_PROXY", "https_proxy") == "" &&
+		getenvAny("ALL_PROXY", "all_proxy") == "" {
+		// The common case, checked without httpproxy's Config (an allocation per dial).
+		return Environment{}.ProxyURL(target)
+	}
 	return EnvironmentFromOS().ProxyURL(target)
 }
 
