@@ -138,6 +138,10 @@ type DialOptions struct {
 // a cancellation that races with the end of the handshake makes Dial fail with ctx's error
 // and close the connection, never return one whose I/O the cancellation has cut.
 //
+// The connection goes through the proxy DialOptions.Proxy chooses: with nil options, the
+// environment's (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY), as the seed facade's default
+// SystemProxy. Redirects are followed only with DialOptions.FollowRedirects.
+//
 // A non-101 response is a *handshake.StatusError (status, headers, body) in the error chain;
 // the other handshake failures are the handshake package's errors. Errors never show the URL's
 // user information.
