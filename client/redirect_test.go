@@ -2,9 +2,11 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -328,5 +330,37 @@ func TestConnectRedirectErrorsAre2302999(t *testing.T) {
 	opts.MaxRedirects = -1
 	if err := CreateWebSocket().Connect(loop.url("/a"), opts, nil); CodeOf(err) != CodeParameterError {
 		t.Fatalf("negative MaxRedirects: %v", err)
+	}
+}
+
+func TestRedirectFromWsToWssVerifiesTheNewHostInBothAPIs(t *testing.T) {
+	certPath, keyPath, pool, err := wstest.WriteSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The certificate names localhost and 127.0.0.1, not the redirector's host name: only a
+	// connection that verifies the name of the host it was redirected to succeeds.
+	tlsSrv := wstest.New(t, echo, func(s *wstest.Server) {
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	})
+	_, tlsPort, _ := net.SplitHostPort(tlsSrv.Addr())
+	rd := newRedirector(t, func(string) (int, string) { return 302, "https://localhost:" + tlsPort + "/echo" })
+	_, rdPort, _ := net.SplitHostPort(rd.srv.Listener.Addr().String())
+	start := "ws://" + loopbackName(t) + ":" + rdPort + "/old"
+
+	dialEcho(t, start, &DialOptions{FollowRedirects: true, Proxy: ProxyDirect, TLSConfig: &tls.Config{RootCAs: pool}})
+
+	opts := realOptions()
+	opts.FollowRedirects = true
+	opts.CAPath = certPath
+	if err := connectFacade(t, start, opts); err != nil {
+		t.Fatalf("facade: %v", err)
+	}
+	if n := len(tlsSrv.Requests); n != 2 {
+		t.Fatalf("TLS server saw %d handshakes, want 2", n)
 	}
 }
