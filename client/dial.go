@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -17,12 +18,27 @@ import (
 	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/proxy"
 	"github.com/netkit/websocket/tlsconf"
 )
 
 // DefaultHandshakeTimeout bounds Dial (TCP, proxy, TLS and the opening handshake) when
 // DialOptions.HandshakeTimeout is zero.
 const DefaultHandshakeTimeout = 30 * time.Second
+
+// DefaultMaxRedirects is the most redirects Dial and Connect follow, when they follow them,
+// if DialOptions.MaxRedirects or WebSocketRequestOptions.MaxRedirects is zero.
+const DefaultMaxRedirects = 10
+
+// ProxyFromEnvironment is the default of DialOptions.Proxy: the proxy that the environment
+// variables HTTP_PROXY (ws://), HTTPS_PROXY (wss://) and ALL_PROXY (both, when the other is
+// unset) name, or none for a target that NO_PROXY lists, for localhost and for loopback
+// addresses (proxy.URLFromEnvironment). The environment is read at each dial.
+func ProxyFromEnvironment(target *url.URL) (*url.URL, error) { return proxy.URLFromEnvironment(target) }
+
+// ProxyDirect is a DialOptions.Proxy that connects directly to every target, whatever the
+// environment says.
+func ProxyDirect(*url.URL) (*url.URL, error) { return nil, nil }
 
 // DialOptions configures Dial. A nil *DialOptions, and every zero field, means the default.
 type DialOptions struct {
@@ -51,8 +67,29 @@ type DialOptions struct {
 	TLSConfig *tls.Config
 	// NetDialContext opens the byte stream to addr ("host:port"), directly or through a
 	// proxy (the hook proxies plug into: an HTTP CONNECT tunnel or SOCKS5 returns the
-	// tunnelled connection). TLS, for wss, runs on top of what it returns. Nil dials directly.
+	// tunnelled connection). TLS, for wss, runs on top of what it returns. Nil means: dial
+	// through the proxy that Proxy chooses, or directly. When set, Proxy is not used.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Proxy chooses the proxy of each connection Dial opens (the server's, and each
+	// redirect target's) when NetDialContext is nil: it returns the proxy URL for the ws://
+	// or wss:// target (http:// and https:// proxies tunnel with CONNECT, socks5:// and
+	// socks5h:// use SOCKS5; user information in the proxy URL is sent to the proxy as
+	// credentials), or nil to connect directly. Nil Proxy means ProxyFromEnvironment:
+	// HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as the seed facade's SystemProxy
+	// reads them. ProxyDirect always connects directly.
+	Proxy func(target *url.URL) (*url.URL, error)
+	// FollowRedirects (not in the seed; off by default) makes Dial follow a 301, 302, 303,
+	// 307 or 308 answer with a Location: relative or absolute, http:// mapped to ws:// and
+	// https:// to wss://. A redirect from wss to ws is refused
+	// (handshake.ErrRedirectDowngrade); user information in the URL and the Authorization
+	// and Cookie headers are sent only to the origin (scheme, host, port) of the URL given
+	// to Dial. A redirect loop ends with ErrRedirectLoop, more than MaxRedirects redirects
+	// with ErrTooManyRedirects. HandshakeTimeout bounds all of it. The Response is the final
+	// server's. Off, a redirect fails Dial with the *StatusError (status and Location).
+	FollowRedirects bool
+	// MaxRedirects is the most redirects followed when FollowRedirects is set: 0 means
+	// DefaultMaxRedirects (10); negative is an error.
+	MaxRedirects int
 	// PingInterval is the time without any received byte after which a ping is sent: 0
 	// means 30 s (the platform default), negative disables keepalive. Every received byte
 	// restarts it; with a server that only answers pings, a ping goes out every
@@ -103,6 +140,10 @@ type DialOptions struct {
 // Dial returns either an error or a usable connection, however ctx's cancellation is timed:
 // a cancellation that races with the end of the handshake makes Dial fail with ctx's error
 // and close the connection, never return one whose I/O the cancellation has cut.
+//
+// The connection goes through the proxy DialOptions.Proxy chooses: with nil options, the
+// environment's (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY), as the seed facade's default
+// SystemProxy. Redirects are followed only with DialOptions.FollowRedirects.
 //
 // A non-101 response is a *handshake.StatusError (status, headers, body) in the error chain;
 // the other handshake failures are the handshake package's errors. Errors never show the URL's
@@ -155,12 +196,88 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	// dialer the earlier deadline and, for a cancellable ctx, ctx's own Done and Err, so that
 	// the dialer registers on ctx directly. When ctx's deadline is the bound, ctx is all the
 	// dialer needs.
-	cancellable := ctx.Done() != nil
 	var dialCtx context.Context = ctx
 	if !deadline.IsZero() && !ctxBound {
 		dialCtx = &boundContext{ctx, deadline}
 	}
 
+	// One connection per request: a redirect closes it and opens one to the next URL, under
+	// the same deadline.
+	target := u
+	var visited []string // the URLs requested, when following redirects
+	for redirects := 0; ; redirects++ {
+		nc, stop, resp, prefix, err := dialOnce(ctx, dialCtx, deadline, target, &req, o)
+		if err == nil {
+			return finishDial(ctx, nc, stop, resp, prefix, o)
+		}
+		var se *handshake.StatusError
+		if !o.FollowRedirects || !errors.As(err, &se) || !handshake.IsRedirect(se.StatusCode) {
+			return nil, resp, deadlineErr(ctx, deadline, err)
+		}
+		next, rerr := handshake.RedirectURL(target, se)
+		if rerr != nil {
+			return nil, nil, fmt.Errorf("%w (%w)", rerr, se)
+		}
+		if visited == nil {
+			visited = append(visited, target.String())
+		}
+		ns := next.String()
+		for _, v := range visited {
+			if v == ns {
+				return nil, nil, fmt.Errorf("%w: %s was requested before (%w)", ErrRedirectLoop, next.Redacted(), se)
+			}
+		}
+		limit := o.MaxRedirects
+		if limit == 0 {
+			limit = DefaultMaxRedirects
+		}
+		if redirects >= limit {
+			return nil, nil, fmt.Errorf("%w: stopped after %d (MaxRedirects) (%w)", ErrTooManyRedirects, limit, se)
+		}
+		if len(ns) > MaxURLLength {
+			return nil, nil, fmt.Errorf("%w: Location of %d bytes is longer than %d (%w)", handshake.ErrBadRedirect, len(ns), MaxURLLength, se)
+		}
+		visited = append(visited, ns)
+		req.Host, req.Path = next.Host, next.RequestURI()
+		if !handshake.SameOrigin(u, next) {
+			req.Header = withoutCredentials(o.Header)
+		} else {
+			req.Header = o.Header
+		}
+		target = next
+	}
+}
+
+// credentialHeaders are the request headers that carry credentials, which a redirect to
+// another origin never gets (RFC 9110 §15.4: a client that redirects must not leak them;
+// net/http and Node's ws drop them the same way).
+var credentialHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
+
+// withoutCredentials returns h without credentialHeaders (h itself, not a copy, when it has
+// none). Names are matched case-insensitively, as a Header set by hand may not be canonical.
+func withoutCredentials(h http.Header) http.Header {
+	var out http.Header
+	for k := range h {
+		for _, c := range credentialHeaders {
+			if strings.EqualFold(k, c) {
+				if out == nil {
+					out = h.Clone()
+				}
+				delete(out, k)
+			}
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}
+
+// dialOnce opens the connection to u (through the proxy o chooses, and TLS for wss) and
+// performs the opening handshake on it. On success the connection has the dial's deadline
+// set, and stop (nil when ctx cannot be cancelled) stops the watcher that expires it when ctx
+// ends; on failure the connection is closed and the watcher stopped.
+func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req *handshake.Request, o *DialOptions) (net.Conn, func() bool, *handshake.Response, []byte, error) {
 	addr := u.Host // host:port as in the URL, brackets kept for IPv6
 	if u.Port() == "" {
 		port := "80"
@@ -175,10 +292,10 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	if o.NetDialContext != nil {
 		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
 	} else {
-		nc, err = dialTCP(dialCtx, addr, o.PingInterval >= 0)
+		nc, err = dialProxied(dialCtx, u, addr, o)
 	}
 	if err != nil {
-		return nil, nil, deadlineErr(ctx, deadline, err)
+		return nil, nil, nil, nil, err
 	}
 	ok := false
 	defer func() {
@@ -192,35 +309,76 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	}
 	// A cancelled ctx interrupts any blocking I/O below by expiring the deadline; ctx.Err() is
 	// set by then, so the error can say why. The watcher gets its own copy of nc, so that nc
-	// itself stays on the stack. It is stopped before the connection is handed over: a
-	// watcher that ran, or is running, has expired (or will expire) the deadline, so the dial
-	// counts as cancelled (see below).
-	var stop func() bool
+	// itself stays on the stack. The caller stops it before the connection is handed over.
+	// The facade's dial has no watcher: Close abandons it through the session's abort slot
+	// (o.abort), which costs no allocation.
+	var stop func() bool // its own variable: a deferred function must see it after a return
 	switch {
 	case o.abort != nil:
 		if !o.abort.watch(nc) {
-			return nil, nil, context.Canceled
+			return nil, nil, nil, nil, context.Canceled
 		}
-		defer o.abort.release()
-	case cancellable:
+		defer func() {
+			if !ok {
+				o.abort.release()
+			}
+		}()
+	case ctx.Done() != nil:
 		raw := nc
 		stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
+		defer func() {
+			if !ok {
+				stop()
+			}
+		}()
 	}
 
 	if u.Scheme == "wss" {
 		// The caller's config is cloned, never modified; SNI defaults to the URL's host.
 		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, u.Hostname()))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, deadlineErr(ctx, deadline, fmt.Errorf("TLS handshake: %w", err))
+			return nil, nil, nil, nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		nc = tc
 	}
 
-	resp, prefix, err := handshakeOver(nc, &req)
+	resp, prefix, err := handshakeOver(nc, req)
 	if err != nil {
-		return nil, resp, deadlineErr(ctx, deadline, err)
+		return nil, nil, resp, nil, err
 	}
+	ok = true
+	return nc, stop, resp, prefix, nil
+}
+
+// dialProxied opens the TCP connection to addr, the host and port of target, through the
+// proxy that o.Proxy (nil: ProxyFromEnvironment) chooses for target, or directly.
+func dialProxied(ctx context.Context, target *url.URL, addr string, o *DialOptions) (net.Conn, error) {
+	choose := o.Proxy
+	if choose == nil {
+		choose = proxy.URLFromEnvironment
+	}
+	pu, err := choose(target)
+	if err != nil {
+		return nil, err
+	}
+	if pu == nil {
+		return dialTCP(ctx, addr, o.PingInterval >= 0)
+	}
+	d, err := proxy.FromURL(pu, nil)
+	if err != nil {
+		return nil, err
+	}
+	return d(ctx, "tcp", addr)
+}
+
+// finishDial hands the handshaken connection over, unless ctx ended meanwhile.
+func finishDial(ctx context.Context, nc net.Conn, stop func() bool, resp *handshake.Response, prefix []byte, o *DialOptions) (*Conn, *handshake.Response, error) {
+	ok := false
+	defer func() {
+		if !ok {
+			_ = nc.Close()
+		}
+	}()
 	// Only a watcher that will never run lets the connection out: stop reporting false means
 	// the watcher ran or is running, and would put a past deadline on a connection already
 	// returned (every read and write an i/o timeout from then on). The dial is then
@@ -237,6 +395,7 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 	_ = nc.SetDeadline(time.Time{})
 
 	if resp.Deflate != nil {
+		var err error
 		if o.compression, err = newCompression(resp.Deflate, false, o.CompressionThreshold); err != nil {
 			return nil, resp, err
 		}
@@ -307,6 +466,8 @@ func checkDialOptions(req *handshake.Request, o *DialOptions) error {
 		return fmt.Errorf("%w: WriteBufferSize %d is negative", ErrInvalidOption, o.WriteBufferSize)
 	case o.CloseTimeout < 0:
 		return fmt.Errorf("%w: CloseTimeout %v is negative", ErrInvalidOption, o.CloseTimeout)
+	case o.MaxRedirects < 0:
+		return fmt.Errorf("%w: MaxRedirects %d is negative", ErrInvalidOption, o.MaxRedirects)
 	}
 	return nil
 }
@@ -395,13 +556,17 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	if !opts.BorrowMessages {
 		o.readAlloc = t.alloc // borrowing reads into the facade's own reused buffer
 	}
+	o.HandshakeTimeout = opts.HandshakeTimeout
+	o.FollowRedirects, o.MaxRedirects = opts.FollowRedirects, opts.MaxRedirects
 	var err error
-	if u.Scheme == "wss" {
-		if o.TLSConfig, err = buildTLSConfig(ctx, opts, u.Hostname()); err != nil {
+	if u.Scheme == "wss" || opts.FollowRedirects {
+		// No server name: each connection (a redirect may go to another host) verifies
+		// the name of its own URL's host.
+		if o.TLSConfig, err = buildTLSConfig(ctx, opts, ""); err != nil {
 			return nil, nil, err
 		}
 	}
-	if o.NetDialContext, err = proxyDialer(opts.Proxy, u); err != nil {
+	if o.Proxy, err = proxyFunc(opts.Proxy); err != nil {
 		return nil, nil, err
 	}
 	c, resp, err := dial(ctx, u, &o)

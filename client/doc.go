@@ -90,6 +90,23 @@
 // Dial opens a connection with a context and returns it with the handshake response; it is the
 // API for services and the transport under the seed facade.
 //
+// # Defaults, proxies and redirects
+//
+// A nil *DialOptions and a nil *WebSocketRequestOptions open the same connection, and a zero
+// field means the same default in both, but for keepalive (see WebSocketRequestOptions: the
+// platform documents a zero pingInterval as "disabled"). Both use the environment's proxy
+// (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY) unless told otherwise (DialOptions.Proxy
+// ProxyDirect; NoProxy), through one implementation that chooses the proxy again for each
+// connection a dial opens. Both bound the attempt by a 30 s handshake timeout
+// (DefaultHandshakeTimeout).
+//
+// Redirects (RFC 6455 §4.1 lets a client follow a 3xx; not in the seed) are off by default and
+// followed, in both APIs, with FollowRedirects: 301, 302, 303, 307 and 308 with a Location,
+// relative or absolute, http(s) mapped to ws(s), wss to ws refused, at most MaxRedirects
+// (DefaultMaxRedirects, 10) of them, Authorization, Cookie and Proxy-Authorization sent only
+// to the origin of the URL given; loops end with ErrRedirectLoop, long chains with
+// ErrTooManyRedirects (2302999 in the facade).
+//
 // # Keepalive
 //
 // Both APIs keep a connection alive with pings and find out when the server is gone (options

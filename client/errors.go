@@ -78,6 +78,14 @@ var (
 	// name or value, a subprotocol, the Origin, a negative size or timeout); the error names
 	// the option and the value, except a header's value. Dial reports it before any I/O.
 	ErrInvalidOption = errors.New("websocket: invalid option")
+	// ErrRedirectLoop: with FollowRedirects, a redirect to a URL already requested in the
+	// same dial. The last redirect's *handshake.StatusError is in the chain too. In the
+	// facade it is code 2302999, like every handshake failure.
+	ErrRedirectLoop = errors.New("websocket: redirect loop")
+	// ErrTooManyRedirects: with FollowRedirects, one more redirect than MaxRedirects
+	// (default DefaultMaxRedirects). The last redirect's *handshake.StatusError is in the
+	// chain too. In the facade it is code 2302999.
+	ErrTooManyRedirects = errors.New("websocket: too many redirects")
 )
 
 // BusinessException is the seed's BusinessException: the error given to ERROR callbacks and

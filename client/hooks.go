@@ -52,25 +52,19 @@ var buildTLSConfig = func(ctx context.Context, opts *WebSocketRequestOptions, se
 	return nil, newAsync(CodeOtherError, err)
 }
 
-// proxyDialer returns the function that opens the byte stream to a target "host:port" for a
-// proxy configuration (nil means SystemProxy), or nil for a direct connection. It is where the
-// proxy package plugs in: NoProxy dials directly, SystemProxy follows the environment
-// (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY; ws uses the http proxy, wss the https one),
-// and HTTPProxy tunnels with CONNECT (Basic authentication when a username or password is
-// set) except to the hosts of its ExclusionList. TLS, for wss, runs on top of the tunnel.
-var proxyDialer = func(p ProxyConfiguration, target *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
+// proxyFunc returns the DialOptions.Proxy of a proxy configuration (nil means SystemProxy):
+// the blocking API's own mechanism, so that both APIs choose proxies in one place, for each
+// connection a dial opens (redirects included). NoProxy is ProxyDirect, SystemProxy
+// ProxyFromEnvironment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY; ws uses the http
+// proxy, wss the https one), and HTTPProxy tunnels with CONNECT (Basic authentication when a
+// username or password is set) except to the hosts of its ExclusionList. TLS, for wss, runs
+// on top of the tunnel.
+func proxyFunc(p ProxyConfiguration) (func(target *url.URL) (*url.URL, error), error) {
 	switch p := p.(type) {
 	case NoProxy:
-		return nil, nil
+		return ProxyDirect, nil
 	case nil, SystemProxy:
-		if target == nil {
-			return nil, nil
-		}
-		d, err := proxy.FromEnvironment(target, nil)
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
+		return ProxyFromEnvironment, nil
 	case HTTPProxy:
 		hp := p.Proxy
 		if hp == nil || hp.Host == nil || *hp.Host == "" {
@@ -91,29 +85,32 @@ var proxyDialer = func(p ProxyConfiguration, target *url.URL) (func(ctx context.
 			}
 			u.User = url.UserPassword(name, pw)
 		}
-		d, err := proxy.HTTPConnect(u, nil)
-		if err != nil {
-			return nil, err
-		}
 		ex, err := proxy.ParseExclusions(hp.ExclusionList)
 		if err != nil {
 			return nil, newAsync(CodeParameterError, err)
 		}
-		return proxy.WithExclusions(d, ex, nil), nil
+		return excludingChooser(u, ex), nil
 	case SOCKS5Proxy:
 		u, err := parseSOCKS5URL(p.URL)
 		if err != nil {
 			return nil, newAsync(CodeParameterError, err)
 		}
-		d, err := proxy.SOCKS5(u, nil)
-		if err != nil {
-			return nil, err
-		}
 		ex, err := proxy.ParseExclusions(p.ExclusionList)
 		if err != nil {
 			return nil, newAsync(CodeParameterError, err)
 		}
-		return proxy.WithExclusions(d, ex, nil), nil
+		return excludingChooser(u, ex), nil
 	}
 	return nil, fmt.Errorf("unknown proxy configuration %T", p)
+}
+
+// excludingChooser returns a DialOptions.Proxy that chooses the proxy u except for the hosts
+// that ex matches, which are dialled directly.
+func excludingChooser(u *url.URL, ex *proxy.Exclusions) func(target *url.URL) (*url.URL, error) {
+	return func(target *url.URL) (*url.URL, error) {
+		if ex.Match(target.Host) {
+			return nil, nil
+		}
+		return u, nil
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -95,22 +96,45 @@ func TestBuildTLSConfigDefaultsVerifyHostUnlessSkipped(t *testing.T) {
 	}
 }
 
-func TestProxyDialerHook(t *testing.T) {
-	for _, p := range []ProxyConfiguration{nil, NoProxy{}, SystemProxy{}} {
-		d, err := proxyDialer(p, nil)
-		if d != nil || err != nil {
-			t.Fatalf("%T: %v", p, err)
+func TestProxyFuncOfEachConfiguration(t *testing.T) {
+	t.Setenv("HTTP_PROXY", "http://env-proxy:3128")
+	t.Setenv("NO_PROXY", "")
+	target, _ := url.Parse("ws://example.com/")
+	excluded, _ := url.Parse("ws://a.example:81/")
+	host := "proxy"
+	tests := []struct {
+		name   string
+		p      ProxyConfiguration
+		target *url.URL
+		want   string // proxy URL, "" for direct
+	}{
+		{"nil is SYSTEM", nil, target, "http://env-proxy:3128"},
+		{"SYSTEM", SystemProxy{}, target, "http://env-proxy:3128"},
+		{"NO_PROXY", NoProxy{}, target, ""},
+		{"HTTPPROXY", HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"*.example", "10.0.0.0/8"}}}, target, "http://proxy:80"},
+		{"HTTPPROXY excluded", HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"*.example", "10.0.0.0/8"}}}, excluded, ""},
+	}
+	for _, tt := range tests {
+		f, err := proxyFunc(tt.p)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got, err := f(tt.target)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		s := ""
+		if got != nil {
+			s = got.String()
+		}
+		if s != tt.want {
+			t.Errorf("%s: proxy %v, want %q", tt.name, got, tt.want)
 		}
 	}
-	host := "proxy"
-	d, err := proxyDialer(HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"*.example", "10.0.0.0/8"}}}, nil)
-	if d == nil || err != nil {
-		t.Fatalf("HTTP proxy: %v", err)
-	}
-	if _, err := proxyDialer(HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"10.0.0.0/99"}}}, nil); CodeOf(err) != CodeParameterError {
+	if _, err := proxyFunc(HTTPProxy{Proxy: &WebSocketHttpProxy{Host: &host, ExclusionList: []string{"10.0.0.0/99"}}}); CodeOf(err) != CodeParameterError {
 		t.Fatalf("bad exclusion: %v", err)
 	}
-	if _, err := proxyDialer(HTTPProxy{}, nil); CodeOf(err) != CodeParameterError {
+	if _, err := proxyFunc(HTTPProxy{}); CodeOf(err) != CodeParameterError {
 		t.Fatalf("nil proxy: %v", err)
 	}
 }

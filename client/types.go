@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"strconv"
+	"time"
 
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/deflate"
@@ -220,7 +221,14 @@ const (
 // limit. NewWebSocketRequestOptions returns the defaults; a nil *WebSocketRequestOptions given
 // to Connect means the defaults too. In a struct literal, zero fields mean: no extra headers,
 // the default caPath, no client certificate, the system proxy, no subprotocol, keepalive off,
-// certificates verified, the default message size limit and the default send queue caps.
+// certificates verified, the default message size limit and the default send queue caps, a
+// 30 s handshake timeout and no redirects.
+//
+// Every zero field means what the zero field of DialOptions means (the blocking API), except
+// PingInterval and PongTimeout: the platform documents 0 as "disabled" for them, and code
+// ported from it writes 0 to mean that, so a zero field turns keepalive off here where
+// DialOptions' zero means 30 s (nil options and NewWebSocketRequestOptions give 30 s / 30 s
+// in both). The README's "Defaults of the two APIs" lists them side by side.
 type WebSocketRequestOptions struct {
 	// Header holds extra request header fields. Names the handshake owns (Host, Upgrade,
 	// Connection, Sec-WebSocket-*, Content-Length, Transfer-Encoding) and names or values
@@ -298,6 +306,25 @@ type WebSocketRequestOptions struct {
 	// the call. A ping is answered with a pong whether or not OnPing is set. They must not
 	// block: the connection reads nothing meanwhile.
 	OnPing, OnPong func(payload []byte)
+	// HandshakeTimeout (not in the seed, which has no connect timeout) bounds the whole
+	// connection attempt: DNS, TCP, proxy, TLS, the opening handshake and any redirects. 0
+	// means DefaultHandshakeTimeout (30 s), as for DialOptions.HandshakeTimeout; negative
+	// means no bound (Close still ends the attempt). When it passes, the attempt fails
+	// with ERROR 2302999 wrapping context.DeadlineExceeded, then CLOSE 1006.
+	HandshakeTimeout time.Duration
+	// FollowRedirects (not in the seed; off by default) follows a 301, 302, 303, 307 or
+	// 308 answer to the handshake, as DialOptions.FollowRedirects does: http:// maps to
+	// ws://, https:// to wss://, wss to ws is refused, Header's Authorization and Cookie go
+	// only to the origin of the URL given to Connect, and the proxy is chosen again for
+	// each target. HEADERRECEIVE and OPEN report the final response. A loop (ErrRedirectLoop),
+	// more than MaxRedirects redirects (ErrTooManyRedirects) or a Location that cannot be
+	// followed (handshake.ErrBadRedirect, handshake.ErrRedirectDowngrade) fails the attempt
+	// with ERROR 2302999, like any handshake failure. Off, a redirect fails it with 2302999
+	// and the *StatusError (status and Location) in the chain.
+	FollowRedirects bool
+	// MaxRedirects is the most redirects followed when FollowRedirects is set: 0 means
+	// DefaultMaxRedirects (10); negative is a parameter error (401).
+	MaxRedirects int
 }
 
 // TlsProtocol is the platform's TlsProtocol enum (TLS_V_1_0 .. TLS_V_1_3), the type of

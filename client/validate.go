@@ -248,6 +248,9 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 		dc := *d
 		r.PerMessageDeflate = &dc
 	}
+	if r.MaxRedirects < 0 {
+		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("MaxRedirects %d is negative", r.MaxRedirects))
+	}
 	switch p := r.Proxy.(type) {
 	case nil:
 		r.Proxy = SystemProxy{}

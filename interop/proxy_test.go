@@ -602,4 +602,28 @@ func TestProxySystemFromEnvironment(t *testing.T) {
 			t.Fatalf("dante's log shows no connection to port %s:\n%s", port, dante.logText())
 		}
 	})
+	// The blocking API with nil options uses the same environment (issue 13: it used to go
+	// direct), and honours NO_PROXY.
+	t.Run("Dial nil options", func(t *testing.T) {
+		clearProxyEnv(t)
+		t.Setenv("HTTP_PROXY", "http://"+proxyUser+":"+proxyPass+"@"+tp.addr)
+		before := countProxyConnects(tp, name+":"+port)
+		c, _, err := client.Dial(ctx, target.url+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CloseNow()
+		if countProxyConnects(tp, name+":"+port) != before+1 {
+			t.Fatalf("Dial did not go through tinyproxy: its log:\n%s", tp.logText())
+		}
+		t.Setenv("NO_PROXY", name)
+		c, _, err = client.Dial(ctx, target.url+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CloseNow()
+		if countProxyConnects(tp, name+":"+port) != before+1 {
+			t.Fatalf("NO_PROXY ignored by Dial: tinyproxy's log:\n%s", tp.logText())
+		}
+	})
 }

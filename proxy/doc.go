@@ -14,7 +14,10 @@
 //   - FromEnvironment follows HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY (and their lower
 //     case forms) with the meaning golang.org/x/net/http/httpproxy (and net/http) gives them: a
 //     ws:// target uses the http proxy, a wss:// target the https one, ALL_PROXY being the
-//     fallback of both.
+//     fallback of both. URLFromEnvironment gives the same choice as a proxy URL (nil for a
+//     direct connection): the default of both client APIs (client.DialOptions.Proxy and the
+//     facade's SystemProxy), which the client turns into a Dialer with FromURL for each
+//     connection it opens, redirects included.
 //   - Exclusions is a list of hosts that bypass a proxy: exact names, "*", "*.domain" (or
 //     ".domain"), IP addresses and CIDR ranges. WithExclusions dials those directly.
 //

@@ -49,15 +49,20 @@ func (e Environment) ProxyURL(target *url.URL) (*url.URL, error) {
 	if target == nil {
 		return nil, nil
 	}
-	req := *target
+	var scheme string
 	switch strings.ToLower(target.Scheme) {
 	case "ws", "http":
-		req.Scheme = "http"
+		scheme = "http"
 	case "wss", "https":
-		req.Scheme = "https"
+		scheme = "https"
 	default:
 		return nil, fmt.Errorf("websocket: proxy: target scheme %q is not ws or wss", target.Scheme)
 	}
+	if e.HTTPProxy == "" && e.HTTPSProxy == "" && e.AllProxy == "" {
+		return nil, nil // no proxy set: nothing to parse, nothing allocated
+	}
+	req := *target
+	req.Scheme = scheme
 	req.User = nil
 	c := httpproxy.Config{HTTPProxy: e.HTTPProxy, HTTPSProxy: e.HTTPSProxy, NoProxy: e.NoProxy}
 	if c.HTTPProxy == "" {
@@ -86,6 +91,20 @@ func (e Environment) Dialer(target *url.URL, opts *Options) (Dialer, error) {
 		return nil, fmt.Errorf("%w (from the environment)", err)
 	}
 	return d, nil
+}
+
+// URLFromEnvironment returns the proxy URL that the process environment (EnvironmentFromOS)
+// selects for target, or nil when target is reached directly: NO_PROXY is honoured, and
+// localhost and loopback addresses are never proxied. The environment is read at each call.
+// It is the default of client.DialOptions.Proxy, and what the seed facade's SystemProxy
+// uses: one implementation for both APIs.
+func URLFromEnvironment(target *url.URL) (*url.URL, error) {
+	if getenvAny("HTTP_PROXY", "http_proxy") == "" && getenvAny("HTTPS_PROXY", "https_proxy") == "" &&
+		getenvAny("ALL_PROXY", "all_proxy") == "" {
+		// The common case, checked without httpproxy's Config (an allocation per dial).
+		return Environment{}.ProxyURL(target)
+	}
+	return EnvironmentFromOS().ProxyURL(target)
 }
 
 // FromEnvironment returns the Dialer for target that the process environment selects

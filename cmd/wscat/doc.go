@@ -94,6 +94,11 @@
 // socks5://... maps to client.SOCKS5Proxy, since the seed's HTTPPROXY has no SOCKS form (--proxy
 // system with ALL_PROXY=socks5://... works too). wscat -h lists them all.
 //
+// -L (--location) follows redirects (FollowRedirects; --max-redirects N, default 10, sets
+// MaxRedirects) and --handshake-timeout TIME (a Go duration such as 300ms or 5s, or seconds)
+// bounds the connection attempt (HandshakeTimeout, default 30 s): both are options of this
+// module beyond the seed.
+//
 // Server mode: wscat --listen [HOST:]PORT (or -l) serves WebSocket clients with the server
 // facade (package server) on HOST:PORT, HOST 127.0.0.1 by default and PORT 0 for a free port,
 // and says "wscat: listening on ws://HOST:PORT/" on standard error. With --echo it sends every

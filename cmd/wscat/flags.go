@@ -82,6 +82,12 @@ Flags (-flag and --flag are the same):
   --max-message-size BYTES    limit on a received message; k, M, G suffixes (KiB, MiB, GiB);
                               0 is the default 32M; -1 means no limit (with --compress: the
                               inflated size)
+  -L, --location              follow redirects (301, 302, 303, 307, 308; http(s) Location
+                              mapped to ws(s); wss to ws refused; Authorization and Cookie
+                              headers only to the URL's own origin)
+  --max-redirects N           most redirects -L follows (default 10)
+  --handshake-timeout TIME    bound on connecting: DNS, TCP, proxy, TLS, handshake and
+                              redirects; 300ms, 5s, 1m or seconds (default 30s)
   -l, --listen [HOST:]PORT    run a server instead (see Server mode below)
   --compress                  offer permessage-deflate (RFC 7692) with default parameters
                               (windows of 2^15, context takeover); messages of 128 bytes or
@@ -161,6 +167,7 @@ type options struct {
 	pingPong    bool                   // -P/--show-ping-pong: print pings and pongs received
 	raw         bool                   // -r/--raw: payloads only
 	version     bool                   // --version
+	connect     connectFlags           // -L, --max-redirects, --handshake-timeout
 }
 
 // errHelp is returned by parseArgs for -h and --help.
@@ -260,6 +267,9 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if len(o.closeReason) > frame.MaxCloseReason || !utf8.ValidString(o.closeReason) {
 		return nil, usagef("--close-reason must be at most %d bytes of UTF-8", frame.MaxCloseReason)
+	}
+	if err := o.connect.check(); err != nil {
+		return nil, err
 	}
 	if o.listen != "" {
 		if err := checkListen(o); err != nil {
@@ -427,6 +437,7 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.Var(&raw.serverBits, "server-window-bits", "")
 	fs.BoolVar(&raw.clientNoCtx, "client-no-context-takeover", false, "")
 	fs.BoolVar(&raw.serverNoCtx, "server-no-context-takeover", false, "")
+	o.connect.define(fs)
 	return fs
 }
 

@@ -509,6 +509,7 @@ func requestOptions(o *options) *client.WebSocketRequestOptions {
 	r.MinSupportTlsProtocol = client.TlsProtocol(o.tlsMin)
 	r.MaxMessageSize = o.maxSize
 	r.PerMessageDeflate = o.deflate
+	o.connect.apply(r)
 	return r
 }
 
