@@ -1,32 +1,42 @@
 package client_test
 
+// Every example starts its own server on 127.0.0.1 with the public API (package server, or
+// handshake and conn for what the server facade does not offer), so each can be copied into a
+// program as it is.
+
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
-	"github.com/netkit/websocket/internal/echoserver"
+	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/server"
 )
-
-// startEchoServer starts this module's echo server (our server role) on 127.0.0.1 and returns
-// its URL and a function that stops it.
-func startEchoServer() (url string, stop func()) {
-	srv, err := echoserver.Start("127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	return srv.URL(), func() { srv.Close() }
-}
 
 // The seed document's example in Go: subscribe to the six events, connect with a header,
 // send a greeting once open, and close after the answer.
 func Example() {
-	url, stop := startEchoServer()
-	defer stop()
+	// An echo server on 127.0.0.1 (package server) to talk to.
+	srv := server.CreateWebSocketServer()
+	srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		srv.Send(m.Data, m.ClientConnection, nil)
+	}))
+	if err := srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1"}, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { // Stop returns at once; its callback runs once every client is closed
+		stopped := make(chan struct{})
+		srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
+	}()
+	url := "ws://" + srv.Addr().String() + "/"
 
 	options := client.NewWebSocketRequestOptions()
 	options.Header = map[string]string{"content-type": "application/json"}
@@ -76,7 +86,7 @@ func Example() {
 	ws.Connect(url, options, client.NewWebSocketAsyncCallback(func(err *client.AsyncError, ok bool) {
 		fmt.Println("connect started:", ok)
 	}))
-	<-closed
+	<-closed // Connect returns at once: wait for the CLOSE event
 	fmt.Println("send succeeded:", <-sent)
 
 	// Output:
@@ -90,10 +100,23 @@ func Example() {
 }
 
 // Dial is the blocking API: a connection with a context, whole messages, and the handshake
-// response.
+// response. Everything it needs is in package client.
 func ExampleDial() {
-	url, stop := startEchoServer()
-	defer stop()
+	// An echo server on 127.0.0.1 (package server) to talk to.
+	srv := server.CreateWebSocketServer()
+	srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		srv.Send(m.Data, m.ClientConnection, nil)
+	}))
+	if err := srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1"}, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() {
+		stopped := make(chan struct{})
+		srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
+	}()
+	url := "ws://" + srv.Addr().String() + "/"
 
 	ctx := context.Background()
 	c, resp, err := client.Dial(ctx, url, nil)
@@ -102,31 +125,67 @@ func ExampleDial() {
 		return
 	}
 	fmt.Println(resp.StatusCode, resp.Status)
-	if err := c.WriteMessage(ctx, conn.Text, []byte("hi")); err != nil {
+	if err := c.WriteMessage(ctx, client.Text, []byte("hi")); err != nil {
 		fmt.Println(err)
 	}
-	_, p, err := c.ReadMessage(ctx, nil)
-	fmt.Printf("%s %v\n", p, err)
-	fmt.Println(c.Close(frame.CloseNormal, "bye"))
+	typ, p, err := c.ReadMessage(ctx, nil)
+	fmt.Printf("%v %s %v\n", typ, p, err)
+	fmt.Println(c.Close(client.CloseNormal, "bye"))
 
 	// Output:
 	// 101 Switching Protocols
-	// hi <nil>
+	// text hi <nil>
 	// <nil>
 }
 
 // Compression is opt-in: DialOptions.Deflate offers permessage-deflate (RFC 7692); when the
 // server accepts, the connection compresses what it sends (messages of 128 bytes or more) and
 // inflates what arrives compressed, and Response().Deflate holds what was agreed.
+//
+// The server here is built from the engine (handshake.Upgrader with Deflate, and a conn.Conn
+// with the agreed codecs), since the server facade does not compress.
 func ExampleDialOptions_deflate() {
-	srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{}, 0))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(err)
+		fmt.Println(err)
+		return
 	}
-	defer srv.Close()
+	served := make(chan struct{})
+	go func() { // one connection: accept permessage-deflate, echo until the client closes
+		defer close(served)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		br := bufio.NewReader(nc)
+		u := handshake.Upgrader{Deflate: &deflate.ServerOptions{}}
+		req, protocol, err := u.Upgrade(br, nc)
+		if err != nil {
+			return
+		}
+		var z *conn.Compression
+		if req.Deflate != nil { // the client offered it and the offer was accepted
+			zc, zd, err := req.Deflate.NewCodecs(true)
+			if err != nil {
+				return
+			}
+			z = &conn.Compression{Compressor: zc, Decompressor: zd}
+		}
+		prefix, _ := br.Peek(br.Buffered()) // bytes the client sent right after its request
+		ws := conn.New(nc, prefix, &conn.Config{Role: frame.RoleServer, Subprotocol: protocol, Compression: z})
+		for {
+			typ, p, err := ws.ReadMessage(context.Background(), nil)
+			if err != nil {
+				return // the client closed (the close was answered)
+			}
+			ws.WriteMessage(context.Background(), typ, p)
+		}
+	}()
+	defer func() { ln.Close(); <-served }()
 
 	ctx := context.Background()
-	c, resp, err := client.Dial(ctx, srv.URL(), &client.DialOptions{
+	c, resp, err := client.Dial(ctx, "ws://"+ln.Addr().String()+"/", &client.DialOptions{
 		Deflate: &deflate.ClientOptions{ClientNoContextTakeover: true},
 	})
 	if err != nil {
@@ -134,26 +193,33 @@ func ExampleDialOptions_deflate() {
 		return
 	}
 	fmt.Println("agreed:", resp.Header.Get("Sec-WebSocket-Extensions"))
-	if err := c.WriteMessage(ctx, conn.Text, []byte(strings.Repeat("hello ", 100))); err != nil {
+	if err := c.WriteMessage(ctx, client.Text, []byte(strings.Repeat("hello ", 100))); err != nil {
 		fmt.Println("write:", err)
 	}
 	_, p, err := c.ReadMessage(ctx, nil)
 	fmt.Println("echo:", len(p), "bytes", err)
-	_ = c.Close(frame.CloseNormal, "")
+	fmt.Println(c.Close(client.CloseNormal, ""))
 
 	// Output:
 	// agreed: permessage-deflate; client_no_context_takeover
 	// echo: 600 bytes <nil>
+	// <nil>
 }
 
 // The platform's openInfo event: right after OPEN, the status of the handshake response and
 // the subprotocol the server selected from those offered.
 func ExampleNewOpenInfoCallback() {
-	srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithSubprotocols("chat.v2"))
-	if err != nil {
-		panic(err)
+	// A server on 127.0.0.1 that speaks the subprotocol "chat.v2".
+	srv := server.CreateWebSocketServer()
+	if err := srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1", Protocol: "chat.v2"}, nil); err != nil {
+		fmt.Println(err)
+		return
 	}
-	defer srv.Close()
+	defer func() {
+		stopped := make(chan struct{})
+		srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
+	}()
 
 	options := client.NewWebSocketRequestOptions()
 	options.Proxy = client.NoProxy{}
@@ -171,10 +237,28 @@ func ExampleNewOpenInfoCallback() {
 		fmt.Println("CLOSE", data.Code)
 		close(closed)
 	}))
-	ws.Connect(srv.URL(), options, nil)
+	ws.Connect("ws://"+srv.Addr().String()+"/", options, nil)
 	<-closed
 	// Output:
 	// OPEN map[101:Switching Protocols]
 	// OPENINFO 101 "Switching Protocols" protocol "chat.v2"
 	// CLOSE 1000
+}
+
+// startEchoServer starts an echo server (package server) on 127.0.0.1 and returns its URL
+// and a function that stops it and waits until every connection is closed. The examples
+// write this out each time, so that each can be copied alone; tests of this package use it.
+func startEchoServer() (url string, stop func()) {
+	srv := server.CreateWebSocketServer()
+	srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		srv.Send(m.Data, m.ClientConnection, nil)
+	}))
+	if err := srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1"}, nil); err != nil {
+		panic(err)
+	}
+	return "ws://" + srv.Addr().String() + "/", func() {
+		stopped := make(chan struct{})
+		srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
+	}
 }
