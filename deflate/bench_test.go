@@ -33,6 +33,7 @@ func BenchmarkLibraries(b *testing.B) {
 	stdW6, _ := stdflate.NewWriter(&out, stdflate.DefaultCompression)
 	kW1, _ := kflate.NewWriter(&out, 1)
 	kW5, _ := kflate.NewWriter(&out, 5)
+	kWin, _ := kflate.NewWriterWindow(&out, 1<<15)
 	stdR := stdflate.NewReader(bytes.NewReader(nil))
 	kR := kflate.NewReader(bytes.NewReader(nil))
 	inflate := func(r io.ReadCloser, reset func(io.Reader) error) func([]byte, []byte) int {
@@ -57,20 +58,27 @@ func BenchmarkLibraries(b *testing.B) {
 			dst.Truncate(dst.Len() - 4)
 		}
 	}
-	comp, _ := NewCompressor(15, true)
-	dec, _ := NewDecompressor(15, true)
+	ours := func(level int) (func(*bytes.Buffer, []byte), func([]byte, []byte) int) {
+		comp, _ := NewCompressorLevel(15, true, level)
+		dec, _ := NewDecompressor(15, true)
+		return func(dst *bytes.Buffer, msg []byte) {
+				b, _ := comp.AppendMessage(dst.Bytes(), msg)
+				*dst = *bytes.NewBuffer(b)
+			}, func(src, dst []byte) int {
+				b, _ := dec.AppendMessage(dst[:0], src, 0)
+				return len(b)
+			}
+	}
+	oursW, oursR := ours(DefaultLevel)
+	ours1W, ours1R := ours(BestSpeed)
 	codecs := []codec{
 		{"stdlib-level1", with(stdW1), stdRead},
 		{"stdlib-level6", with(stdW6), stdRead},
 		{"klauspost-level1", with(kW1), kRead},
 		{"klauspost-level5", with(kW5), kRead},
-		{"ours-window15", func(dst *bytes.Buffer, msg []byte) {
-			b, _ := comp.AppendMessage(dst.Bytes(), msg)
-			*dst = *bytes.NewBuffer(b)
-		}, func(src, dst []byte) int {
-			b, _ := dec.AppendMessage(dst[:0], src, 0)
-			return len(b)
-		}},
+		{"klauspost-window15", with(kWin), kRead},
+		{"ours-window15", oursW, oursR},
+		{"ours-window15-level1", ours1W, ours1R},
 	}
 	for _, file := range []string{"msg-1k.json", "msg-64k.json"} {
 		msg := corpus(b, file)

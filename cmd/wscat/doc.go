@@ -51,9 +51,10 @@
 // --key-password-file to clientCert, --insecure to skipServerCertVerification, --tls-min 1.2|1.3
 // to minSupportTlsProtocol, --ping-interval and --pong-timeout (seconds) to pingInterval and
 // pongTimeout, --max-message-size to the message size limit, --compress (with
-// --client-window-bits, --server-window-bits, --client-no-context-takeover and
-// --server-no-context-takeover, each of which implies it) to PerMessageDeflate: it offers
-// permessage-deflate (RFC 7692), and the embedded echo server accepts it. A SOCKS5 proxy is reached with
+// --client-window-bits, --server-window-bits, --client-no-context-takeover,
+// --server-no-context-takeover and --compress-level, each of which implies it) to
+// PerMessageDeflate: it offers permessage-deflate (RFC 7692), and the embedded echo server
+// accepts it (and compresses at --compress-level too). A SOCKS5 proxy is reached with
 // --proxy system and ALL_PROXY=socks5://[user:pass@]host:port (the seed's HTTPPROXY has no
 // SOCKS form). wscat -h lists them all.
 //
