@@ -55,7 +55,7 @@ func mainErr() error {
 		server  = flag.Bool("server", false, "only run the server (prints its addresses, stops at EOF on stdin)")
 		reps    = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
 		quick   = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
-		only    = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle (default all)")
+		only    = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle,deflate (default all)")
 		libs    = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames())
 		sizes   = flag.String("sizes", "", "comma-separated message sizes in bytes to keep (default all)")
 		out     = flag.String("o", "", "also write the Markdown to this file")
@@ -70,7 +70,7 @@ func mainErr() error {
 	var err error
 	if opts.only, err = parseSet(*only, func(s string) (string, error) {
 		switch s {
-		case "rt", "send", "recv", "handshake", "idle":
+		case "rt", "send", "recv", "handshake", "idle", "deflate":
 			return s, nil
 		}
 		return "", fmt.Errorf("unknown benchmark %q", s)
@@ -201,8 +201,12 @@ func run(opts options) (*results, error) {
 	res := newResults(cfg, libs)
 	for _, b := range h.benches(opts.only, opts.sizes) {
 		res.keys = append(res.keys, b.key())
+		blibs := libs
+		if b.libs != nil {
+			blibs = b.libs
+		}
 		for rep := 1; rep <= cfg.reps; rep++ {
-			for _, lib := range libs {
+			for _, lib := range blibs {
 				s, err := b.run(lib)
 				if err != nil {
 					res.errs = append(res.errs, fmt.Sprintf("%s rep %d %s: %v", b.key(), rep, lib.name, err))
@@ -223,7 +227,7 @@ func brief(s sample, err error) string {
 		return "error: " + err.Error()
 	}
 	var parts []string
-	for _, k := range []string{"p50", "p99", "p999", "msgs", "mbs", "allocs", "bytes", "cpu"} {
+	for _, k := range []string{"p50", "p99", "p999", "msgs", "mbs", "allocs", "bytes", "cpu", "wire"} {
 		if v, ok := s[k]; ok {
 			parts = append(parts, k+"="+num(v))
 		}
