@@ -131,3 +131,35 @@ func BenchmarkCompressor(b *testing.B) {
 }
 
 func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
+
+// BenchmarkInflateDictionary inflates the same 1 KiB JSON message (compressed on its own) with
+// and without context takeover at each window: with takeover the Decompressor's window is
+// full, and every message starts by laying it out in order and copying it into the pooled
+// inflater's history (flate.Resetter.Reset with the dictionary). The difference between the
+// two is that per-message cost.
+func BenchmarkInflateDictionary(b *testing.B) {
+	msg := corpus(b, "msg-1k.json")
+	c, _ := NewCompressor(15, true)
+	payload, _ := c.AppendMessage(nil, msg)
+	for _, bits := range []int{9, 12, 15} {
+		for _, noTakeover := range []bool{true, false} {
+			name := "bits" + itoa(bits) + map[bool]string{true: "/no-takeover", false: "/takeover"}[noTakeover]
+			b.Run(name, func(b *testing.B) {
+				d, _ := NewDecompressor(bits, noTakeover)
+				var out []byte
+				// Fill the window (and wrap it) before timing.
+				for range 1 + (1<<bits)/len(msg) {
+					out, _ = d.AppendMessage(out[:0], payload, 0)
+				}
+				b.SetBytes(int64(len(msg)))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if out, err = d.AppendMessage(out[:0], payload, 0); err != nil || len(out) != len(msg) {
+						b.Fatal(err, len(out))
+					}
+				}
+			})
+		}
+	}
+}
