@@ -7,12 +7,15 @@
 // memory are not the client's), then for each benchmark runs every library in turn, repeats
 // that -reps times (A B C D ... A B C D ...), and prints the medians as Markdown tables:
 // round-trip latency, send and receive throughput with allocations and CPU per byte, handshake
-// latency and allocations, and memory per idle connection.
+// latency and allocations, memory per idle connection, and a compression section
+// (permessage-deflate send and receive of the JSON corpus in ../deflate/testdata, with the
+// compressed bytes on the wire; its own list of clients, see deflate.go).
 //
 //	cd bench && go run ./peers                 # full run, about 5-10 minutes on 2 cores
 //	cd bench && go run ./peers -quick          # smoke run, a few seconds
 //	go run ./peers -only recv -sizes 64 -libs ours -cpuprofile recv64.pprof
 //	go run ./peers -only handshake -libs ours -memprofile handshake.allocs
+//	go run ./peers -only deflate -reps 2          # the compression section alone
 //
 // What it drives is RFC 6455 end to end: the opening handshake (§4.1, §4.2), data frames with
 // client masking (§5.2, §5.3), fragmentation on the server side (§5.4), ping/pong (§5.5.2,
