@@ -496,6 +496,20 @@ func (r *results) deflateTargets(line func(ok bool, format string, a ...any)) {
 	}
 }
 
+// deflateLibs returns the section's clients that have results (-libs may have left some out).
+func (r *results) deflateLibs() []library {
+	var out []library
+	for _, l := range deflateLibraries {
+		for _, k := range r.keys {
+			if isDeflateKey(k) && len(r.data[k][l.name]) > 0 {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // deflateMarkdown writes the section's tables.
 func (r *results) deflateMarkdown(b *strings.Builder) {
 	var any bool
@@ -532,7 +546,7 @@ func (r *results) deflateMarkdown(b *strings.Builder) {
 				hs = append(hs, c.title)
 				ks = append(ks, k)
 			}
-			r.tableOf(b, deflateLibraries, hs, ks, cs)
+			r.tableOf(b, r.deflateLibs(), hs, ks, cs)
 			b.WriteString("\n")
 		}
 	}
@@ -543,7 +557,7 @@ func (r *results) deflateMarkdown(b *strings.Builder) {
 			"gws with github.com/klauspost/compress/flate); ours at its default level (klauspost's windowed encoder, " +
 			"about its level 5) and, as ours-level1, at deflate.ClientOptions.Level 1.\n\n")
 		b.WriteString("How each client is used here:\n\n")
-		for _, l := range deflateLibraries {
+		for _, l := range r.deflateLibs() {
 			fmt.Fprintf(b, "- %s: %s\n", l.name, l.note)
 		}
 		b.WriteString("\n")

@@ -59,7 +59,8 @@ func mainErr() error {
 		reps    = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
 		quick   = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
 		only    = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle,deflate (default all)")
-		libs    = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames())
+		libs    = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames()+
+			"\n(the deflate section runs those of its clients named so, ours also as ours-level1)")
 		sizes   = flag.String("sizes", "", "comma-separated message sizes in bytes to keep (default all)")
 		out     = flag.String("o", "", "also write the Markdown to this file")
 		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the client (driver) process")
@@ -155,6 +156,26 @@ func selectLibraries(list string) ([]library, error) {
 	return out, nil
 }
 
+// selectedOf returns the clients of a section with its own list that -libs selected: those
+// whose name, up to a "-level" suffix, is the name of a selected library; all when -libs was
+// not given (selected nil).
+func selectedOf(own, selected []library) []library {
+	if selected == nil {
+		return own
+	}
+	var out []library
+	for _, l := range own {
+		base, _, _ := strings.Cut(l.name, "-level")
+		for _, s := range selected {
+			if s.name == base {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func parseSet[T comparable](list string, parse func(string) (T, error)) (map[T]bool, error) {
 	if list == "" {
 		return nil, nil
@@ -206,7 +227,7 @@ func run(opts options) (*results, error) {
 		res.keys = append(res.keys, b.key())
 		blibs := libs
 		if b.libs != nil {
-			blibs = b.libs
+			blibs = selectedOf(b.libs, opts.libs)
 		}
 		for rep := 1; rep <= cfg.reps; rep++ {
 			for _, lib := range blibs {
