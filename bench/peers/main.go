@@ -55,11 +55,11 @@ func main() {
 
 func mainErr() error {
 	var (
-		server  = flag.Bool("server", false, "only run the server (prints its addresses, stops at EOF on stdin)")
-		reps    = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
-		quick   = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
-		only    = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle,deflate (default all)")
-		libs    = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames()+
+		server = flag.Bool("server", false, "only run the server (prints its addresses, stops at EOF on stdin)")
+		reps   = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
+		quick  = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
+		only   = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle,deflate (default all)")
+		libs   = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames()+
 			"\n(the deflate section runs those of its clients named so, ours also as ours-level1)")
 		sizes   = flag.String("sizes", "", "comma-separated message sizes in bytes to keep (default all)")
 		out     = flag.String("o", "", "also write the Markdown to this file")
