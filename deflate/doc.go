@@ -68,9 +68,9 @@
 // 2^15 bytes; below 15 bits that library has only the windowed encoder, which is then used
 // whatever the level. Level 1 is what gws, gorilla and coder compress with by default; on the
 // JSON corpus it sends about 15% more bytes than the default at 64 KiB (25.5% of the message
-// against 22.1%) for half to two thirds of the CPU time (BenchmarkCompressedEcho in the
-// bench module: 862 against 1,620 µs of CPU per 64 KiB echo without takeover, 866 against
-// 1,276 µs with it). The default stays the windowed encoder, the
+// against 22.1%) for about two thirds of the CPU time without context takeover
+// (BenchmarkCompressedEcho in the bench module: 665 against 981 µs of CPU per 64 KiB echo);
+// with takeover the two took the same time in that run (962 and 963 µs). The default stays the windowed encoder, the
 // same at every window size and the best ratio of the Go libraries; a service that would
 // rather spend less CPU than fewer bytes sets level 1.
 //
