@@ -269,6 +269,7 @@ var memCases = []memCase{
 	oursMemCase("ours/takeover_w9", &deflate.ClientOptions{ClientMaxWindowBits: 9, ServerMaxWindowBits: 9}),
 	oursMemCase("ours/takeover_w12", &deflate.ClientOptions{ClientMaxWindowBits: 12, ServerMaxWindowBits: 12}),
 	oursMemCase("ours/takeover_w15", &deflate.ClientOptions{ClientMaxWindowBits: 15, ServerMaxWindowBits: 15}),
+	oursMemCase("ours/takeover_w15_level1", &deflate.ClientOptions{ClientMaxWindowBits: 15, ServerMaxWindowBits: 15, Level: deflate.BestSpeed}),
 	gwsMemCase(false),
 	gwsMemCase(true),
 	coderMemCase(false),

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	coder "github.com/coder/websocket"
@@ -95,15 +96,18 @@ func gorillaEchoHandler() http.HandlerFunc {
 	}
 }
 
-var compressionCases = []compressionCase{
-	{"ours", false, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
-		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{}, -1))
+// oursCompressionCase is ours with both ends compressing at level (deflate.ClientOptions.Level
+// and ServerOptions.Level).
+func oursCompressionCase(name string, level int) compressionCase {
+	return compressionCase{name, false, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
+		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{Level: level}, -1))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		ctx := context.Background()
 		c, _, err := client.Dial(ctx, srv.URL(), &client.DialOptions{PingInterval: -1, CompressionThreshold: -1,
-			Deflate:        &deflate.ClientOptions{ClientNoContextTakeover: !takeover, ServerNoContextTakeover: !takeover},
+			Deflate: &deflate.ClientOptions{ClientNoContextTakeover: !takeover, ServerNoContextTakeover: !takeover,
+				Level: level},
 			NetDialContext: wstest.CountingDial(read)})
 		if err != nil {
 			tb.Fatal(err)
@@ -120,7 +124,15 @@ var compressionCases = []compressionCase{
 				c.CloseNow()
 				srv.Close()
 			}
-	}},
+	}}
+}
+
+// compressionCases: ours at its default level (the windowed encoder, about klauspost's level
+// 5) and at level 1, which gws and gorilla use by default; coder uses compress/flate's
+// BestSpeed (level 1) too.
+var compressionCases = []compressionCase{
+	oursCompressionCase("ours", deflate.DefaultLevel),
+	oursCompressionCase("ours-level1", deflate.BestSpeed),
 	{"gws", false, func(tb testing.TB, takeover bool, read *atomic.Int64) (func([]byte) ([]byte, error), func()) {
 		pmd := gws.PermessageDeflate{Enabled: true, ServerContextTakeover: takeover, ClientContextTakeover: takeover,
 			ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
@@ -212,8 +224,17 @@ func (h *gwsClient) OnMessage(_ *gws.Conn, m *gws.Message) {
 	m.Close()
 }
 
+// processCPU returns the CPU time (user + system) this process has used, in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
 // BenchmarkCompressedEcho is one echo of a JSON message with permessage-deflate, per library,
-// mode and size; see the comment above compressionCases.
+// mode and size; see the comment above compressionCases. Beside ns/op (wall time, which a
+// loaded machine stretches) it reports cpu-ns/op: the CPU time of the whole process (client
+// and server, both in it) per echo, which depends less on the load.
 func BenchmarkCompressedEcho(b *testing.B) {
 	sizes := []struct {
 		name string
@@ -243,11 +264,13 @@ func BenchmarkCompressedEcho(b *testing.B) {
 					read.Store(0)
 					b.SetBytes(int64(len(msg)))
 					b.ReportAllocs()
+					cpu0 := processCPU()
 					for b.Loop() {
 						if _, err := echo(msg); err != nil {
 							b.Fatal(err)
 						}
 					}
+					b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 					b.ReportMetric(100*float64(read.Load())/float64(b.N)/float64(len(msg)), "wire%")
 				})
 			}

@@ -6,9 +6,10 @@ import (
 )
 
 // newCompression wires agreed permessage-deflate parameters into the engine: deflate's
-// Compressor and Decompressor implement conn's MessageCompressor and MessageDecompressor.
-func newCompression(p *deflate.Parameters, server bool, threshold int) (*conn.Compression, error) {
-	c, d, err := p.NewCodecs(server)
+// Compressor and Decompressor implement conn's MessageCompressor and MessageDecompressor; the
+// compressor sends at level (deflate.ClientOptions.Level).
+func newCompression(p *deflate.Parameters, server bool, level, threshold int) (*conn.Compression, error) {
+	c, d, err := p.NewCodecsLevel(server, level)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,10 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -175,5 +178,76 @@ func TestFacadePerMessageDeflateBadOptionIs401(t *testing.T) {
 	err := ws.Connect("ws://127.0.0.1:1/", opts, nil)
 	if CodeOf(err) != CodeParameterError {
 		t.Fatalf("got %v, want a 401", err)
+	}
+}
+
+// writeCounting counts the bytes written to a connection.
+type writeCounting struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (w writeCounting) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	w.n.Add(int64(n))
+	return n, err
+}
+
+// TestDeflateLevelOnTheWire echoes the 64 KiB JSON corpus with DialOptions.Deflate.Level and
+// the echo server's deflate.ServerOptions.Level at 1 and at the default: level 1 writes more
+// bytes than the default in each direction (the level reaches both ends' compressors), and
+// the message comes back intact.
+func TestDeflateLevelOnTheWire(t *testing.T) {
+	msg, err := os.ReadFile("../deflate/testdata/msg-64k.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := func(level int) (sent, received int64) {
+		srv, err := echoserver.Start("127.0.0.1:0", echoserver.WithDeflate(deflate.ServerOptions{Level: level}, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		var read, written atomic.Int64
+		dial := wstest.CountingDial(&read)
+		ctx := context.Background()
+		c, _, err := Dial(ctx, srv.URL(), &DialOptions{PingInterval: -1,
+			Deflate: &deflate.ClientOptions{Level: level, ClientNoContextTakeover: true, ServerNoContextTakeover: true},
+			NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				nc, err := dial(ctx, network, addr)
+				return writeCounting{nc, &written}, err
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		r0, w0 := read.Load(), written.Load()
+		if err := c.WriteMessage(ctx, conn.Text, msg); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.ReadMessage(ctx, nil)
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("level %d: %v, equal %v", level, err, bytes.Equal(got, msg))
+		}
+		return written.Load() - w0, read.Load() - r0
+	}
+	defSent, defRecv := wire(deflate.DefaultLevel)
+	fastSent, fastRecv := wire(deflate.BestSpeed)
+	t.Logf("default level: sent %d, received %d; level 1: sent %d, received %d (message %d bytes)", defSent, defRecv, fastSent, fastRecv, len(msg))
+	if fastSent <= defSent || fastRecv <= defRecv {
+		t.Fatalf("level 1 must compress less than the default both ways: sent %d vs %d, received %d vs %d", fastSent, defSent, fastRecv, defRecv)
+	}
+	if defSent > int64(len(msg))/3 || fastSent > int64(len(msg))/3 {
+		t.Fatalf("not compressed: %d and %d bytes for %d", defSent, fastSent, len(msg))
+	}
+}
+
+func TestFacadePerMessageDeflateBadLevelIs401(t *testing.T) {
+	opts := NewWebSocketRequestOptions()
+	opts.PerMessageDeflate = &deflate.ClientOptions{Level: 10}
+	ws := CreateWebSocket()
+	err := ws.Connect("ws://127.0.0.1:1/", opts, nil)
+	if CodeOf(err) != CodeParameterError || !errors.Is(err, deflate.ErrInvalidLevel) {
+		t.Fatalf("got %v, want a 401 wrapping deflate.ErrInvalidLevel", err)
 	}
 }

@@ -105,7 +105,8 @@ type DialOptions struct {
 	SendQueueBytes    int64
 	SendQueueMessages int
 	// Deflate, when not nil, offers permessage-deflate compression (RFC 7692) with these
-	// options (window bits, no_context_takeover); nil, the default, offers nothing. When the
+	// options (window bits, no_context_takeover, and Level, the compression level of what we
+	// send, which is not negotiated); nil, the default, offers nothing. When the
 	// server accepts, the connection compresses the messages it sends and inflates those
 	// that arrive compressed, and Response().Deflate holds the agreed parameters. An invalid
 	// answer fails Dial with handshake.ErrBadDeflateResponse (RFC 7692 §7.1). See
@@ -396,7 +397,7 @@ func finishDial(ctx context.Context, nc net.Conn, stop func() bool, resp *handsh
 
 	if resp.Deflate != nil {
 		var err error
-		if o.compression, err = newCompression(resp.Deflate, false, o.CompressionThreshold); err != nil {
+		if o.compression, err = newCompression(resp.Deflate, false, o.Deflate.Level, o.CompressionThreshold); err != nil {
 			return nil, resp, err
 		}
 	}

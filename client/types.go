@@ -291,14 +291,15 @@ type WebSocketRequestOptions struct {
 	// message is never copied and never overwritten before its callbacks ran.
 	BorrowMessages bool
 	// PerMessageDeflate (not in the seed) offers permessage-deflate compression (RFC 7692)
-	// with these options: window bits and no_context_takeover for each direction; the zero
-	// value, &deflate.ClientOptions{}, offers the defaults (windows of 2^15, context
-	// takeover). nil, the default, offers nothing. When the server accepts, messages of at
+	// with these options: window bits and no_context_takeover for each direction, and the
+	// level we compress at (deflate.ClientOptions.Level, not negotiated); the zero value,
+	// &deflate.ClientOptions{}, offers the defaults (windows of 2^15, context takeover,
+	// the default level). nil, the default, offers nothing. When the server accepts, messages of at
 	// least 128 bytes are sent compressed, compressed messages received are inflated (the
 	// MaxMessageSize limit applies to the inflated size), and HEADERRECEIVE shows the agreed
 	// Sec-WebSocket-Extensions. An invalid answer from the server fails the connection
 	// (ERROR 2302999 wrapping handshake.ErrBadDeflateResponse, RFC 7692 §7.1); options out of
-	// range (window bits outside 8..15) are parameter errors (401).
+	// range (window bits outside 8..15, a level outside 0..9) are parameter errors (401).
 	PerMessageDeflate *deflate.ClientOptions
 	// OnPing and OnPong (not in the seed), when set, are called with the payload of each ping
 	// and pong received, from the goroutine reading the connection, before the messages that

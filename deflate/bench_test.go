@@ -33,6 +33,7 @@ func BenchmarkLibraries(b *testing.B) {
 	stdW6, _ := stdflate.NewWriter(&out, stdflate.DefaultCompression)
 	kW1, _ := kflate.NewWriter(&out, 1)
 	kW5, _ := kflate.NewWriter(&out, 5)
+	kWin, _ := kflate.NewWriterWindow(&out, 1<<15)
 	stdR := stdflate.NewReader(bytes.NewReader(nil))
 	kR := kflate.NewReader(bytes.NewReader(nil))
 	inflate := func(r io.ReadCloser, reset func(io.Reader) error) func([]byte, []byte) int {
@@ -57,20 +58,27 @@ func BenchmarkLibraries(b *testing.B) {
 			dst.Truncate(dst.Len() - 4)
 		}
 	}
-	comp, _ := NewCompressor(15, true)
-	dec, _ := NewDecompressor(15, true)
+	ours := func(level int) (func(*bytes.Buffer, []byte), func([]byte, []byte) int) {
+		comp, _ := NewCompressorLevel(15, true, level)
+		dec, _ := NewDecompressor(15, true)
+		return func(dst *bytes.Buffer, msg []byte) {
+				b, _ := comp.AppendMessage(dst.Bytes(), msg)
+				*dst = *bytes.NewBuffer(b)
+			}, func(src, dst []byte) int {
+				b, _ := dec.AppendMessage(dst[:0], src, 0)
+				return len(b)
+			}
+	}
+	oursW, oursR := ours(DefaultLevel)
+	ours1W, ours1R := ours(BestSpeed)
 	codecs := []codec{
 		{"stdlib-level1", with(stdW1), stdRead},
 		{"stdlib-level6", with(stdW6), stdRead},
 		{"klauspost-level1", with(kW1), kRead},
 		{"klauspost-level5", with(kW5), kRead},
-		{"ours-window15", func(dst *bytes.Buffer, msg []byte) {
-			b, _ := comp.AppendMessage(dst.Bytes(), msg)
-			*dst = *bytes.NewBuffer(b)
-		}, func(src, dst []byte) int {
-			b, _ := dec.AppendMessage(dst[:0], src, 0)
-			return len(b)
-		}},
+		{"klauspost-window15", with(kWin), kRead},
+		{"ours-window15", oursW, oursR},
+		{"ours-window15-level1", ours1W, ours1R},
 	}
 	for _, file := range []string{"msg-1k.json", "msg-64k.json"} {
 		msg := corpus(b, file)
@@ -123,3 +131,35 @@ func BenchmarkCompressor(b *testing.B) {
 }
 
 func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
+
+// BenchmarkInflateDictionary inflates the same 1 KiB JSON message (compressed on its own) with
+// and without context takeover at each window: with takeover the Decompressor's window is
+// full, and every message starts by laying it out in order and copying it into the pooled
+// inflater's history (flate.Resetter.Reset with the dictionary). The difference between the
+// two is that per-message cost.
+func BenchmarkInflateDictionary(b *testing.B) {
+	msg := corpus(b, "msg-1k.json")
+	c, _ := NewCompressor(15, true)
+	payload, _ := c.AppendMessage(nil, msg)
+	for _, bits := range []int{9, 12, 15} {
+		for _, noTakeover := range []bool{true, false} {
+			name := "bits" + itoa(bits) + map[bool]string{true: "/no-takeover", false: "/takeover"}[noTakeover]
+			b.Run(name, func(b *testing.B) {
+				d, _ := NewDecompressor(bits, noTakeover)
+				var out []byte
+				// Fill the window (and wrap it) before timing.
+				for range 1 + (1<<bits)/len(msg) {
+					out, _ = d.AppendMessage(out[:0], payload, 0)
+				}
+				b.SetBytes(int64(len(msg)))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if out, err = d.AppendMessage(out[:0], payload, 0); err != nil || len(out) != len(msg) {
+						b.Fatal(err, len(out))
+					}
+				}
+			})
+		}
+	}
+}

@@ -2,6 +2,7 @@ package deflate
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"sync"
@@ -14,18 +15,57 @@ import (
 // (and §7.2.2 appends again before inflating).
 var tail = [4]byte{0x00, 0x00, 0xff, 0xff}
 
-// writerPools hold flate writers by window bits (index bits-8): a writer's window is fixed
-// when it is made.
-var writerPools [MaxWindowBits - MinWindowBits + 1]sync.Pool
+// Compression levels for [ClientOptions.Level], [ServerOptions.Level] and
+// [NewCompressorLevel]. RFC 7692 does not negotiate a level: each end picks its own.
+const (
+	// DefaultLevel (0) is github.com/klauspost/compress/flate's windowed encoder at every
+	// window size: it compresses about like that library's level 5.
+	DefaultLevel = 0
+	// BestSpeed .. BestCompression are github.com/klauspost/compress/flate's levels 1 to 9.
+	// They apply when the window is 2^15 bytes (no window bits below 15 were agreed for the
+	// sending direction); below 15 bits that library has only its windowed encoder, which
+	// DefaultLevel uses, and a Compressor uses it whatever the level.
+	BestSpeed       = 1
+	BestCompression = 9
+)
 
-func getWriter(bits int, dst io.Writer, dict []byte) *flate.Writer {
-	p := &writerPools[bits-MinWindowBits]
+// ErrInvalidLevel is returned for a compression level outside 0 to 9.
+var ErrInvalidLevel = errors.New("websocket: deflate: compression level must be 0 (default) or 1 to 9")
+
+func checkLevel(level int) error {
+	if level < DefaultLevel || level > BestCompression {
+		return fmt.Errorf("%w, got %d", ErrInvalidLevel, level)
+	}
+	return nil
+}
+
+// writerPools hold flate writers by kind: index bits-8 for the windowed encoder of each
+// window bits (a writer's window is fixed when it is made), then levels 1 to 9 at 2^15.
+var writerPools [MaxWindowBits - MinWindowBits + 1 + BestCompression]sync.Pool
+
+// writerKind returns the pool index for a window and level: the windowed encoder below 15
+// bits or at the default level, else the level's encoder.
+func writerKind(bits, level int) int {
+	if bits < MaxWindowBits || level == DefaultLevel {
+		return bits - MinWindowBits
+	}
+	return MaxWindowBits - MinWindowBits + level
+}
+
+func getWriter(kind int, dst io.Writer, dict []byte) *flate.Writer {
+	p := &writerPools[kind]
 	if w, _ := p.Get().(*flate.Writer); w != nil {
 		w.ResetDict(dst, dict)
 		return w
 	}
-	w, err := flate.NewWriterWindow(dst, 1<<bits)
-	if err != nil { // cannot happen: 256..32768 is within MinCustomWindowSize..MaxCustomWindowSize
+	var w *flate.Writer
+	var err error
+	if bits := kind + MinWindowBits; bits <= MaxWindowBits {
+		w, err = flate.NewWriterWindow(dst, 1<<bits)
+	} else {
+		w, err = flate.NewWriter(dst, bits-MaxWindowBits)
+	}
+	if err != nil { // cannot happen: 256..32768 is within MinCustomWindowSize..MaxCustomWindowSize, levels 1..9 are valid
 		panic("deflate: " + err.Error())
 	}
 	if len(dict) > 0 {
@@ -34,9 +74,9 @@ func getWriter(bits int, dst io.Writer, dict []byte) *flate.Writer {
 	return w
 }
 
-func putWriter(bits int, w *flate.Writer) {
+func putWriter(kind int, w *flate.Writer) {
 	w.ResetDict(nil, nil) // drop the references to dst and to the connection's dictionary
-	writerPools[bits-MinWindowBits].Put(w)
+	writerPools[kind].Put(w)
 }
 
 // Compressor compresses the messages of one direction of one connection (RFC 7692 §7.2.1).
@@ -48,6 +88,7 @@ func putWriter(bits int, w *flate.Writer) {
 // A Compressor handles one message at a time; it is not safe for concurrent use.
 type Compressor struct {
 	bits       int
+	kind       int // writerPools index: window bits and level
 	noTakeover bool
 	dict       window
 	mw         MessageWriter
@@ -66,10 +107,22 @@ type Compressor struct {
 // negotiated [Parameters] p, a client uses p.ClientWindowBits() and
 // p.ClientNoContextTakeover, a server p.ServerWindowBits() and p.ServerNoContextTakeover.
 func NewCompressor(windowBits int, noContextTakeover bool) (*Compressor, error) {
+	return NewCompressorLevel(windowBits, noContextTakeover, DefaultLevel)
+}
+
+// NewCompressorLevel is [NewCompressor] with a compression level: [DefaultLevel] (0), or 1
+// ([BestSpeed]) to 9 ([BestCompression]), which applies only at windowBits 15 (below it the
+// windowed encoder of DefaultLevel is used whatever the level). A level outside 0..9 is
+// [ErrInvalidLevel].
+func NewCompressorLevel(windowBits int, noContextTakeover bool, level int) (*Compressor, error) {
 	if !validBits(windowBits) {
 		return nil, errors.New("websocket: deflate: window bits must be 8 to 15, got " + strconv.Itoa(windowBits))
 	}
-	return &Compressor{bits: windowBits, noTakeover: noContextTakeover, dict: window{size: 1 << windowBits}}, nil
+	if err := checkLevel(level); err != nil {
+		return nil, err
+	}
+	return &Compressor{bits: windowBits, kind: writerKind(windowBits, level), noTakeover: noContextTakeover,
+		dict: window{size: 1 << windowBits}}, nil
 }
 
 // ErrBusy is returned when a Compressor or Decompressor is asked for a second message while
@@ -101,7 +154,7 @@ func (c *Compressor) NewWriter(dst io.Writer) (*MessageWriter, error) {
 	if !c.noTakeover && c.dict.n > 0 {
 		dict, scratch = c.dict.ordered()
 	}
-	c.mw.fw = getWriter(c.bits, &c.mw.tw, dict)
+	c.mw.fw = getWriter(c.kind, &c.mw.tw, dict)
 	putScratch(scratch) // the writer copied the dictionary into its own window
 	return &c.mw, nil
 }
@@ -189,7 +242,7 @@ func (w *MessageWriter) Close() error {
 	if w.err == nil && !c.noTakeover {
 		c.hot = weak.Make(w.fw) // the next message continues it, unless it is collected first
 	} else {
-		putWriter(c.bits, w.fw)
+		putWriter(c.kind, w.fw)
 	}
 	w.fw = nil
 	if w.err != nil || c.noTakeover {

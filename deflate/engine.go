@@ -17,6 +17,13 @@ import (
 // the decompressor the server_* ones, for a server the other way round (RFC 7692 §7.1.1,
 // §7.1.2).
 func (p Parameters) NewCodecs(server bool) (*Compressor, *Decompressor, error) {
+	return p.NewCodecsLevel(server, DefaultLevel)
+}
+
+// NewCodecsLevel is [Parameters.NewCodecs] with the compressor's level (see
+// [NewCompressorLevel]): [ClientOptions.Level] for a client, [ServerOptions.Level] for a
+// server.
+func (p Parameters) NewCodecsLevel(server bool, level int) (*Compressor, *Decompressor, error) {
 	if err := p.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -25,7 +32,7 @@ func (p Parameters) NewCodecs(server bool) (*Compressor, *Decompressor, error) {
 	if server {
 		cBits, cNo, sBits, sNo = sBits, sNo, cBits, cNo
 	}
-	c, err := NewCompressor(cBits, cNo)
+	c, err := NewCompressorLevel(cBits, cNo, level)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -52,15 +52,19 @@ func FuzzDecompress(f *testing.F) {
 	})
 }
 
-// FuzzRoundTrip compresses two messages and inflates them at every window size and takeover
-// mode, and checks they come back unchanged.
+// FuzzRoundTrip compresses three messages and inflates them at every window size, takeover
+// mode and level, and checks they come back unchanged. bits picks the window (bits%8) and
+// the level (bits/8%10; levels other than the default apply at window 15).
 func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte("Hello, Hello, Hello"), uint8(0), false, uint16(5))
 	f.Add(corpus(f, "msg-1k.json"), uint8(7), false, uint16(500))
 	f.Add(bytes.Repeat([]byte{0}, 5000), uint8(3), true, uint16(1))
+	f.Add(corpus(f, "msg-1k.json"), uint8(7+8), false, uint16(300))  // window 15, level 1
+	f.Add(corpus(f, "msg-1k.json"), uint8(7+72), false, uint16(700)) // window 15, level 9
 	f.Fuzz(func(t *testing.T, data []byte, bits uint8, noTakeover bool, split uint16) {
 		b := MinWindowBits + int(bits)%(MaxWindowBits-MinWindowBits+1)
-		c, _ := NewCompressor(b, noTakeover)
+		level := int(bits) / 8 % (BestCompression + 1)
+		c, _ := NewCompressorLevel(b, noTakeover, level)
 		d, _ := NewDecompressor(b, noTakeover)
 		cut := int(split) % (len(data) + 1)
 		for _, msg := range [][]byte{data[:cut], data, data[cut:]} {
@@ -70,7 +74,7 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 			got, err := d.AppendMessage(nil, p, int64(len(msg)))
 			if err != nil || !bytes.Equal(got, msg) {
-				t.Fatalf("bits %d noTakeover %v: %d bytes back of %d, %v", b, noTakeover, len(got), len(msg), err)
+				t.Fatalf("bits %d level %d noTakeover %v: %d bytes back of %d, %v", b, level, noTakeover, len(got), len(msg), err)
 			}
 		}
 	})

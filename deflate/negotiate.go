@@ -22,10 +22,16 @@ type ClientOptions struct {
 	// Prefer 9 or more: zlib has no 2^8 window for raw deflate, and some zlib-based servers
 	// fail on 8 (Python websockets 10.4 answers 500).
 	ServerMaxWindowBits int
+	// Level is the compression level of the messages we send; it is not negotiated (RFC 7692
+	// leaves it to each end). 0 ([DefaultLevel]) is the windowed encoder, about level 5; 1
+	// ([BestSpeed]) to 9 ([BestCompression]) apply when our window is 2^15 bytes, that is
+	// when the server did not ask for client_max_window_bits below 15 (see
+	// [NewCompressorLevel]).
+	Level int
 }
 
 // Offer returns the parameters to offer, or a *[ParamError] naming a window-bits option
-// outside 8..15.
+// outside 8..15, or [ErrInvalidLevel] for a Level outside 0..9.
 func (o *ClientOptions) Offer() (Parameters, error) {
 	p := Parameters{
 		ClientNoContextTakeover: o.ClientNoContextTakeover,
@@ -41,6 +47,9 @@ func (o *ClientOptions) Offer() (Parameters, error) {
 	}
 	if o.ServerMaxWindowBits != 0 && !validBits(o.ServerMaxWindowBits) {
 		return p, &ParamError{Param: paramServerMaxWindowBits, Reason: "option must be 0 or 8 to 15, is " + strconv.Itoa(o.ServerMaxWindowBits), Err: ErrInvalidValue}
+	}
+	if err := checkLevel(o.Level); err != nil {
+		return p, err
 	}
 	return p, nil
 }
@@ -117,9 +126,14 @@ type ServerOptions struct {
 	// makes the window irrelevant to our memory. Prefer 9 or more: zlib has no 2^8 window for
 	// raw deflate, so zlib-based clients cannot honour 8 exactly.
 	ClientMaxWindowBits int
+	// Level is the compression level of the messages we send, as [ClientOptions.Level]: 0
+	// ([DefaultLevel]) or 1 to 9, which apply when our window is 2^15 bytes. It is not
+	// negotiated; the connection's codecs take it ([Parameters.NewCodecsLevel]).
+	Level int
 }
 
-// Check reports window-bits options outside 0 and 8..15 as a *[ParamError].
+// Check reports window-bits options outside 0 and 8..15 as a *[ParamError], and a Level
+// outside 0..9 as [ErrInvalidLevel].
 func (o *ServerOptions) Check() error {
 	if o.ServerMaxWindowBits != 0 && !validBits(o.ServerMaxWindowBits) {
 		return &ParamError{Param: paramServerMaxWindowBits, Reason: "option must be 0 or 8 to 15, is " + strconv.Itoa(o.ServerMaxWindowBits), Err: ErrInvalidValue}
@@ -127,7 +141,7 @@ func (o *ServerOptions) Check() error {
 	if o.ClientMaxWindowBits != 0 && !validBits(o.ClientMaxWindowBits) {
 		return &ParamError{Param: paramClientMaxWindowBits, Reason: "option must be 0 or 8 to 15, is " + strconv.Itoa(o.ClientMaxWindowBits), Err: ErrInvalidValue}
 	}
-	return nil
+	return checkLevel(o.Level)
 }
 
 // Negotiate picks the first acceptable permessage-deflate offer among the client's extension

@@ -188,7 +188,8 @@ type Upgrader struct {
 	// like an invalid Header.
 	//
 	// The connection must then compress: give conn.Config.Compression the codecs of
-	// ServerRequest.Deflate (deflate.Parameters.NewCodecs with server true), or the peer's
+	// ServerRequest.Deflate (deflate.Parameters.NewCodecsLevel with server true and
+	// Deflate.Level), or the peer's
 	// compressed frames (RSV1, RFC 7692 §6) fail it with 1002.
 	Deflate *deflate.ServerOptions
 }

@@ -185,6 +185,9 @@ type inbox struct {
 	buf    []byte // copy of the last message, for libraries that reuse theirs
 	failed sync.Once
 	rt     atomic.Pointer[rtRun] // round trips driven from the callback, while they run
+	// expect, when set, is the message counting mode checks against (sameMessage) instead of
+	// the source's pattern (checkPayload).
+	expect atomic.Pointer[[]byte]
 }
 
 // callbackRoundTripper is a peerConn of an event-driven library: its round trips are driven
@@ -259,7 +262,11 @@ func (b *inbox) deliver(p []byte, copyIt bool) {
 		return
 	}
 	if t := b.target.Load(); t > 0 {
-		if checkPayload(p, int(b.size.Load())) != nil {
+		if w := b.expect.Load(); w != nil {
+			if sameMessage(p, *w) != nil {
+				b.bad.Add(1)
+			}
+		} else if checkPayload(p, int(b.size.Load())) != nil {
 			b.bad.Add(1)
 		}
 		if b.got++; b.got == t {

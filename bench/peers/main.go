@@ -7,12 +7,15 @@
 // memory are not the client's), then for each benchmark runs every library in turn, repeats
 // that -reps times (A B C D ... A B C D ...), and prints the medians as Markdown tables:
 // round-trip latency, send and receive throughput with allocations and CPU per byte, handshake
-// latency and allocations, and memory per idle connection.
+// latency and allocations, memory per idle connection, and a compression section
+// (permessage-deflate send and receive of the JSON corpus in ../deflate/testdata, with the
+// compressed bytes on the wire; its own list of clients, see deflate.go).
 //
 //	cd bench && go run ./peers                 # full run, about 5-10 minutes on 2 cores
 //	cd bench && go run ./peers -quick          # smoke run, a few seconds
 //	go run ./peers -only recv -sizes 64 -libs ours -cpuprofile recv64.pprof
 //	go run ./peers -only handshake -libs ours -memprofile handshake.allocs
+//	go run ./peers -only deflate -reps 2          # the compression section alone
 //
 // What it drives is RFC 6455 end to end: the opening handshake (§4.1, §4.2), data frames with
 // client masking (§5.2, §5.3), fragmentation on the server side (§5.4), ping/pong (§5.5.2,
@@ -52,11 +55,12 @@ func main() {
 
 func mainErr() error {
 	var (
-		server  = flag.Bool("server", false, "only run the server (prints its addresses, stops at EOF on stdin)")
-		reps    = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
-		quick   = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
-		only    = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle (default all)")
-		libs    = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames())
+		server = flag.Bool("server", false, "only run the server (prints its addresses, stops at EOF on stdin)")
+		reps   = flag.Int("reps", 0, "repetitions per benchmark and library (default 7, -quick 1)")
+		quick  = flag.Bool("quick", false, "tiny sizes and counts: a smoke test")
+		only   = flag.String("only", "", "comma-separated benchmarks: rt,send,recv,handshake,idle,deflate (default all)")
+		libs   = flag.String("libs", "", "comma-separated libraries (default all): "+libraryNames()+
+			"\n(the deflate section runs those of its clients named so, ours also as ours-level1)")
 		sizes   = flag.String("sizes", "", "comma-separated message sizes in bytes to keep (default all)")
 		out     = flag.String("o", "", "also write the Markdown to this file")
 		cpuprof = flag.String("cpuprofile", "", "write a CPU profile of the client (driver) process")
@@ -70,7 +74,7 @@ func mainErr() error {
 	var err error
 	if opts.only, err = parseSet(*only, func(s string) (string, error) {
 		switch s {
-		case "rt", "send", "recv", "handshake", "idle":
+		case "rt", "send", "recv", "handshake", "idle", "deflate":
 			return s, nil
 		}
 		return "", fmt.Errorf("unknown benchmark %q", s)
@@ -152,6 +156,26 @@ func selectLibraries(list string) ([]library, error) {
 	return out, nil
 }
 
+// selectedOf returns the clients of a section with its own list that -libs selected: those
+// whose name, up to a "-level" suffix, is the name of a selected library; all when -libs was
+// not given (selected nil).
+func selectedOf(own, selected []library) []library {
+	if selected == nil {
+		return own
+	}
+	var out []library
+	for _, l := range own {
+		base, _, _ := strings.Cut(l.name, "-level")
+		for _, s := range selected {
+			if s.name == base {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func parseSet[T comparable](list string, parse func(string) (T, error)) (map[T]bool, error) {
 	if list == "" {
 		return nil, nil
@@ -201,8 +225,12 @@ func run(opts options) (*results, error) {
 	res := newResults(cfg, libs)
 	for _, b := range h.benches(opts.only, opts.sizes) {
 		res.keys = append(res.keys, b.key())
+		blibs := libs
+		if b.libs != nil {
+			blibs = selectedOf(b.libs, opts.libs)
+		}
 		for rep := 1; rep <= cfg.reps; rep++ {
-			for _, lib := range libs {
+			for _, lib := range blibs {
 				s, err := b.run(lib)
 				if err != nil {
 					res.errs = append(res.errs, fmt.Sprintf("%s rep %d %s: %v", b.key(), rep, lib.name, err))
@@ -223,7 +251,7 @@ func brief(s sample, err error) string {
 		return "error: " + err.Error()
 	}
 	var parts []string
-	for _, k := range []string{"p50", "p99", "p999", "msgs", "mbs", "allocs", "bytes", "cpu"} {
+	for _, k := range []string{"p50", "p99", "p999", "msgs", "mbs", "allocs", "bytes", "cpu", "wire"} {
 		if v, ok := s[k]; ok {
 			parts = append(parts, k+"="+num(v))
 		}

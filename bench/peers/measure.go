@@ -64,9 +64,10 @@ type sample map[string]float64
 // bench is one benchmark: a key for the tables ("rt/16", "send/65536", ...) and what it runs
 // for one library and repetition.
 type bench struct {
-	kind string // rt, send, recv, handshake, idle
+	kind string // rt, send, recv, handshake, idle, zsend, zrecv
 	size int
 	run  func(lib library) (sample, error)
+	libs []library // the clients it runs; nil: those of the run (the compression section has its own)
 }
 
 func (b bench) key() string {
@@ -117,26 +118,26 @@ func (h *harness) benches(only map[string]bool, sizes map[int]bool) []bench {
 	}
 	for _, s := range h.cfg.rtSizes {
 		if want("rt", s) {
-			bs = append(bs, bench{"rt", s, func(l library) (sample, error) { return h.roundTrip(l, s) }})
+			bs = append(bs, bench{kind: "rt", size: s, run: func(l library) (sample, error) { return h.roundTrip(l, s) }})
 		}
 	}
 	for _, s := range h.cfg.tpSizes {
 		if want("send", s) {
-			bs = append(bs, bench{"send", s, func(l library) (sample, error) { return h.send(l, s) }})
+			bs = append(bs, bench{kind: "send", size: s, run: func(l library) (sample, error) { return h.send(l, s) }})
 		}
 	}
 	for _, s := range h.cfg.tpSizes {
 		if want("recv", s) {
-			bs = append(bs, bench{"recv", s, func(l library) (sample, error) { return h.recv(l, s) }})
+			bs = append(bs, bench{kind: "recv", size: s, run: func(l library) (sample, error) { return h.recv(l, s) }})
 		}
 	}
 	if want("handshake", 0) {
-		bs = append(bs, bench{"handshake", 0, h.handshake})
+		bs = append(bs, bench{kind: "handshake", run: h.handshake})
 	}
 	if want("idle", 0) {
-		bs = append(bs, bench{"idle", 0, h.idle})
+		bs = append(bs, bench{kind: "idle", run: h.idle})
 	}
-	return bs
+	return append(bs, h.deflateBenches(want)...)
 }
 
 // payload returns n bytes of the shared pattern.

@@ -79,7 +79,7 @@ func TestQuickRunMeasuresEveryLibrary(t *testing.T) {
 	}
 	md := res.markdown()
 	for _, want := range []string{"### Round trip", "### Send throughput", "### Receive throughput",
-		"### Handshake", "### Memory per idle connection", "### Targets", "Machine: "} {
+		"### Handshake", "### Memory per idle connection", "### Compression", "### Targets", "Machine: "} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
@@ -92,6 +92,68 @@ func TestQuickRunMeasuresEveryLibrary(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestDeflateSectionMeasuresEveryClient runs the compression section alone in -quick mode:
+// every client negotiates permessage-deflate (a dial without it is an error), the sink
+// inflates the warm-up messages and checks them by hash, every received message is checked,
+// and every table has a row per client with a wire ratio on the send side that shows
+// compression (JSON: under 50%, over 10%).
+func TestDeflateSectionMeasuresEveryClient(t *testing.T) {
+	res, err := run(options{quick: true, only: map[string]bool{"deflate": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.errs {
+		t.Error(e)
+	}
+	if len(res.keys) != 2*len(deflateCorpus) {
+		t.Fatalf("keys %v, want send and receive of each corpus message", res.keys)
+	}
+	for _, key := range res.keys {
+		kind, _, _ := strings.Cut(key, "/")
+		for _, lib := range deflateLibraries {
+			msgs, ok1 := res.median(key, lib.name, "msgs")
+			cpu, ok2 := res.median(key, lib.name, "cpu")
+			if !ok1 || !ok2 || msgs <= 0 || cpu < 0 {
+				t.Errorf("%s %s: msgs %v cpu %v", key, lib.name, msgs, cpu)
+			}
+			wire, ok := res.median(key, lib.name, "wire")
+			if kind == "zsend" && (!ok || wire <= 10 || wire >= 50) {
+				t.Errorf("%s %s: wire %v%% of the message bytes", key, lib.name, wire)
+			}
+		}
+	}
+	md := res.markdown()
+	if !strings.Contains(md, "### Compression") || !strings.Contains(md, "wire % of message") {
+		t.Errorf("markdown lacks the compression tables:\n%s", md)
+	}
+	for _, lib := range deflateLibraries {
+		if !strings.Contains(md, "| "+lib.name+" |") {
+			t.Errorf("markdown lacks a row for %s", lib.name)
+		}
+	}
+}
+
+// TestSameMessage checks the check the compressed receive benchmark relies on.
+func TestSameMessage(t *testing.T) {
+	want := []byte(`{"id":1,"name":"abcdefgh","tags":["x","y"]}`)
+	bad := func(i int) []byte { p := append([]byte(nil), want...); p[i] ^= 1; return p }
+	for _, tt := range []struct {
+		name string
+		p    []byte
+		ok   bool
+	}{
+		{"same", append([]byte(nil), want...), true},
+		{"short", want[:len(want)-1], false},
+		{"first", bad(0), false},
+		{"middle", bad(len(want) / 2), false},
+		{"last", bad(len(want) - 1), false},
+	} {
+		if err := sameMessage(tt.p, want); (err == nil) != tt.ok {
+			t.Errorf("%s: %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}
 
 // TestCheckPayloadRejectsWrongMessages checks the check the receive benchmarks rely on.
 func TestCheckPayloadRejectsWrongMessages(t *testing.T) {

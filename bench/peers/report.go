@@ -75,7 +75,7 @@ const (
 )
 
 func isPeer(name string) bool {
-	return name != oursLib && name != facadeLib && name != borrowLib && name != rawLib
+	return name != oursLib && name != facadeLib && name != borrowLib && name != rawLib && name != oursLevel1Lib
 }
 
 // bestPeer returns the best median of metric among the peers (higher or lower is better).
@@ -147,6 +147,11 @@ type column struct {
 // table writes one Markdown table: rows are libraries, columns metrics of benchmark keys.
 // The best WebSocket client per column is bold (raw TCP is the floor, not a competitor).
 func (r *results) table(b *strings.Builder, lead []string, keys []string, cols []column) {
+	r.tableOf(b, r.libs, lead, keys, cols)
+}
+
+// tableOf is table with the rows of libs.
+func (r *results) tableOf(b *strings.Builder, libs []library, lead []string, keys []string, cols []column) {
 	b.WriteString("| library |")
 	for _, h := range lead {
 		b.WriteString(" " + h + " |")
@@ -156,7 +161,7 @@ func (r *results) table(b *strings.Builder, lead []string, keys []string, cols [
 		b.WriteString("---:|")
 	}
 	b.WriteString("\n")
-	for _, l := range r.libs {
+	for _, l := range libs {
 		b.WriteString("| " + l.name + " |")
 		for i, key := range keys {
 			c := cols[i]
@@ -167,7 +172,7 @@ func (r *results) table(b *strings.Builder, lead []string, keys []string, cols [
 			}
 			s := num(v)
 			if l.name != rawLib {
-				if best, bok := r.bestOf(key, c.metric, c.higher); bok && best == v {
+				if best, bok := r.bestOf(libs, key, c.metric, c.higher); bok && best == v {
 					s = "**" + s + "**"
 				}
 			}
@@ -186,10 +191,10 @@ func (r *results) table(b *strings.Builder, lead []string, keys []string, cols [
 	}
 }
 
-// bestOf returns the best median of metric among all WebSocket clients (not raw TCP).
-func (r *results) bestOf(key, metric string, higher bool) (float64, bool) {
+// bestOf returns the best median of metric among the WebSocket clients of libs (not raw TCP).
+func (r *results) bestOf(libs []library, key, metric string, higher bool) (float64, bool) {
 	best, ok := 0.0, false
-	for _, l := range r.libs {
+	for _, l := range libs {
 		if l.name == rawLib {
 			continue
 		}
@@ -202,6 +207,17 @@ func (r *results) bestOf(key, metric string, higher bool) (float64, bool) {
 }
 
 func (r *results) has(key string) bool { return len(r.data[key]) > 0 }
+
+// hasMain reports whether a benchmark of the main clients ran (not only the compression
+// section, which has its own).
+func (r *results) hasMain() bool {
+	for _, k := range r.keys {
+		if !isDeflateKey(k) {
+			return true
+		}
+	}
+	return false
+}
 
 // markdown renders every table, the targets and the errors.
 func (r *results) markdown() string {
@@ -304,17 +320,21 @@ func (r *results) markdown() string {
 			r.cfg.idleConns, r.cfg.idleConns)
 	}
 
+	r.deflateMarkdown(&b)
+
 	if t := r.targets(); t != "" {
 		b.WriteString("### Targets (ours, from the medians above; ranges are ours over the repetitions; the facade against the blocking API of the same run)\n\n")
 		b.WriteString(t)
 		b.WriteString("\n")
 	}
 
-	b.WriteString("### How each client is used\n\n")
-	for _, l := range r.libs {
-		fmt.Fprintf(&b, "- %s: %s\n", l.name, l.note)
+	if r.hasMain() {
+		b.WriteString("### How each client is used\n\n")
+		for _, l := range r.libs {
+			fmt.Fprintf(&b, "- %s: %s\n", l.name, l.note)
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 
 	if len(r.errs) > 0 {
 		b.WriteString("### Errors\n\n")
@@ -446,5 +466,6 @@ func (r *results) targets() string {
 		}
 	}
 	r.facadeTargets(line)
+	r.deflateTargets(line)
 	return b.String()
 }

@@ -28,6 +28,7 @@ import (
 //	/source  the text message "N S" is answered with N binary messages of S bytes, one
 //	         prebuilt frame written again and again
 //	/idle    nothing is ever sent (only close and pong replies)
+//	/zsink, /zsource  with permessage-deflate, for the compression section (see deflate.go)
 //
 // Every path answers ping with pong and a close frame with a close frame (echoing its code),
 // then closes the TCP connection (§5.5.1, §7.1.2).
@@ -105,7 +106,7 @@ func serveWS(c net.Conn) {
 	u := ws.Upgrader{OnRequest: func(uri []byte) error {
 		path = string(uri)
 		return nil
-	}}
+	}, Negotiate: deflateNegotiator(func() string { return path })}
 	if _, err := u.Upgrade(c); err != nil {
 		return
 	}
@@ -132,17 +133,28 @@ func serveWS(c net.Conn) {
 		s.loop(s.source)
 	case "/idle":
 		s.loop(func(ws.OpCode, []byte) error { return nil })
+	case "/zsink":
+		s.zsink()
+	case "/zsource":
+		s.zsource()
 	}
 }
 
 // loop reads messages and hands each whole one to fn until the connection ends or closes.
-func (s *wsConn) loop(fn func(op ws.OpCode, p []byte) error) {
+func (s *wsConn) loop(fn func(op ws.OpCode, p []byte) error) { s.loopHeaders(nil, fn) }
+
+// loopHeaders is loop that also shows every frame header to header, when not nil, before
+// the frame is read.
+func (s *wsConn) loopHeaders(header func(ws.Header), fn func(op ws.OpCode, p []byte) error) {
 	var op ws.OpCode
 	s.buf = s.buf[:0]
 	for {
 		h, err := ws.ReadHeader(s.br)
 		if err != nil {
 			return
+		}
+		if header != nil {
+			header(h)
 		}
 		if h.OpCode.IsControl() {
 			p := make([]byte, h.Length)

@@ -88,11 +88,12 @@
 // --key-password-file to clientCert, --insecure to skipServerCertVerification, --tls-min 1.2|1.3
 // to minSupportTlsProtocol, --ping-interval and --pong-timeout (seconds) to pingInterval and
 // pongTimeout, --max-message-size to the message size limit, --compress (with
-// --client-window-bits, --server-window-bits, --client-no-context-takeover and
-// --server-no-context-takeover, each of which implies it) to PerMessageDeflate: it offers
-// permessage-deflate (RFC 7692), and the embedded echo server accepts it. --proxy
-// socks5://... maps to client.SOCKS5Proxy, since the seed's HTTPPROXY has no SOCKS form (--proxy
-// system with ALL_PROXY=socks5://... works too). wscat -h lists them all.
+// --client-window-bits, --server-window-bits, --client-no-context-takeover,
+// --server-no-context-takeover and --compress-level, each of which implies it) to
+// PerMessageDeflate: it offers permessage-deflate (RFC 7692), and the embedded echo server
+// accepts it (and compresses at --compress-level too). --proxy socks5://... maps to
+// client.SOCKS5Proxy, since the seed's HTTPPROXY has no SOCKS form (--proxy system with
+// ALL_PROXY=socks5://... works too). wscat -h lists them all.
 //
 // -L (--location) follows redirects (FollowRedirects; --max-redirects N, default 10, sets
 // MaxRedirects) and --handshake-timeout TIME (a Go duration such as 300ms or 5s, or seconds)

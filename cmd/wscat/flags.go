@@ -102,6 +102,10 @@ Flags (-flag and --flag are the same):
   --server-no-context-takeover  ask the server to compress each message on its own
                               (implies --compress)
   --version                   print wscat's module version and exit
+  --compress-level N          compression level of what wscat sends, and of the embedded
+                              echo server's echoes: 1 (fastest) to 9 (smallest) with windows
+                              of 2^15; 0, the default, is the windowed encoder (about level
+                              5), which windows below 2^15 always use (implies --compress)
   -h, --help                  show this help
 
 Output lines:
@@ -280,7 +284,7 @@ func parseArgs(args []string) (*options, error) {
 		return nil, usagef("--echo needs a URL: the embedded echo server would only echo back")
 	}
 
-	if raw.compress || raw.clientBits != 0 || raw.serverBits != 0 || raw.clientNoCtx || raw.serverNoCtx {
+	if raw.compress || raw.clientBits != 0 || raw.serverBits != 0 || raw.clientNoCtx || raw.serverNoCtx || raw.levelSet {
 		for _, b := range []struct {
 			name string
 			v    uint32Flag
@@ -289,8 +293,11 @@ func parseArgs(args []string) (*options, error) {
 				return nil, usagef("%s %d: window bits must be 8 to 15", b.name, b.v)
 			}
 		}
+		if raw.level < deflate.DefaultLevel || raw.level > deflate.BestCompression {
+			return nil, usagef("--compress-level %d: the level must be 0 (default) to 9", raw.level)
+		}
 		o.deflate = &deflate.ClientOptions{ClientMaxWindowBits: int(raw.clientBits), ServerMaxWindowBits: int(raw.serverBits),
-			ClientNoContextTakeover: raw.clientNoCtx, ServerNoContextTakeover: raw.serverNoCtx}
+			ClientNoContextTakeover: raw.clientNoCtx, ServerNoContextTakeover: raw.serverNoCtx, Level: raw.level}
 	}
 
 	var err error
@@ -381,6 +388,8 @@ type rawFlags struct {
 	compress                 bool
 	clientBits, serverBits   uint32Flag
 	clientNoCtx, serverNoCtx bool
+	level                    int  // --compress-level
+	levelSet                 bool // --compress-level was given
 	headers                  headerFlag
 	proxy                    string
 	proxyExclude             string
@@ -438,6 +447,14 @@ func newFlagSet(o *options, raw *rawFlags) *flag.FlagSet {
 	fs.BoolVar(&raw.clientNoCtx, "client-no-context-takeover", false, "")
 	fs.BoolVar(&raw.serverNoCtx, "server-no-context-takeover", false, "")
 	o.connect.define(fs)
+	fs.Func("compress-level", "", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		raw.level, raw.levelSet = n, true
+		return nil
+	})
 	return fs
 }
 

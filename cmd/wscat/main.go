@@ -530,7 +530,7 @@ func serverOptions(o *options) []echoserver.Option {
 		opts = append(opts, echoserver.WithMaxMessageSize(o.maxSize))
 	}
 	if o.deflate != nil {
-		opts = append(opts, echoserver.WithDeflate(deflate.ServerOptions{}, 0))
+		opts = append(opts, echoserver.WithDeflate(deflate.ServerOptions{Level: o.deflate.Level}, 0))
 	}
 	return opts
 }

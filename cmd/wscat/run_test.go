@@ -399,4 +399,14 @@ func TestParseArgsCompress(t *testing.T) {
 			t.Fatalf("--client-window-bits %s: %v", bad, err)
 		}
 	}
+	o, err = parseArgs([]string{"ws://h/", "--compress-level", "1"})
+	if err != nil || o.deflate == nil || *o.deflate != (deflate.ClientOptions{Level: 1}) {
+		t.Fatalf("--compress-level 1 (implies --compress): %v %+v", err, o.deflate)
+	}
+	for _, bad := range []string{"-1", "10", "fast"} {
+		var ue *usageError
+		if _, err := parseArgs([]string{"ws://h/", "--compress-level", bad}); !errors.As(err, &ue) {
+			t.Fatalf("--compress-level %s: %v", bad, err)
+		}
+	}
 }

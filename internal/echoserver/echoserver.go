@@ -251,7 +251,7 @@ func (s *Server) serve(p *peer) {
 	}
 	var z *conn.Compression
 	if req.Deflate != nil {
-		zc, zd, err := req.Deflate.NewCodecs(true)
+		zc, zd, err := req.Deflate.NewCodecsLevel(true, s.cfg.deflate.Level)
 		if err != nil {
 			return // cannot happen: Negotiate answers valid parameters
 		}

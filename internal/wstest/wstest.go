@@ -135,7 +135,7 @@ func (s *Server) serve() {
 				if cfg.Compression != nil {
 					threshold = cfg.Compression.Threshold
 				}
-				zc, zd, err := req.Deflate.NewCodecs(true)
+				zc, zd, err := req.Deflate.NewCodecsLevel(true, s.Upgrader.Deflate.Level)
 				if err != nil {
 					return
 				}
