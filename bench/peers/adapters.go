@@ -364,7 +364,7 @@ type facadeConn struct {
 	ws      *client.WebSocket
 	in      atomic.Pointer[inbox] // made by io on first use
 	opened  chan error
-	closed  chan struct{}
+	closed  chan struct{} // closed at CLOSE; made again by reconnect
 	sem     chan struct{} // made by io
 	drained chan struct{} // a token after each Send callback; made by io
 	sent    *client.WebSocketAsyncCallback[bool]
@@ -372,8 +372,6 @@ type facadeConn struct {
 	n       int // messages sent
 	borrow  bool
 	opts    *client.WebSocketRequestOptions
-	// closeOnce closes closed at CLOSE; both are made again by reconnect.
-	closeOnce sync.Once
 }
 
 func dialFacade(ctx context.Context, a addrs, path string) (peerConn, error) {
@@ -439,7 +437,9 @@ func dialFacadeMode(ctx context.Context, a addrs, path string, borrow bool) (pee
 		if in := f.in.Load(); in != nil {
 			in.fail(errClosed)
 		}
-		f.closeOnce.Do(func() { close(f.closed) }) // last: f is the next connection's after it
+		// Last: f is the next connection's after it. CLOSE comes once per Connect; a sync.Once
+		// here would still be finishing its Do while reconnect replaced it (a race).
+		close(f.closed)
 	}))
 	if err := f.connect(ctx, a, path); err != nil {
 		return nil, err
@@ -478,7 +478,6 @@ func (f *facadeConn) reconnect(ctx context.Context, a addrs, path string) error 
 		in.reset()
 	}
 	f.closed = make(chan struct{})
-	f.closeOnce = sync.Once{}
 	f.sendErr.Store(nil)
 	return f.connect(ctx, a, path)
 }
