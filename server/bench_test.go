@@ -78,13 +78,19 @@ func bareServer(tb testing.TB) (string, func()) {
 }
 
 // facadeEcho starts the facade as an echo server: Send from the messageReceive callback.
-func facadeEcho(tb testing.TB) (string, func()) {
+func facadeEcho(tb testing.TB) (string, func()) { return facadeEchoWith(tb, false) }
+
+// facadeBorrowEcho is facadeEcho in the borrowing mode (BorrowMessages): the callback sends
+// the *BorrowedData it got.
+func facadeBorrowEcho(tb testing.TB) (string, func()) { return facadeEchoWith(tb, true) }
+
+func facadeEchoWith(tb testing.TB, borrow bool) (string, func()) {
 	s := CreateWebSocketServer()
 	must(tb, s.On(EventMessageReceive, NewMessageReceiveCallback(func(m WebSocketMessage) {
 		_ = s.Send(m.Data, m.ClientConnection, nil)
 	})))
 	res := newResult()
-	must(tb, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1"}, res.cb))
+	must(tb, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", BorrowMessages: borrow}, res.cb))
 	if err := res.wait(tb); err != nil {
 		tb.Fatal(err)
 	}
@@ -101,6 +107,7 @@ var servers = []struct {
 }{
 	{"bare-conn", bareServer},
 	{"facade", facadeEcho},
+	{"facade-borrow", facadeBorrowEcho},
 }
 
 // BenchmarkEchoRoundTrip: one message of 64 bytes out and its echo back, one at a time
