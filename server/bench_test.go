@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"runtime"
@@ -87,7 +88,7 @@ func facadeBorrowEcho(tb testing.TB) (string, func()) { return facadeEchoWith(tb
 func facadeEchoWith(tb testing.TB, borrow bool) (string, func()) {
 	s := CreateWebSocketServer()
 	must(tb, s.On(EventMessageReceive, NewMessageReceiveCallback(func(m WebSocketMessage) {
-		_ = s.Send(m.Data, m.ClientConnection, nil)
+		echoWaiting(s, m)
 	})))
 	res := newResult()
 	must(tb, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", BorrowMessages: borrow}, res.cb))
@@ -98,6 +99,22 @@ func facadeEchoWith(tb testing.TB, borrow bool) (string, func()) {
 		r := newResult()
 		_ = s.Stop(r.cb)
 		r.wait(tb)
+	}
+}
+
+// echoWaiting sends m back. When the send queue is full (the pipelined client writes faster
+// than it reads), it waits for the queue to drain to half its caps and sends again, rather than
+// drop the message, which would leave the benchmark's reader waiting forever: this callback
+// holding the connection's queue stops its reading, and TCP flow control slows the client.
+func echoWaiting(s *WebSocketServer, m WebSocketMessage) {
+	for errors.Is(s.Send(m.Data, m.ClientConnection, nil), ErrQueueFull) {
+		for {
+			bytes, n, err := s.BufferedAmount(m.ClientConnection)
+			if err != nil || bytes <= DefaultSendQueueBytes/2 && n <= DefaultSendQueueMessages/2 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 }
 

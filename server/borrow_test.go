@@ -383,3 +383,32 @@ func TestBorrowMessagesReceiveAllocatesNothing(t *testing.T) {
 		t.Errorf("%.2f allocations per received message, want 0", per)
 	}
 }
+
+// TestSizeClassesMatchTheRuntime checks allocSize against the runtime: the capacity append
+// gives a new slice is the size the runtime allocated for it. Sizes at every class boundary
+// and around 8 KiB pages past 32 KiB.
+func TestSizeClassesMatchTheRuntime(t *testing.T) {
+	var sizes []int
+	for _, c := range sizeClasses {
+		sizes = append(sizes, int(c)-1, int(c), int(c)+1)
+	}
+	for k := 5; k <= 16; k++ {
+		sizes = append(sizes, k<<13-1, k<<13, k<<13+1)
+	}
+	for _, n := range sizes {
+		if n == 0 {
+			continue
+		}
+		if got, want := allocSize(n), cap(append([]byte(nil), make([]byte, n)...)); got != want {
+			t.Errorf("allocSize(%d) = %d, the runtime allocates %d", n, got, want)
+		}
+	}
+	for _, c := range []struct {
+		n     int
+		block bool
+	}{{1, true}, {64, true}, {1000, true}, {1024, true}, {4096, false}, {16 << 10, false}, {64 << 10, false}, {100000, true}} {
+		if useBlock(c.n) != c.block {
+			t.Errorf("useBlock(%d) = %v", c.n, !c.block)
+		}
+	}
+}

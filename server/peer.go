@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -330,11 +331,46 @@ type iface struct {
 }
 
 // alloc is the conn.Config.ReadAlloc of the default mode's connections: a block with room for
-// the header, and the payload of capacity n after it.
+// the header, and the payload of capacity n after it, when the header fits the allocation
+// (useBlock); else the payload alone.
 func (p *peer) alloc(n int) []byte {
+	if !useBlock(n) {
+		p.block = nil
+		return make([]byte, 0, n)
+	}
 	b := make([]byte, blockHeader+n)
 	p.block = unsafe.Pointer(&b[0])
 	return b[blockHeader:blockHeader:len(b)]
+}
+
+// useBlock reports whether a payload of n bytes goes in a block with its header: when that
+// allocation is at most blockSlack bytes larger than the payload's own would be. The runtime
+// rounds every allocation up to a size class (or, past 32 KiB, to 8 KiB pages), and the
+// header's 24 bytes push a payload that fills its class, such as 4 KiB, 16 KiB or 64 KiB, into
+// the next one (18 KiB for 16 KiB): that message is cheaper as the payload and a separate
+// 24-byte box, two allocations.
+func useBlock(n int) bool { return allocSize(blockHeader+n) <= allocSize(n)+blockSlack }
+
+// blockSlack is the most memory a block may take beyond its payload's own allocation: what
+// saving the box's allocation is worth.
+const blockSlack = 256
+
+// sizeClasses are the Go runtime's allocation sizes up to 32 KiB (internal/runtime/gc's
+// SizeClassToSize). TestSizeClassesMatchTheRuntime checks them against the runtime; were they
+// to drift, only the choice of useBlock would suffer.
+var sizeClasses = [...]uint16{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208,
+	224, 240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152,
+	1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528,
+	6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480,
+	21760, 24576, 27264, 28672, 32768}
+
+// allocSize is the size the runtime allocates for n bytes without pointers (n > 0).
+func allocSize(n int) int {
+	if n > 32<<10 {
+		return (n + 8<<10 - 1) &^ (8<<10 - 1)
+	}
+	i, _ := slices.BinarySearch(sizeClasses[:], uint16(n))
+	return int(sizeClasses[i])
 }
 
 // messageData returns the payload b of a message of type typ as MessageData: in its own block
