@@ -62,12 +62,12 @@
 // into one reused buffer, WriteMessage) in the same runs (BenchmarkEchoRoundTrip,
 // BenchmarkEchoThroughput: 12 runs of -count 1, each with the bare server, the default facade
 // and the borrowing facade back to back; medians of the runs' facade/bare ratios, on a shared
-// 2-core machine at load average 4-6, whose runs spread by ±30% and more): round trip of 64 B
-// 0.95x (1 allocation) and 0.99x borrowing (0); pipelined echo of 64 B 0.83x and 0.92x;
-// pipelined echo of 16 KiB 0.75x (2 allocations: the payload's allocation and the collections
-// it causes are the gap, as before) and 1.10x borrowing (likely because Send hands a frame the
-// socket cannot take at once to a writer goroutine and the reader goes on, where the bare
-// server's WriteMessage waits).
+// 2-core machine at load average 2.3-4, whose runs spread by ±15-40%): round trip of 64 B
+// 0.96x (1 allocation) and 0.99x borrowing (0); pipelined echo of 64 B 0.83x and 0.87x;
+// pipelined echo of 16 KiB 0.79x (2 allocations: the payload's allocation and the collections
+// it causes are the gap) and 1.07x borrowing (likely because Send hands a frame the socket
+// cannot take at once to a writer goroutine and the reader goes on, where the bare server's
+// WriteMessage waits).
 // An idle server-side connection costs 4.0 KiB (BenchmarkIdleConnectionMemory).
 //
 // This package imports conn, handshake, frame, tlsconf and internal packages; it must not
