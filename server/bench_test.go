@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"runtime"
@@ -78,13 +79,19 @@ func bareServer(tb testing.TB) (string, func()) {
 }
 
 // facadeEcho starts the facade as an echo server: Send from the messageReceive callback.
-func facadeEcho(tb testing.TB) (string, func()) {
+func facadeEcho(tb testing.TB) (string, func()) { return facadeEchoWith(tb, false) }
+
+// facadeBorrowEcho is facadeEcho in the borrowing mode (BorrowMessages): the callback sends
+// the *BorrowedData it got.
+func facadeBorrowEcho(tb testing.TB) (string, func()) { return facadeEchoWith(tb, true) }
+
+func facadeEchoWith(tb testing.TB, borrow bool) (string, func()) {
 	s := CreateWebSocketServer()
 	must(tb, s.On(EventMessageReceive, NewMessageReceiveCallback(func(m WebSocketMessage) {
-		_ = s.Send(m.Data, m.ClientConnection, nil)
+		echoWaiting(s, m)
 	})))
 	res := newResult()
-	must(tb, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1"}, res.cb))
+	must(tb, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", BorrowMessages: borrow}, res.cb))
 	if err := res.wait(tb); err != nil {
 		tb.Fatal(err)
 	}
@@ -95,12 +102,29 @@ func facadeEcho(tb testing.TB) (string, func()) {
 	}
 }
 
+// echoWaiting sends m back. When the send queue is full (the pipelined client writes faster
+// than it reads), it waits for the queue to drain to half its caps and sends again, rather than
+// drop the message, which would leave the benchmark's reader waiting forever: this callback
+// holding the connection's queue stops its reading, and TCP flow control slows the client.
+func echoWaiting(s *WebSocketServer, m WebSocketMessage) {
+	for errors.Is(s.Send(m.Data, m.ClientConnection, nil), ErrQueueFull) {
+		for {
+			bytes, n, err := s.BufferedAmount(m.ClientConnection)
+			if err != nil || bytes <= DefaultSendQueueBytes/2 && n <= DefaultSendQueueMessages/2 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
 var servers = []struct {
 	name  string
 	start func(testing.TB) (string, func())
 }{
 	{"bare-conn", bareServer},
 	{"facade", facadeEcho},
+	{"facade-borrow", facadeBorrowEcho},
 }
 
 // BenchmarkEchoRoundTrip: one message of 64 bytes out and its echo back, one at a time

@@ -39,3 +39,39 @@ func Example() {
 	<-stopped
 	// Output: hello
 }
+
+// The borrowing mode: each message is a *server.BorrowedData over the connection's reused read
+// buffer, valid only during the callback. The callback sends it back as it is (Send copies it
+// if it must queue it) and keeps a copy of the text.
+func ExampleWebSocketServerConfig_borrowMessages() {
+	srv := server.CreateWebSocketServer()
+	kept := make(chan string, 1)
+	_ = srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		b := m.Data.(*server.BorrowedData)
+		kept <- string(b.Data) // a copy: b.Data is reused once the callback returns
+		_ = srv.Send(b, m.ClientConnection, nil)
+	}))
+	started := make(chan *server.AsyncError, 1)
+	err := srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1", BorrowMessages: true},
+		server.NewWebSocketAsyncCallback(func(err *server.AsyncError, ok bool) { started <- err }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	<-started
+
+	c, _, err := client.Dial(context.Background(), "ws://"+srv.Addr().String()+"/", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = c.WriteMessage(context.Background(), conn.Text, []byte("borrowed"))
+	typ, p, _ := c.ReadMessage(context.Background(), nil)
+	fmt.Println(typ == conn.Text, string(p), <-kept)
+	_ = c.Close(1000, "")
+
+	stopped := make(chan struct{})
+	_ = srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+	<-stopped
+	// Output: true borrowed borrowed
+}

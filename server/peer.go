@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -37,12 +38,18 @@ type peer struct {
 	closeCB   *WebSocketAsyncCallback[bool]
 	closeDone bool  // the closing goroutine returned
 	closeErr  error // its result
+
+	// The last block alloc made (see blockHeader), on the reading goroutine only.
+	block unsafe.Pointer
+	// borrowed is the one *BorrowedData of the borrowing mode, reused for every message.
+	borrowed BorrowedData
 }
 
 // checkMessage validates data and returns its type and payload, with no copy; errors are
 // 401. fixed says the payload never changes (a StringData: a string never changes, and the
-// server role does not mask what it sends); an ArrayData is the caller's slice, which Send
-// hands to conn.Conn.EnqueueCopy, which copies it only when it queues it.
+// server role does not mask what it sends); an ArrayData or a *BorrowedData is the caller's
+// slice, or the connection's read buffer, which Send hands to conn.Conn.EnqueueCopy, which
+// copies it only when it queues it.
 func checkMessage(data MessageData) (typ conn.MessageType, p []byte, fixed bool, ae *AsyncError) {
 	switch d := data.(type) {
 	case StringData:
@@ -52,12 +59,23 @@ func checkMessage(data MessageData) (typ conn.MessageType, p []byte, fixed bool,
 		return conn.Text, unsafe.Slice(unsafe.StringData(string(d)), len(d)), true, nil
 	case ArrayData:
 		return conn.Binary, d, false, nil
+	case *BorrowedData:
+		if d == nil {
+			break
+		}
+		if d.Text {
+			if !utf8.Valid(d.Data) {
+				return 0, nil, false, newAsync(CodeParameterError, ErrTextNotUTF8)
+			}
+			return conn.Text, d.Data, false, nil
+		}
+		return conn.Binary, d.Data, false, nil
 	}
 	return 0, nil, false, newAsync(CodeParameterError, fmt.Errorf("%w: message data", ErrNilArgument))
 }
 
 // Send sends data to the client of connection c: StringData as a text message, ArrayData as a
-// binary one (platform send). It never blocks: when nothing is queued and the socket takes the
+// binary one, a *BorrowedData as the type it says (platform send). It never blocks: when nothing is queued and the socket takes the
 // frame at once, Send writes it itself; otherwise the message joins the connection's bounded
 // send queue (conn.Conn.Enqueue), written in order by a goroutine that exists only while
 // messages wait. BufferedAmount tells how much is queued.
@@ -91,7 +109,10 @@ func (s *WebSocketServer) Send(data MessageData, c WebSocketConnection, cb *WebS
 	if fixed {
 		written, err = p.c.Enqueue(typ, b, done)
 	} else {
-		written, err = p.c.EnqueueCopy(typ, b, done) // the caller may reuse an ArrayData at once
+		// The caller may reuse an ArrayData at once, and a *BorrowedData's buffer is read into
+		// again once its callback returns: written at once, the frame went out from b; queued,
+		// it is a copy.
+		written, err = p.c.EnqueueCopy(typ, b, done)
 	}
 	p.mu.Unlock()
 	switch {
@@ -240,16 +261,141 @@ func (p *peer) readLoop() {
 			p.end(err)
 			return
 		}
-		var d MessageData
-		if typ == conn.Text {
-			// b is this message's own allocation, never written again: a string over it
-			// keeps the promise that strings do not change.
-			d = StringData(unsafe.String(unsafe.SliceData(b), len(b)))
-		} else {
-			d = ArrayData(b)
-		}
-		owned = p.deliver(WebSocketMessage{Data: d, ClientConnection: p.id}, &sem, owned)
+		owned = p.deliver(WebSocketMessage{Data: p.messageData(typ, b), ClientConnection: p.id}, &sem, owned)
 	}
+}
+
+// readBorrowed is readLoop in the borrowing mode (WebSocketServerConfig.BorrowMessages): every
+// message is read into one buffer, reused, and delivered as the connection's one
+// *BorrowedData, on this goroutine, with no allocation. The view must not outlive the
+// callbacks, so delivery is always inline: when other callbacks of the connection are pending,
+// the reader waits for them (it reads nothing meanwhile, and TCP flow control slows the
+// client) rather than queue a view that the next read would overwrite.
+//
+// Like readLoop, it keeps the callback queue across messages that are buffered already.
+func (p *peer) readBorrowed() {
+	defer p.r.wg.Done()
+	var buf []byte
+	m := &p.borrowed
+	owned := false
+	for {
+		if owned && !p.c.MessageBuffered() {
+			p.q.Drain()
+			owned = false
+		}
+		typ, b, err := p.c.ReadMessage(context.Background(), buf)
+		if err != nil {
+			if owned {
+				p.q.Drain()
+			}
+			p.end(err)
+			return
+		}
+		buf = b[:0]
+		if owned {
+			p.q.RunPending()
+		} else {
+			for !p.q.TryRun() {
+				<-p.q.Wait()
+			}
+			owned = true
+		}
+		m.Text, m.Data = typ == conn.Text, b
+		p.s.emitMessage(WebSocketMessage{Data: m, ClientConnection: p.id})
+		m.Data = nil // a *BorrowedData kept by a callback shows no stale bytes
+	}
+}
+
+// Each message of the default mode is handed to the user in one allocation: a block that
+// holds the MessageData header (a StringData or ArrayData, what an interface's data word
+// points to) in front of the payload, instead of the payload and a separate box for the
+// header (the client facade does the same). The block is a []byte allocation, which the
+// garbage collector does not scan (it holds no pointers as far as the collector knows): that
+// is safe because the one pointer in it, the header's, points into the block itself. The
+// MessageData's data word points to the block, and any ArrayData or StringData taken out of
+// it points into the block, so the block lives as long as any of them, and everything the
+// header refers to lives with it. The header is written once, before the MessageData exists,
+// and never again; the payload's capacity ends at its length, so appending to an ArrayData
+// copies and never writes over anything.
+const blockHeader = int(unsafe.Sizeof(ArrayData(nil))) // room for either header, 8-aligned
+
+// The MessageData interfaces of the two kinds, whose type words messageData copies.
+var (
+	arrayTemplate  MessageData = ArrayData(nil)
+	stringTemplate MessageData = StringData("")
+)
+
+// iface is the layout of a non-empty interface value: type word, data word.
+type iface struct {
+	tab, data unsafe.Pointer
+}
+
+// alloc is the conn.Config.ReadAlloc of the default mode's connections: a block with room for
+// the header, and the payload of capacity n after it, when the header fits the allocation
+// (useBlock); else the payload alone.
+func (p *peer) alloc(n int) []byte {
+	if !useBlock(n) {
+		p.block = nil
+		return make([]byte, 0, n)
+	}
+	b := make([]byte, blockHeader+n)
+	p.block = unsafe.Pointer(&b[0])
+	return b[blockHeader:blockHeader:len(b)]
+}
+
+// useBlock reports whether a payload of n bytes goes in a block with its header: when that
+// allocation is at most blockSlack bytes larger than the payload's own would be. The runtime
+// rounds every allocation up to a size class (or, past 32 KiB, to 8 KiB pages), and the
+// header's 24 bytes push a payload that fills its class, such as 4 KiB, 16 KiB or 64 KiB, into
+// the next one (18 KiB for 16 KiB): that message is cheaper as the payload and a separate
+// 24-byte box, two allocations.
+func useBlock(n int) bool { return allocSize(blockHeader+n) <= allocSize(n)+blockSlack }
+
+// blockSlack is the most memory a block may take beyond its payload's own allocation: what
+// saving the box's allocation is worth.
+const blockSlack = 256
+
+// sizeClasses are the Go runtime's allocation sizes up to 32 KiB (internal/runtime/gc's
+// SizeClassToSize). TestSizeClassesMatchTheRuntime checks them against the runtime; were they
+// to drift, only the choice of useBlock would suffer.
+var sizeClasses = [...]uint16{8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208,
+	224, 240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152,
+	1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528,
+	6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480,
+	21760, 24576, 27264, 28672, 32768}
+
+// allocSize is the size the runtime allocates for n bytes without pointers (n > 0).
+func allocSize(n int) int {
+	if n > 32<<10 {
+		return (n + 8<<10 - 1) &^ (8<<10 - 1)
+	}
+	i, _ := slices.BinarySearch(sizeClasses[:], uint16(n))
+	return int(sizeClasses[i])
+}
+
+// messageData returns the payload b of a message of type typ as MessageData: in its own block
+// when b is the payload of the last block alloc made (one allocation for the message), else
+// (an empty message) boxed as usual. b is this message's own memory, never written again: a
+// StringData over it keeps the promise that strings do not change.
+func (p *peer) messageData(typ conn.MessageType, b []byte) MessageData {
+	block := p.block
+	p.block = nil
+	if block == nil || len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))-uintptr(block) != uintptr(blockHeader) {
+		if typ == conn.Text {
+			return StringData(unsafe.String(unsafe.SliceData(b), len(b)))
+		}
+		return ArrayData(b)
+	}
+	var m MessageData
+	if typ == conn.Text {
+		*(*StringData)(block) = StringData(unsafe.String(&b[0], len(b)))
+		m = stringTemplate
+	} else {
+		*(*ArrayData)(block) = ArrayData(b[:len(b):len(b)])
+		m = arrayTemplate
+	}
+	(*iface)(unsafe.Pointer(&m)).data = block
+	return m
 }
 
 // deliver emits messageReceive for m: at once, on the reading goroutine, when it holds the

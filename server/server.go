@@ -63,6 +63,7 @@ type settings struct {
 	closeTimeout     time.Duration
 	tls              *tls.Config
 	conn             conn.Config
+	borrow           bool // WebSocketServerConfig.BorrowMessages
 }
 
 // running is one run of the server, from Start to the end of Stop.
@@ -92,6 +93,7 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 		header:           c.Header.Clone(),
 		handshakeTimeout: c.HandshakeTimeout,
 		closeTimeout:     c.CloseTimeout,
+		borrow:           c.BorrowMessages,
 	}
 	bad := func(format string, a ...any) (settings, string, error) {
 		return settings{}, "", newAsync(CodeParameterError, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...))
@@ -588,7 +590,11 @@ func (r *running) handshake(nc net.Conn, id WebSocketConnection, refuse error) {
 		prefix = append([]byte(nil), prefix...)
 	}
 	cfg := r.cfg.conn
-	p := &peer{s: r.s, r: r, id: id, c: conn.New(nc, prefix, &cfg)}
+	p := &peer{s: r.s, r: r, id: id}
+	if !r.cfg.borrow {
+		cfg.ReadAlloc = p.alloc // each message in a block of its own (see blockHeader)
+	}
+	p.c = conn.New(nc, prefix, &cfg)
 	p.done = func(err error) { p.written(nil, err) }
 
 	r.s.mu.Lock()
@@ -609,7 +615,11 @@ func (r *running) handshake(nc net.Conn, id WebSocketConnection, refuse error) {
 	r.s.mu.Unlock()
 	// The reader is a goroutine of its own, started with a small stack, rather than this one,
 	// whose stack the handshake has grown.
-	go p.readLoop()
+	if r.cfg.borrow {
+		go p.readBorrowed()
+	} else {
+		go p.readLoop()
+	}
 }
 
 // refused reports a client that was refused or failed its handshake: an error event.

@@ -25,7 +25,8 @@ func (c WebSocketConnection) String() string {
 }
 
 // MessageData is the platform's string | ArrayBuffer: StringData (a text message) or
-// ArrayData (a binary message). No other type implements it.
+// ArrayData (a binary message); in the borrowing mode (WebSocketServerConfig.BorrowMessages)
+// messageReceive delivers *BorrowedData instead. No other type implements it.
 type MessageData interface {
 	// String returns the text of a StringData, or a short description of an ArrayData.
 	String() string
@@ -54,9 +55,42 @@ func (a ArrayData) String() string {
 func (StringData) messageData() {}
 func (ArrayData) messageData()  {}
 
+// BorrowedData is the payload messageReceive delivers when WebSocketServerConfig.BorrowMessages
+// is set: a view of the connection's one read buffer, text or binary, that no allocation was
+// made for. It is not part of the platform.
+//
+// Lifetime: Data is valid only until the messageReceive callback returns. The connection then
+// reads its next message into the same memory, and sets Data to nil in the *BorrowedData (one
+// per connection, reused too). A callback that needs the bytes later copies them (bytes.Clone,
+// string(Data)). Send accepts a *BorrowedData, also from inside the callback: the message is
+// written from Data before Send returns, or copied into the send queue. Text is never delivered
+// as a Go string over the buffer: a string must never change, and this memory does.
+//
+// Data is valid UTF-8 when Text is set (RFC 6455 §8.1: the connection checked it).
+type BorrowedData struct {
+	Text bool   // a text message; else binary
+	Data []byte // the payload, valid until the messageReceive callback returns
+}
+
+// String returns a copy of the text of a text message, or, for a binary one, what
+// ArrayData.String returns.
+func (b *BorrowedData) String() string {
+	if b == nil {
+		return "<nil>"
+	}
+	if b.Text {
+		return string(b.Data)
+	}
+	return ArrayData(b.Data).String()
+}
+
+func (*BorrowedData) messageData() {}
+
 // WebSocketMessage is the platform's WebSocketMessage, given to messageReceive callbacks: a
 // whole message (fragments reassembled; RFC 6455 §5.4) and the connection it came from. Data
-// belongs to the callback: the server never reuses it.
+// belongs to the callback: the server never reuses it, except in the borrowing mode
+// (WebSocketServerConfig.BorrowMessages), where it is a *BorrowedData valid only until the
+// callback returns.
 type WebSocketMessage struct {
 	Data             MessageData
 	ClientConnection WebSocketConnection
@@ -163,6 +197,16 @@ type WebSocketServerConfig struct {
 	// fails at once with 2302999 (ErrQueueFull); nothing queued is dropped.
 	SendQueueBytes    int64
 	SendQueueMessages int
+	// BorrowMessages turns on the borrowing mode: messageReceive delivers each message as a
+	// *BorrowedData over one read buffer that the connection reuses, with no allocation per
+	// message, instead of a StringData or ArrayData of its own. The payload is valid only
+	// until the messageReceive callback returns (see BorrowedData). The buffer grows to the
+	// largest message the connection received and is kept while the connection lives. The
+	// connection reads its next message only once the callbacks of this one returned: when
+	// other callbacks of the connection are pending (Send results, say), it waits for them
+	// before it delivers, so a message is never copied and never overwritten before its
+	// callbacks ran. Not in the platform.
+	BorrowMessages bool
 }
 
 // OnOffType is the kind of event On and Off subscribe to.
