@@ -241,7 +241,7 @@ func (p *peer) startClose(code uint32, reason string, cb *WebSocketAsyncCallback
 //
 // Messages are delivered on this goroutine whenever no other callback of the connection is
 // pending. It then keeps the connection's callback queue while the next message is already
-// buffered (conn.Conn.MessageBuffered: one socket read often brings many), running the
+// buffered (conn.Conn.TryReadMessage: one socket read often brings many), running the
 // callbacks pushed meanwhile first, in order, and lets the queue go before a read that would
 // wait for the network: a run of buffered messages costs one queue hand-over.
 func (p *peer) readLoop() {
@@ -249,11 +249,7 @@ func (p *peer) readLoop() {
 	var sem chan struct{}
 	owned := false // this goroutine holds the callback queue (serial.Queue.TryRun)
 	for {
-		if owned && !p.c.MessageBuffered() {
-			p.q.Drain()
-			owned = false
-		}
-		typ, b, err := p.c.ReadMessage(context.Background(), nil)
+		typ, b, err := p.next(nil, &owned)
 		if err != nil {
 			if owned {
 				p.q.Drain()
@@ -263,6 +259,21 @@ func (p *peer) readLoop() {
 		}
 		owned = p.deliver(WebSocketMessage{Data: p.messageData(typ, b), ClientConnection: p.id}, &sem, owned)
 	}
+}
+
+// next reads the next message into buf[:0]. While the reader holds the callback queue
+// (*owned), it takes only a message already buffered whole (conn.Conn.TryReadMessage: one call
+// per message, where a MessageBuffered peek and then ReadMessage were two); otherwise it lets
+// the queue go first, since the read may wait for the network.
+func (p *peer) next(buf []byte, owned *bool) (conn.MessageType, []byte, error) {
+	if *owned {
+		if typ, b, ok, err := p.c.TryReadMessage(buf); ok {
+			return typ, b, err
+		}
+		p.q.Drain()
+		*owned = false
+	}
+	return p.c.ReadMessage(context.Background(), buf)
 }
 
 // readBorrowed is readLoop in the borrowing mode (WebSocketServerConfig.BorrowMessages): every
@@ -279,11 +290,7 @@ func (p *peer) readBorrowed() {
 	m := &p.borrowed
 	owned := false
 	for {
-		if owned && !p.c.MessageBuffered() {
-			p.q.Drain()
-			owned = false
-		}
-		typ, b, err := p.c.ReadMessage(context.Background(), buf)
+		typ, b, err := p.next(buf, &owned)
 		if err != nil {
 			if owned {
 				p.q.Drain()
