@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netkit/websocket/server"
@@ -56,6 +57,9 @@ type listener struct {
 	o   *options
 	srv *server.WebSocketServer
 	out *printer
+
+	// queueFull counts the Sends of echo refused with ErrQueueFull (a test counts the retries).
+	queueFull atomic.Int64
 
 	mu     sync.Mutex
 	nextID int
@@ -167,23 +171,52 @@ func (l *listener) subscribe() error {
 }
 
 // echo sends m back with its type. When the connection's send queue is full (a client that
-// sends faster than it reads), it waits for the queue to drain to half rather than drop the
-// message: this callback holding the connection's queue stops its reading, and TCP flow
-// control slows the client. Other errors mean the connection is ending.
+// sends faster than it reads), it waits for the queue to drain rather than drop the message:
+// this callback holding the connection's queue stops its reading, and TCP flow control slows
+// the client. Other errors mean the connection is ending.
+//
+// The queue is full by messages (DefaultSendQueueMessages) or by bytes
+// (DefaultSendQueueBytes: 1024 messages of 16 KiB fill it), so echo waits until both are at
+// most half their caps and m fits (or nothing is queued: a message larger than the byte cap
+// goes alone), and it sleeps before every retry. It polls BufferedAmount because a Send
+// callback cannot wake it: callbacks run on the connection's queue, which this callback holds
+// until it returns.
 func (l *listener) echo(m server.WebSocketMessage) {
+	size := messageSize(m.Data)
 	for {
 		err := l.srv.Send(m.Data, m.ClientConnection, nil)
 		if !errors.Is(err, server.ErrQueueFull) {
 			return
 		}
+		l.queueFull.Add(1)
 		for {
-			_, n, err := l.srv.BufferedAmount(m.ClientConnection)
-			if err != nil || n <= server.DefaultSendQueueMessages/2 {
+			time.Sleep(echoPoll)
+			bytes, n, err := l.srv.BufferedAmount(m.ClientConnection)
+			if err != nil {
+				return // the connection is gone
+			}
+			if n == 0 || n <= server.DefaultSendQueueMessages/2 && bytes <= server.DefaultSendQueueBytes/2 &&
+				bytes+size <= server.DefaultSendQueueBytes {
 				break
 			}
-			time.Sleep(time.Millisecond)
 		}
 	}
+}
+
+// echoPoll is how often echo looks at a full send queue.
+const echoPoll = time.Millisecond
+
+// messageSize is the payload size of d, the amount Send counts in the send queue.
+func messageSize(d server.MessageData) int64 {
+	switch d := d.(type) {
+	case server.StringData:
+		return int64(len(d))
+	case server.ArrayData:
+		return int64(len(d))
+	case *server.BorrowedData:
+		return int64(len(d.Data))
+	}
+	return 0
 }
 
 // event prints one event: "NAME [<id> ]<rest>", or a JSON object with the event, the id (when

@@ -18,6 +18,7 @@ import (
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/server"
 )
 
 // listenProc runs wscat with args (server mode) and returns the process, its stdin, a scanner
@@ -251,4 +252,67 @@ func floodMessage(i int) []byte {
 		b = append(b, 'f')
 	}
 	return b
+}
+
+// Regression: when the send queue filled by bytes (1024 echoes of 16 KiB reach its 16 MiB cap
+// long before its 4096 messages), --echo's wait for "at most 2048 messages queued" ended at
+// once, and it retried Send in a loop that never slept, burning a core for as long as the
+// client did not read (about a million refused Sends a second). Now every refused Send is
+// followed by a sleep, and echo waits until the bytes too drained to half: the refusals are
+// a handful, and never more than one per millisecond of the test. The listener runs in
+// process so that the test can count them.
+func TestListenEchoWaitsWithoutSpinningWhenTheQueueIsFullByBytes(t *testing.T) {
+	l := &listener{o: &options{echo: true}, srv: server.CreateWebSocketServer(),
+		out: &printer{w: io.Discard}, ids: make(map[server.WebSocketConnection]int)}
+	must(t, l.subscribe())
+	must(t, l.srv.Start(&server.WebSocketServerConfig{ServerIP: "127.0.0.1"}, nil))
+	defer func() {
+		stopped := make(chan struct{})
+		_ = l.srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
+	}()
+	start := time.Now()
+	c := dialT(t, "ws://"+l.srv.Addr().String()+"/", nil)
+	const n, size = 2048, 16 << 10 // 32 MiB: twice the byte cap of the send queue
+	msg := func(i int) []byte {
+		b := []byte(strconv.Itoa(i) + " ")
+		for len(b) < size {
+			b = append(b, 'x')
+		}
+		return b
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := c.WriteMessage(ctx, conn.Text, msg(i)); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	// Nobody reads until the queue was found full, and for a second after.
+	for l.queueFull.Load() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the send queue never filled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	for i := range n {
+		_, p, err := c.ReadMessage(ctx, nil)
+		if err != nil || string(p) != string(msg(i)) {
+			t.Fatalf("echo %d: %.20q %v", i, p, err)
+		}
+	}
+	must(t, <-wrote)
+	elapsed := time.Since(start)
+	refused := l.queueFull.Load()
+	t.Logf("%d Sends refused with a full queue in %v", refused, elapsed.Round(time.Millisecond))
+	if limit := int64(elapsed / echoPoll); refused > limit {
+		t.Fatalf("%d Sends refused in %v: echo retries without waiting (at most %d expected)", refused, elapsed, limit)
+	}
+	must(t, c.Close(1000, ""))
 }
