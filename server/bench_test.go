@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 )
@@ -199,10 +201,10 @@ func BenchmarkEchoThroughput(b *testing.B) {
 
 // rawWS opens a client connection to url with a hand-written handshake on a bare net.Conn, so
 // that the client side costs no more than its socket.
-func rawWS(tb testing.TB, addr string) net.Conn {
+func rawWS(tb testing.TB, addr string, extra ...string) net.Conn {
 	nc, err := net.Dial("tcp", addr)
 	must(tb, err)
-	_, err = io.WriteString(nc, confRequest(addr, confHeaders...))
+	_, err = io.WriteString(nc, confRequest(addr, append(slices.Clone(confHeaders), extra...)...))
 	must(tb, err)
 	// The 101 response ends with an empty line; it is short and comes in one segment.
 	var b [512]byte
@@ -214,6 +216,9 @@ func rawWS(tb testing.TB, addr string) net.Conn {
 	}
 	if !strings.HasPrefix(string(b[:n]), "HTTP/1.1 101") {
 		tb.Fatalf("handshake: %q", b[:n])
+	}
+	if len(extra) > 0 && !strings.Contains(string(b[:n]), "permessage-deflate") {
+		tb.Fatalf("handshake: %q: no permessage-deflate", b[:n])
 	}
 	return nc
 }
@@ -233,7 +238,27 @@ func memInUse() int64 {
 // but the accepted net.Conn give the baseline. The server side's cost per connection is
 // (facade - baseline/2)/N: the baseline holds two sockets per connection, one of them the
 // server's.
+//
+// The deflate variants turn PerMessageDeflate on and make every client offer it: with no
+// context takeover in either direction (the dictionaries exist only while a message is
+// compressed or inflated), and with context takeover (each connection keeps its windows).
 func BenchmarkIdleConnectionMemory(b *testing.B) {
+	idleMemory(b, nil)
+}
+
+func BenchmarkIdleConnectionMemoryDeflateNoContextTakeover(b *testing.B) {
+	idleMemory(b, &deflate.ServerOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true})
+}
+
+func BenchmarkIdleConnectionMemoryDeflateContextTakeover(b *testing.B) {
+	idleMemory(b, &deflate.ServerOptions{})
+}
+
+func idleMemory(b *testing.B, z *deflate.ServerOptions) {
+	var offer []string
+	if z != nil {
+		offer = []string{"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"}
+	}
 	const n = 2000
 	for range b.N {
 		// Baseline: socket pairs only.
@@ -267,7 +292,8 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 		connected := make(chan struct{}, n)
 		must(b, s.On(EventConnect, NewConnectCallback(func(WebSocketConnection) { connected <- struct{}{} })))
 		res := newResult()
-		must(b, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", MaxConcurrentClientsNumber: n, MaxConnectionsForOneClient: n}, res.cb))
+		must(b, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", MaxConcurrentClientsNumber: n, MaxConnectionsForOneClient: n,
+			PerMessageDeflate: z}, res.cb))
 		if err := res.wait(b); err != nil {
 			b.Fatal(err)
 		}
@@ -275,7 +301,7 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 		m1 := memInUse()
 		clients := make([]net.Conn, 0, n)
 		for range n {
-			clients = append(clients, rawWS(b, addr))
+			clients = append(clients, rawWS(b, addr, offer...))
 			<-connected
 		}
 		time.Sleep(100 * time.Millisecond) // handshake goroutines end

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/frame"
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/tlsconf"
@@ -63,7 +64,9 @@ type settings struct {
 	closeTimeout     time.Duration
 	tls              *tls.Config
 	conn             conn.Config
-	borrow           bool // WebSocketServerConfig.BorrowMessages
+	borrow           bool                   // WebSocketServerConfig.BorrowMessages
+	deflate          *deflate.ServerOptions // a copy of PerMessageDeflate; nil: no compression
+	threshold        int                    // CompressionThreshold
 }
 
 // running is one run of the server, from Start to the end of Stop.
@@ -94,6 +97,7 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 		handshakeTimeout: c.HandshakeTimeout,
 		closeTimeout:     c.CloseTimeout,
 		borrow:           c.BorrowMessages,
+		threshold:        c.CompressionThreshold,
 	}
 	bad := func(format string, a ...any) (settings, string, error) {
 		return settings{}, "", newAsync(CodeParameterError, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...))
@@ -131,6 +135,13 @@ func resolveConfig(c *WebSocketServerConfig) (settings, string, error) {
 	}
 	if err := handshake.WriteReject(io.Discard, http.StatusOK, "", st.header); err != nil {
 		return bad("Header: %v", err)
+	}
+	if d := c.PerMessageDeflate; d != nil {
+		if err := d.Check(); err != nil {
+			return bad("PerMessageDeflate: %v", err)
+		}
+		dc := *d
+		st.deflate = &dc
 	}
 	qb, qn := c.SendQueueBytes, c.SendQueueMessages
 	if qb == 0 {
@@ -578,7 +589,13 @@ func (r *running) handshake(nc net.Conn, id WebSocketConnection, refuse error) {
 		r.refused(id, err)
 		return
 	}
-	resp := handshake.AppendResponse(make([]byte, 0, 256), req.Key, r.cfg.protocol, r.cfg.header)
+	var agreed *deflate.Parameters
+	if r.cfg.deflate != nil {
+		if p, ok := r.cfg.deflate.Negotiate(req.Extensions); ok {
+			agreed = &p
+		}
+	}
+	resp := handshake.AppendResponseDeflate(make([]byte, 0, 256), req.Key, r.cfg.protocol, agreed, r.cfg.header)
 	if _, err := nc.Write(resp); err != nil {
 		r.refused(id, fmt.Errorf("writing the handshake response: %w", err))
 		return
@@ -590,6 +607,14 @@ func (r *running) handshake(nc net.Conn, id WebSocketConnection, refuse error) {
 		prefix = append([]byte(nil), prefix...)
 	}
 	cfg := r.cfg.conn
+	if agreed != nil {
+		zc, zd, err := agreed.NewCodecsLevel(true, r.cfg.deflate.Level)
+		if err != nil { // not expected: Negotiate returns valid parameters
+			r.refused(id, fmt.Errorf("permessage-deflate: %w", err))
+			return
+		}
+		cfg.Compression = &conn.Compression{Compressor: zc, Decompressor: zd, Threshold: r.cfg.threshold}
+	}
 	p := &peer{s: r.s, r: r, id: id}
 	if !r.cfg.borrow {
 		cfg.ReadAlloc = p.alloc // each message in a block of its own (see blockHeader)

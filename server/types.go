@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/handshake"
 )
 
@@ -207,6 +208,22 @@ type WebSocketServerConfig struct {
 	// before it delivers, so a message is never copied and never overwritten before its
 	// callbacks ran. Not in the platform.
 	BorrowMessages bool
+	// PerMessageDeflate, when not nil, accepts permessage-deflate compression (RFC 7692) with
+	// these options: the first acceptable offer of a client is agreed (deflate.ServerOptions.
+	// Negotiate), window bits and no_context_takeover for each direction as the options cap
+	// them, and Level, the compression level of what the server sends (not negotiated). The
+	// zero value, &deflate.ServerOptions{}, accepts any offer with windows of 2^15 and context
+	// takeover. nil, the default, accepts no extension. On a connection that agreed, messages
+	// of at least CompressionThreshold bytes are sent compressed, compressed messages received
+	// are inflated (MaxMessageSize bounds the inflated size: past it, 1009), and a client whose
+	// offers are all unacceptable is served uncompressed. Options out of range (window bits
+	// outside 0 and 8..15, a Level outside 0..9) are 401. Both delivery modes work with it.
+	// Not in the platform.
+	PerMessageDeflate *deflate.ServerOptions
+	// CompressionThreshold is the size under which messages go out uncompressed on a
+	// connection that agreed on compression (conn.Compression.Threshold): 0 means
+	// conn.DefaultCompressionThreshold (128 bytes), negative compresses every message.
+	CompressionThreshold int
 }
 
 // OnOffType is the kind of event On and Off subscribe to.
