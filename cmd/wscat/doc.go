@@ -108,6 +108,9 @@
 // ERROR 127.0.0.1:40002 2302999 ... for a refused client) and sends each line of standard
 // input to every open connection. --cert, --key and --key-password-file serve wss://;
 // --subprotocol NAME is the subprotocol every client must offer (WebSocketServerConfig.Protocol).
+// --compress accepts permessage-deflate (WebSocketServerConfig.PerMessageDeflate, RFC 7692);
+// the window-bits and no-context-takeover flags are then the server's caps on each direction
+// (each implies --compress) and --compress-level the level of what it sends.
 // SIGINT or SIGTERM stops the server (every client closed with 1001) and wscat exits 0.
 //
 // Exit status:

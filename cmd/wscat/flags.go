@@ -134,7 +134,11 @@ id (CONNECT <id> <ip:port>, MESSAGE <id> <text>, MESSAGE <id> binary ..., CLOSE 
 <reason>, ERROR [<id>|<ip:port>] <code> <message>; with --json objects with an "id") and
 sends each line of standard input to every connection. --cert and --key (and
 --key-password-file) serve wss:// with that certificate; --subprotocol NAME is the subprotocol
-every client must offer; --binary and --max-message-size apply too.
+every client must offer; --binary and --max-message-size apply too. --compress makes the
+server accept permessage-deflate (a client that does not offer it is served uncompressed);
+--client-window-bits, --server-window-bits and the no-context-takeover flags are then the
+server's caps on each direction (each implies --compress), --compress-level the level of what
+it sends.
 
 Exit status: 0 after a normal close (code 1000 or 1001, the --close-code, or a close reply
 without a code to our close); 1 after an ERROR event, any other close, or when a line of input

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/server"
 )
 
@@ -78,6 +79,12 @@ func runServer(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 	}
 	cfg := &server.WebSocketServerConfig{ServerIP: host, ServerPort: port, Protocol: o.subprotocol,
 		MaxMessageSize: o.maxSize}
+	if d := o.deflate; d != nil {
+		// The flags name the same parameters, here as the server's caps (deflate.ServerOptions).
+		cfg.PerMessageDeflate = &deflate.ServerOptions{ServerNoContextTakeover: d.ServerNoContextTakeover,
+			ClientNoContextTakeover: d.ClientNoContextTakeover, ServerMaxWindowBits: d.ServerMaxWindowBits,
+			ClientMaxWindowBits: d.ClientMaxWindowBits, Level: d.Level}
+	}
 	if o.cert != "" {
 		cfg.ServerCert = &server.ServerCert{CertPath: o.cert, KeyPath: o.key, KeyPassword: o.keyPassword}
 	}

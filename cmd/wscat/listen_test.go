@@ -12,12 +12,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
+	"github.com/netkit/websocket/internal/wstest"
 	"github.com/netkit/websocket/server"
 )
 
@@ -315,4 +318,29 @@ func TestListenEchoWaitsWithoutSpinningWhenTheQueueIsFullByBytes(t *testing.T) {
 		t.Fatalf("%d Sends refused in %v: echo retries without waiting (at most %d expected)", refused, elapsed, limit)
 	}
 	must(t, c.Close(1000, ""))
+}
+
+// TestListenCompressAcceptsPermessageDeflate: --listen --compress with window and takeover
+// flags makes the server accept permessage-deflate with those caps: the client sees them
+// agreed, and the echo of 256 KiB of text comes back intact in far fewer bytes.
+func TestListenCompressAcceptsPermessageDeflate(t *testing.T) {
+	cmd, _, _, url := listenProc(t, "--listen", "0", "--echo", "--compress", "--client-window-bits", "9",
+		"--server-no-context-takeover", "--compress-level", "9")
+	var count atomic.Int64
+	c := dialT(t, url, &client.DialOptions{Deflate: &deflate.ClientOptions{ClientMaxWindowBits: 9},
+		NetDialContext: wstest.CountingDial(&count)})
+	p := c.Response().Deflate
+	if p == nil || !p.ServerNoContextTakeover || p.ClientWindowBits() != 9 || p.ServerWindowBits() != 15 {
+		t.Fatalf("agreed %v", p)
+	}
+	m := []byte(strings.Repeat("compress me please ", 256<<10/19))
+	before := count.Load()
+	must(t, c.WriteMessage(context.Background(), conn.Text, m))
+	if _, got, err := c.ReadMessage(context.Background(), nil); err != nil || string(got) != string(m) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	if n := count.Load() - before; n*10 > int64(len(m)) {
+		t.Fatalf("%d bytes on the wire for an echo of %d", n, len(m))
+	}
+	waitExit0(t, cmd, syscall.SIGTERM, c)
 }
