@@ -1,21 +1,15 @@
 package client_test
 
-// Every example starts its own server on 127.0.0.1 with the public API (package server, or
-// handshake and conn for what the server facade does not offer), so each can be copied into a
-// program as it is.
+// Every example starts its own server on 127.0.0.1 with the public API (package server), so
+// each can be copied into a program as it is.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/netkit/websocket/client"
-	"github.com/netkit/websocket/conn"
 	"github.com/netkit/websocket/deflate"
-	"github.com/netkit/websocket/frame"
-	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/server"
 )
 
@@ -142,50 +136,25 @@ func ExampleDial() {
 // server accepts, the connection compresses what it sends (messages of 128 bytes or more) and
 // inflates what arrives compressed, and Response().Deflate holds what was agreed.
 //
-// The server here is built from the engine (handshake.Upgrader with Deflate, and a conn.Conn
-// with the agreed codecs), since the server facade does not compress.
+// The server here is the server facade with PerMessageDeflate, echoing every message.
 func ExampleDialOptions_deflate() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	srv := server.CreateWebSocketServer()
+	srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		srv.Send(m.Data, m.ClientConnection, nil)
+	}))
+	cfg := &server.WebSocketServerConfig{ServerIP: "127.0.0.1", PerMessageDeflate: &deflate.ServerOptions{}}
+	if err := srv.Start(cfg, nil); err != nil {
 		fmt.Println(err)
 		return
 	}
-	served := make(chan struct{})
-	go func() { // one connection: accept permessage-deflate, echo until the client closes
-		defer close(served)
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		br := bufio.NewReader(nc)
-		u := handshake.Upgrader{Deflate: &deflate.ServerOptions{}}
-		req, protocol, err := u.Upgrade(br, nc)
-		if err != nil {
-			return
-		}
-		var z *conn.Compression
-		if req.Deflate != nil { // the client offered it and the offer was accepted
-			zc, zd, err := req.Deflate.NewCodecs(true)
-			if err != nil {
-				return
-			}
-			z = &conn.Compression{Compressor: zc, Decompressor: zd}
-		}
-		prefix, _ := br.Peek(br.Buffered()) // bytes the client sent right after its request
-		ws := conn.New(nc, prefix, &conn.Config{Role: frame.RoleServer, Subprotocol: protocol, Compression: z})
-		for {
-			typ, p, err := ws.ReadMessage(context.Background(), nil)
-			if err != nil {
-				return // the client closed (the close was answered)
-			}
-			ws.WriteMessage(context.Background(), typ, p)
-		}
+	defer func() {
+		stopped := make(chan struct{})
+		srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
 	}()
-	defer func() { ln.Close(); <-served }()
 
 	ctx := context.Background()
-	c, resp, err := client.Dial(ctx, "ws://"+ln.Addr().String()+"/", &client.DialOptions{
+	c, resp, err := client.Dial(ctx, "ws://"+srv.Addr().String()+"/", &client.DialOptions{
 		Deflate: &deflate.ClientOptions{ClientNoContextTakeover: true},
 	})
 	if err != nil {
