@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"io"
@@ -238,28 +240,55 @@ func memInUse() int64 {
 // but the accepted net.Conn give the baseline. The server side's cost per connection is
 // (facade - baseline/2)/N: the baseline holds two sockets per connection, one of them the
 // server's.
-//
-// The deflate variants turn PerMessageDeflate on and make every client offer it: with no
-// context takeover in either direction (the dictionaries exist only while a message is
-// compressed or inflated), and with context takeover (each connection keeps its windows).
 func BenchmarkIdleConnectionMemory(b *testing.B) {
-	idleMemory(b, nil)
+	idleMemory(b, nil, false)
 }
 
-func BenchmarkIdleConnectionMemoryDeflateNoContextTakeover(b *testing.B) {
-	idleMemory(b, &deflate.ServerOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true})
+// BenchmarkIdleConnectionMemoryDeflate is BenchmarkIdleConnectionMemory after a message of 33
+// KiB of text each way (the server sends its own on connect, which the client never reads),
+// without compression, and with PerMessageDeflate accepted by every connection: with no
+// context takeover in either direction (the codecs hold a window only while a message is
+// compressed or inflated), and with context takeover (each connection keeps its two windows
+// of 2^15 bytes).
+func BenchmarkIdleConnectionMemoryDeflate(b *testing.B) {
+	b.Run("uncompressed", func(b *testing.B) { idleMemory(b, nil, true) })
+	b.Run("no_context_takeover", func(b *testing.B) {
+		idleMemory(b, &deflate.ServerOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, true)
+	})
+	b.Run("takeover", func(b *testing.B) { idleMemory(b, &deflate.ServerOptions{}, true) })
 }
 
-func BenchmarkIdleConnectionMemoryDeflateContextTakeover(b *testing.B) {
-	idleMemory(b, &deflate.ServerOptions{})
+// idleFrame returns the client's message of the deflate idle benchmarks: a masked text frame
+// (mask key 0) of payload, compressed (RSV1, RFC 7692 §7.2.1) when compress is set.
+func idleFrame(tb testing.TB, payload []byte, compress bool) []byte {
+	hdr := byte(0x81)
+	if compress {
+		var buf bytes.Buffer
+		fw, err := flate.NewWriter(&buf, flate.DefaultCompression)
+		must(tb, err)
+		_, _ = fw.Write(payload)
+		must(tb, fw.Flush())
+		payload = bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})
+		hdr |= 0x40
+	}
+	if len(payload) > 0xffff {
+		tb.Fatalf("frame of %d bytes", len(payload))
+	}
+	f := []byte{hdr, 0x80 | 126, byte(len(payload) >> 8), byte(len(payload)), 0, 0, 0, 0}
+	return append(f, payload...)
 }
 
-func idleMemory(b *testing.B, z *deflate.ServerOptions) {
+func idleMemory(b *testing.B, z *deflate.ServerOptions, traffic bool) {
 	var offer []string
 	if z != nil {
 		offer = []string{"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"}
 	}
 	const n = 2000
+	text := strings.Repeat("an idle connection after one message of text ", 33<<10/46)
+	var frame []byte
+	if traffic {
+		frame = idleFrame(b, []byte(text), z != nil)
+	}
 	for range b.N {
 		// Baseline: socket pairs only.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -290,7 +319,19 @@ func idleMemory(b *testing.B, z *deflate.ServerOptions) {
 
 		s := CreateWebSocketServer()
 		connected := make(chan struct{}, n)
-		must(b, s.On(EventConnect, NewConnectCallback(func(WebSocketConnection) { connected <- struct{}{} })))
+		received := make(chan struct{}, n)
+		must(b, s.On(EventConnect, NewConnectCallback(func(c WebSocketConnection) {
+			if traffic {
+				must(b, s.Send(StringData(text), c, nil))
+			}
+			connected <- struct{}{}
+		})))
+		must(b, s.On(EventMessageReceive, NewMessageReceiveCallback(func(m WebSocketMessage) {
+			if m.Data.String() != text {
+				panic("idle benchmark: wrong message")
+			}
+			received <- struct{}{}
+		})))
 		res := newResult()
 		must(b, s.Start(&WebSocketServerConfig{ServerIP: "127.0.0.1", MaxConcurrentClientsNumber: n, MaxConnectionsForOneClient: n,
 			PerMessageDeflate: z}, res.cb))
@@ -303,6 +344,11 @@ func idleMemory(b *testing.B, z *deflate.ServerOptions) {
 		for range n {
 			clients = append(clients, rawWS(b, addr, offer...))
 			<-connected
+			if traffic {
+				_, err := clients[len(clients)-1].Write(frame)
+				must(b, err)
+				<-received
+			}
 		}
 		time.Sleep(100 * time.Millisecond) // handshake goroutines end
 		total := memInUse() - m1
