@@ -42,6 +42,21 @@
 // it in Sec-WebSocket-Protocol, including a client that offers no subprotocol at all, as the
 // platform does.
 //
+// # Compression
+//
+// WebSocketServerConfig.PerMessageDeflate (not in the platform) accepts permessage-deflate
+// (RFC 7692): the first acceptable offer of a client's Sec-WebSocket-Extensions is agreed
+// within the deflate.ServerOptions caps (RFC 7692 §7.1: window bits 8 to 15 and
+// no_context_takeover for each direction), as handshake.Upgrader's Deflate does, and the 101
+// response names the agreed parameters. Such a connection compresses the messages Send
+// writes from CompressionThreshold bytes on (default 128; deflate.ServerOptions.Level sets the
+// level) and inflates compressed messages received, in both delivery modes; MaxMessageSize
+// bounds the inflated size (past it, 1009). A client that offers nothing acceptable is served
+// uncompressed. It is off by default. With no context takeover in both directions an idle
+// connection keeps no window (within the noise of an uncompressed one,
+// BenchmarkIdleConnectionMemoryDeflate); with takeover it keeps two windows of up to 2^15
+// bytes.
+//
 // # Received messages: ownership and cost
 //
 // By default each messageReceive gets its message as a StringData or ArrayData of its own,
@@ -70,6 +85,6 @@
 // WriteMessage waits).
 // An idle server-side connection costs 4.0 KiB (BenchmarkIdleConnectionMemory).
 //
-// This package imports conn, handshake, frame, tlsconf and internal packages; it must not
+// This package imports conn, handshake, frame, deflate, tlsconf and internal packages; it must not
 // import package client.
 package server

@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/netkit/websocket/client"
 	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/deflate"
 	"github.com/netkit/websocket/server"
 )
 
@@ -74,4 +76,42 @@ func ExampleWebSocketServerConfig_borrowMessages() {
 	_ = srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
 	<-stopped
 	// Output: true borrowed borrowed
+}
+
+// Compression (not in the platform): with PerMessageDeflate the server accepts a client's
+// permessage-deflate offer (RFC 7692); messages of 128 bytes or more then go out compressed.
+// Here the server compresses each message on its own (no context takeover), so an idle
+// connection keeps no compression window.
+func ExampleWebSocketServerConfig_perMessageDeflate() {
+	srv := server.CreateWebSocketServer()
+	_ = srv.On(server.EventMessageReceive, server.NewMessageReceiveCallback(func(m server.WebSocketMessage) {
+		_ = srv.Send(m.Data, m.ClientConnection, nil)
+	}))
+	cfg := &server.WebSocketServerConfig{ServerIP: "127.0.0.1",
+		PerMessageDeflate: &deflate.ServerOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
+	if err := srv.Start(cfg, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() {
+		stopped := make(chan struct{})
+		_ = srv.Stop(server.NewWebSocketAsyncCallback(func(*server.AsyncError, bool) { close(stopped) }))
+		<-stopped
+	}()
+
+	ctx := context.Background()
+	c, resp, err := client.Dial(ctx, "ws://"+srv.Addr().String()+"/",
+		&client.DialOptions{Deflate: &deflate.ClientOptions{}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Header.Get("Sec-WebSocket-Extensions"))
+	_ = c.WriteMessage(ctx, conn.Text, []byte(strings.Repeat("compress me ", 100)))
+	_, p, err := c.ReadMessage(ctx, nil)
+	fmt.Println(len(p), err)
+	_ = c.Close(1000, "")
+	// Output:
+	// permessage-deflate; server_no_context_takeover; client_no_context_takeover
+	// 1200 <nil>
 }
