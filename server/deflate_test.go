@@ -175,3 +175,26 @@ func TestDeflateFewerBytesOnTheWire(t *testing.T) {
 		}
 	}
 }
+
+// TestDeflateCompressionThreshold: by default a message under 128 bytes goes out
+// uncompressed; a negative CompressionThreshold compresses it too.
+func TestDeflateCompressionThreshold(t *testing.T) {
+	m := bytes.Repeat([]byte("a"), 120)
+	for _, tc := range []struct {
+		threshold  int
+		compressed bool
+	}{{0, false}, {-1, true}} {
+		_, _, url := echoServer(t, &WebSocketServerConfig{PerMessageDeflate: &deflate.ServerOptions{}, CompressionThreshold: tc.threshold})
+		var count atomic.Int64
+		c := dial(t, url, &client.DialOptions{Deflate: &deflate.ClientOptions{}, NetDialContext: wstest.CountingDial(&count)})
+		before := count.Load()
+		must(t, c.WriteMessage(context.Background(), conn.Text, m))
+		if _, p, err := c.ReadMessage(context.Background(), nil); err != nil || !bytes.Equal(p, m) {
+			t.Fatalf("%d bytes, %v", len(p), err)
+		}
+		n := count.Load() - before
+		if got := n < int64(len(m))/2; got != tc.compressed {
+			t.Errorf("threshold %d: %d bytes on the wire for %d, compressed %v, want %v", tc.threshold, n, len(m), got, tc.compressed)
+		}
+	}
+}
