@@ -115,6 +115,17 @@ type DialOptions struct {
 	// compression was agreed (conn.Compression.Threshold): 0 means
 	// conn.DefaultCompressionThreshold (128 bytes), negative compresses every message.
 	CompressionThreshold int
+	// HTTP2 selects the HTTP version of the opening handshake for wss:// URLs: HTTP2Off
+	// (the default) for the HTTP/1.1 Upgrade, HTTP2Auto for RFC 8441 extended CONNECT over a
+	// shared HTTP/2 connection when the server allows it and HTTP/1.1 otherwise,
+	// HTTP2Required for HTTP/2 or an error (ErrHTTP2Unsupported). See HTTP2Mode and
+	// "WebSocket over HTTP/2" in the package documentation. FollowRedirects applies to
+	// HTTP/1.1 only for now: a redirect answered over HTTP/2 fails Dial with its
+	// *handshake.StatusError.
+	HTTP2 HTTP2Mode
+	// HTTP2Pool holds the shared HTTP/2 connections (HTTP2Auto, HTTP2Required); nil means
+	// the package's pool (CloseIdleHTTP2Connections).
+	HTTP2Pool *HTTP2Pool
 
 	readLoop    bool              // conn.Config.ReadLoop: the facade reads every connection until it ends
 	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
@@ -201,12 +212,28 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		dialCtx = &boundContext{ctx, deadline}
 	}
 
+	var pre net.Conn // a TLS connection from the HTTP/2 attempt, for the HTTP/1.1 Upgrade
+	switch {
+	case o.HTTP2 == HTTP2Off:
+	case o.HTTP2 > HTTP2Required:
+		return nil, nil, fmt.Errorf("%w: HTTP2 %v is not a mode", ErrInvalidOption, o.HTTP2)
+	case u.Scheme != "wss" && o.HTTP2 == HTTP2Required:
+		return nil, nil, fmt.Errorf("%w: ws:// would need h2c (HTTP/2 over cleartext), which is not supported; use wss://", ErrHTTP2Unsupported)
+	case u.Scheme == "wss":
+		c, resp, fallback, fpre, err := dialHTTP2(ctx, deadline, u, &req, o)
+		if !fallback {
+			return c, resp, err
+		}
+		pre = fpre
+	}
+
 	// One connection per request: a redirect closes it and opens one to the next URL, under
 	// the same deadline.
 	target := u
 	var visited []string // the URLs requested, when following redirects
 	for redirects := 0; ; redirects++ {
-		nc, stop, resp, prefix, err := dialOnce(ctx, dialCtx, deadline, target, &req, o)
+		nc, stop, resp, prefix, err := dialOnce(ctx, dialCtx, deadline, target, &req, o, pre)
+		pre = nil
 		if err == nil {
 			return finishDial(ctx, nc, stop, resp, prefix, o)
 		}
@@ -277,7 +304,10 @@ func withoutCredentials(h http.Header) http.Header {
 // performs the opening handshake on it. On success the connection has the dial's deadline
 // set, and stop (nil when ctx cannot be cancelled) stops the watcher that expires it when ctx
 // ends; on failure the connection is closed and the watcher stopped.
-func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req *handshake.Request, o *DialOptions) (net.Conn, func() bool, *handshake.Response, []byte, error) {
+//
+// pre, when not nil, is a connection already open to u, TLS included (the HTTP/2 attempt's,
+// whose server chose http/1.1 by ALPN): it is used instead of a new one.
+func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req *handshake.Request, o *DialOptions, pre net.Conn) (net.Conn, func() bool, *handshake.Response, []byte, error) {
 	addr := u.Host // host:port as in the URL, brackets kept for IPv6
 	if u.Port() == "" {
 		port := "80"
@@ -289,7 +319,9 @@ func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req 
 
 	var nc net.Conn
 	var err error
-	if o.NetDialContext != nil {
+	if pre != nil {
+		nc = pre
+	} else if o.NetDialContext != nil {
 		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
 	} else {
 		nc, err = dialProxied(dialCtx, u, addr, o)
@@ -333,7 +365,7 @@ func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req 
 		}()
 	}
 
-	if u.Scheme == "wss" {
+	if u.Scheme == "wss" && pre == nil {
 		// The caller's config is cloned, never modified; SNI defaults to the URL's host.
 		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, u.Hostname()))
 		if err := tc.HandshakeContext(ctx); err != nil {
