@@ -122,8 +122,7 @@ func (c *Conn) release() {
 			c.relays.Done()
 		}
 		c.inMu.Unlock()
-		_ = c.Conn.Close()
-		_ = c.far.Close()
+		_ = c.far.Close() // the Conn's reads return io.EOF, its writes io.ErrClosedPipe
 		if c.onClose != nil {
 			c.onClose()
 		}
