@@ -209,7 +209,7 @@ func runPlainH2(paths string) int {
 
 // h2Certs writes a self-signed certificate for 127.0.0.1 and returns it, its files and a
 // client TLS config trusting it.
-func h2Certs(t *testing.T) (tls.Certificate, string, string, *tls.Config) {
+func h2Certs(t testing.TB) (tls.Certificate, string, string, *tls.Config) {
 	t.Helper()
 	certPath, keyPath, pool, err := wstest.WriteSelfSigned(t.TempDir())
 	if err != nil {
