@@ -127,6 +127,10 @@ type DialOptions struct {
 	// the package's pool (CloseIdleHTTP2Connections).
 	HTTP2Pool *HTTP2Pool
 
+	// h2TLSKey, when not "", stands for TLSConfig in the HTTP2Pool's key: the facade builds
+	// a config per connect, from options that facadeTLSKey describes.
+	h2TLSKey string
+
 	readLoop    bool              // conn.Config.ReadLoop: the facade reads every connection until it ends
 	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
 	abort       *dialAbort        // the facade's: Close abandons the dial through it
@@ -600,6 +604,9 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	}
 	if o.Proxy, err = proxyFunc(opts.Proxy); err != nil {
 		return nil, nil, err
+	}
+	if o.HTTP2 = opts.HTTP2; o.HTTP2 != HTTP2Off {
+		o.h2TLSKey = facadeTLSKey(opts)
 	}
 	c, resp, err := dial(ctx, u, &o)
 	if err != nil {

@@ -8,6 +8,7 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -106,6 +107,7 @@ const maxPooledTransports = 64
 
 type h2Key struct {
 	tls    *tls.Config
+	tlsKey string // DialOptions.h2TLSKey (tls is then nil)
 	proxy  string // the proxy URL chosen for the target, "" for direct
 	custom bool   // NetDialContext set
 }
@@ -234,6 +236,9 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 	header.Set(handshake.ProtocolHeader, handshake.Protocol)
 
 	key := h2Key{tls: o.TLSConfig, custom: o.NetDialContext != nil}
+	if o.h2TLSKey != "" {
+		key.tls, key.tlsKey = nil, o.h2TLSKey
+	}
 	if !key.custom {
 		choose := o.Proxy
 		if choose == nil {
@@ -340,4 +345,18 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 	c = newConn(stream, nil, hresp, o)
 	ok = true
 	return c, hresp, false, nil, nil
+}
+
+// facadeTLSKey describes the TLS options of a facade connection, for HTTP2Pool's key: equal
+// options share connections. The key password is hashed, never kept as it is.
+func facadeTLSKey(opts *WebSocketRequestOptions) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ca=%q skip=%t min=%d", opts.CAPath, opts.SkipServerCertVerification, opts.MinSupportTlsProtocol)
+	if cc := opts.ClientCert; cc != nil {
+		fmt.Fprintf(&b, " cert=%q key=%q", cc.CertPath, cc.KeyPath)
+		if cc.KeyPassword != nil {
+			fmt.Fprintf(&b, " pw=%x", sha256.Sum256([]byte(*cc.KeyPassword)))
+		}
+	}
+	return b.String()
 }

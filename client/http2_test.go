@@ -544,3 +544,63 @@ func TestHTTP2VerifiesCertificate(t *testing.T) {
 		t.Fatalf("untrusted certificate: %v", err)
 	}
 }
+
+// The facade over HTTP/2: HEADERRECEIVE shows the HTTP/2 response headers, OPEN gives
+// {200: "OK"} (RFC 8441 §5), messages echo, and two connections with the same options share
+// one TCP connection.
+func TestHTTP2FacadeOpenIs200AndShares(t *testing.T) {
+	cert, certPath, _, _ := h2Certs(t)
+	s, err := startH2Server(cert, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	t.Cleanup(CloseIdleHTTP2Connections)
+	url := "wss://" + s.addr() + "/echo"
+	var wss []*WebSocket
+	for i := range 2 {
+		ws := CreateWebSocket()
+		wss = append(wss, ws)
+		r := newRecorder(t, ws)
+		r.onOpenInfo(ws)
+		_ = ws.On(EventOpen, NewWebSocketAsyncCallback(func(err *AsyncError, data map[uint32]string) {
+			r.log("OPEN200 %d %q", len(data), data[200])
+		}))
+		_ = ws.On(EventHeaderReceive, NewHeaderReceiveCallback(func(h ResponseHeaders) {
+			r.log("H2HEADER %s", h.(MapData)["Sec-Websocket-Protocol"])
+		}))
+		opts := realOptions()
+		opts.CAPath = certPath
+		opts.Protocol = "chat"
+		opts.HTTP2 = HTTP2Required
+		if err := ws.Connect(url, opts, r.asyncCB("CONNECT")); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(r.until(`OPENINFO 200 OK "chat"`), "|")
+		for _, want := range []string{"CONNECT true", "H2HEADER chat", `OPEN200 1 "OK"`} {
+			if !strings.Contains(got, want) {
+				t.Fatalf("connection %d: events %s, want %s among them", i, got, want)
+			}
+		}
+		_ = ws.Send(StringData("over h2"), nil)
+		r.until("MESSAGE text over h2")
+		t.Cleanup(func() {
+			_ = ws.Close(nil, nil)
+			r.until("CLOSE 1000")
+			wait(t, ws)
+		})
+	}
+	if n := s.accepts.Load(); n != 1 {
+		t.Fatalf("two facade connections used %d TCP connections, want 1", n)
+	}
+}
+
+func TestHTTP2FacadeRejectsUnknownMode(t *testing.T) {
+	ws := CreateWebSocket()
+	opts := realOptions()
+	opts.HTTP2 = 9
+	err := ws.Connect("wss://127.0.0.1:1/", opts, nil)
+	if CodeOf(err) != CodeParameterError {
+		t.Fatalf("HTTP2 mode 9: %v", err)
+	}
+}
