@@ -557,10 +557,8 @@ func TestHTTP2FacadeOpenIs200AndShares(t *testing.T) {
 	t.Cleanup(s.close)
 	t.Cleanup(CloseIdleHTTP2Connections)
 	url := "wss://" + s.addr() + "/echo"
-	var wss []*WebSocket
 	for i := range 2 {
 		ws := CreateWebSocket()
-		wss = append(wss, ws)
 		r := newRecorder(t, ws)
 		r.onOpenInfo(ws)
 		_ = ws.On(EventOpen, NewWebSocketAsyncCallback(func(err *AsyncError, data map[uint32]string) {
