@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -600,5 +601,50 @@ func TestHTTP2FacadeRejectsUnknownMode(t *testing.T) {
 	err := ws.Connect("wss://127.0.0.1:1/", opts, nil)
 	if CodeOf(err) != CodeParameterError {
 		t.Fatalf("HTTP2 mode 9: %v", err)
+	}
+}
+
+// Through a SOCKS5 proxy, HTTP/2 is negotiated inside the tunnel and the tunnel is shared:
+// three WebSockets, one proxy connection. A dial without the proxy does not reuse it (the
+// pool is keyed by the proxy too).
+func TestHTTP2ThroughSOCKS5SharesTheTunnel(t *testing.T) {
+	s, cfg := newH2Server(t, nil)
+	px := wstest.NewSOCKS5(t)
+	pu, err := url.Parse("socks5://" + px.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := newPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var conns []*Conn
+	for range 3 {
+		o := h2Opts(HTTP2Auto, cfg, pool)
+		o.Proxy = func(*url.URL) (*url.URL, error) { return pu, nil }
+		c, resp, err := Dial(ctx, "wss://"+s.addr()+"/echo", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d through the proxy, want 200 (HTTP/2)", resp.StatusCode)
+		}
+		echoCheck(t, c, conn.Text, []byte("tunnelled"))
+		conns = append(conns, c)
+	}
+	if got := px.Targets(); len(got) != 1 || s.accepts.Load() != 1 {
+		t.Fatalf("3 WebSockets: proxy targets %v, %d server connections; want one of each", got, s.accepts.Load())
+	}
+	direct, _, err := Dial(ctx, "wss://"+s.addr()+"/echo", h2Opts(HTTP2Required, cfg, pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = append(conns, direct)
+	if n := s.accepts.Load(); n != 2 || len(px.Targets()) != 1 {
+		t.Fatalf("a direct dial after proxied ones: %d server connections, proxy targets %v", n, px.Targets())
+	}
+	for _, c := range conns {
+		if err := c.Close(frame.CloseNormal, ""); err != nil {
+			t.Error(err)
+		}
 	}
 }
