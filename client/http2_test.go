@@ -73,7 +73,7 @@ type h2Server struct {
 
 // startH2Server starts an h2Server with cert; alpn are the protocols it offers ("h2",
 // "http/1.1" when nil).
-func startH2Server(cert tls.Certificate, alpn []string) (*h2Server, error) {
+func startH2Server(cert tls.Certificate, alpn []string, setup ...func(*http.Server)) (*h2Server, error) {
 	if alpn == nil {
 		alpn = []string{"h2", "http/1.1"}
 	}
@@ -83,7 +83,10 @@ func startH2Server(cert tls.Certificate, alpn []string) (*h2Server, error) {
 	}
 	s := &h2Server{ln: ln, h2conns: make(chan net.Conn), done: make(chan struct{})}
 	s.up.Protocols = []string{"chat", "superchat"}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP2), ErrorLog: nil}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP2)}
+	for _, f := range setup {
+		f(s.srv)
+	}
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: alpn}
 	s.wg.Add(2)
 	go func() {

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -198,15 +199,9 @@ func (u *Upgrader) UpgradeHTTP2(w http.ResponseWriter, r *http.Request) (net.Con
 		OnClose: func() { _ = r.Body.Close() },
 	})
 	// The relays use w and r.Body, which belong to the handler: they end when the stream
-	// ends (the handler's context is cancelled when the client resets it or the connection
-	// is lost).
-	go func() {
-		select {
-		case <-nc.Done():
-		case <-r.Context().Done():
-			_ = nc.Close()
-		}
-	}()
+	// ends (the handler's context is cancelled when the client resets it, the connection is
+	// lost or the handler returns). AfterFunc starts no goroutine until then.
+	context.AfterFunc(r.Context(), func() { _ = nc.Close() })
 	return &serverStream{nc}, req, protocol, nil
 }
 
