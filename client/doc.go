@@ -150,11 +150,13 @@
 // Response's StatusCode is 200, not 101. Framing, masking, the closing handshake and
 // keepalive are RFC 6455's (§5). Close ends the stream, not the HTTP/2 connection, which
 // HTTP2Pool keeps for the next WebSocket to the origin: in one run
-// (BenchmarkConnectWSS, both ends in the process) a second WebSocket on an open HTTP/2
-// connection cost 253 µs and 164 allocations against 1269 µs and 870 allocations for a
-// wss:// HTTP/1.1 connect (0.20x). The stream is relayed through a net.Pipe for
-// socket-like deadlines: one relay goroutine and a 32 KiB buffer per WebSocket, plus
-// x/net/http2's body writer goroutine, on top of the costs below. ws:// uses HTTP/1.1 (no
+// (BenchmarkConnectWSS, both ends in the process, medians of 3) a WebSocket on an open
+// HTTP/2 connection cost 285 µs and 166 allocations against 1389 µs and 872 allocations for
+// a wss:// HTTP/1.1 connect (0.21x). The stream is relayed through a net.Pipe for
+// socket-like deadlines: one relay goroutine and a 16 KiB buffer per WebSocket, plus
+// x/net/http2's body writer goroutine and its request-body scratch buffer of
+// min(the server's SETTINGS_MAX_FRAME_SIZE, 512 KiB), on top of the costs below
+// (BenchmarkHTTP2MemoryPerWebSocket). ws:// uses HTTP/1.1 (no
 // h2c). See handshake.Upgrader.UpgradeHTTP2 for the server side under net/http, which needs
 // GODEBUG=http2xconnect=1.
 //
