@@ -151,6 +151,18 @@ func (l *chanListener) Close() error   { return nil }
 func (l *chanListener) Addr() net.Addr { return l.s.ln.Addr() }
 
 func (s *h2Server) serveHTTP2(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/silent": // never answers the CONNECT, until the stream or the server ends
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		return
+	case "/redirect":
+		w.Header().Set("Location", "/echo")
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	nc, req, proto, err := s.up.UpgradeHTTP2(w, r)
 	if err != nil {
 		return
@@ -649,5 +661,35 @@ func TestHTTP2ThroughSOCKS5SharesTheTunnel(t *testing.T) {
 		if err := c.Close(frame.CloseNormal, ""); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// A server that never answers the extended CONNECT: HandshakeTimeout ends the dial with
+// context.DeadlineExceeded, a cancelled ctx with context.Canceled, and neither leaves a
+// goroutine behind (TestMain's goleak); the shared connection stays usable.
+func TestHTTP2HandshakeTimeoutAndCancel(t *testing.T) {
+	s, cfg := newH2Server(t, nil)
+	pool := newPool(t)
+	o := h2Opts(HTTP2Required, cfg, pool)
+	o.HandshakeTimeout = 200 * time.Millisecond
+	start := time.Now()
+	_, _, err := Dial(context.Background(), "wss://"+s.addr()+"/silent", o)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Fatalf("silent server with HandshakeTimeout 200ms: %v after %v", err, time.Since(start))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	_, _, err = Dial(ctx, "wss://"+s.addr()+"/silent", h2Opts(HTTP2Required, cfg, pool))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled dial: %v", err)
+	}
+	c, _, err := Dial(context.Background(), "wss://"+s.addr()+"/echo", h2Opts(HTTP2Required, cfg, pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoCheck(t, c, conn.Text, []byte("after the abandoned streams"))
+	_ = c.Close(frame.CloseNormal, "")
+	if n := s.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
 	}
 }
