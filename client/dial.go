@@ -119,9 +119,8 @@ type DialOptions struct {
 	// (the default) for the HTTP/1.1 Upgrade, HTTP2Auto for RFC 8441 extended CONNECT over a
 	// shared HTTP/2 connection when the server allows it and HTTP/1.1 otherwise,
 	// HTTP2Required for HTTP/2 or an error (ErrHTTP2Unsupported). See HTTP2Mode and
-	// "WebSocket over HTTP/2" in the package documentation. FollowRedirects applies to
-	// HTTP/1.1 only for now: a redirect answered over HTTP/2 fails Dial with its
-	// *handshake.StatusError.
+	// "WebSocket over HTTP/2" in the package documentation. FollowRedirects works over
+	// HTTP/2 too: the next URL is requested on a stream of the connection pooled for it.
 	HTTP2 HTTP2Mode
 	// HTTP2Pool holds the shared HTTP/2 connections (HTTP2Auto, HTTP2Required); nil means
 	// the package's pool (CloseIdleHTTP2Connections).
@@ -216,30 +215,42 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		dialCtx = &boundContext{ctx, deadline}
 	}
 
-	var pre net.Conn // a TLS connection from the HTTP/2 attempt, for the HTTP/1.1 Upgrade
-	switch {
-	case o.HTTP2 == HTTP2Off:
-	case o.HTTP2 > HTTP2Required:
+	if o.HTTP2 > HTTP2Required {
 		return nil, nil, fmt.Errorf("%w: HTTP2 %v is not a mode", ErrInvalidOption, o.HTTP2)
-	case u.Scheme != "wss" && o.HTTP2 == HTTP2Required:
-		return nil, nil, fmt.Errorf("%w: ws:// would need h2c (HTTP/2 over cleartext), which is not supported; use wss://", ErrHTTP2Unsupported)
-	case u.Scheme == "wss":
-		c, resp, fallback, fpre, err := dialHTTP2(ctx, deadline, u, &req, o)
-		if !fallback {
-			return c, resp, err
-		}
-		pre = fpre
 	}
 
 	// One connection per request: a redirect closes it and opens one to the next URL, under
-	// the same deadline.
+	// the same deadline. Over HTTP/2 a request is a stream, and the next URL's may share the
+	// connection.
 	target := u
 	var visited []string // the URLs requested, when following redirects
 	for redirects := 0; ; redirects++ {
-		nc, stop, resp, prefix, err := dialOnce(ctx, dialCtx, deadline, target, &req, o, pre)
-		pre = nil
-		if err == nil {
-			return finishDial(ctx, nc, stop, resp, prefix, o)
+		var resp *handshake.Response
+		var err error
+		var pre net.Conn // a TLS connection from the HTTP/2 attempt, for the HTTP/1.1 Upgrade
+		http1 := true
+		switch {
+		case o.HTTP2 == HTTP2Off:
+		case target.Scheme != "wss" && o.HTTP2 == HTTP2Required:
+			return nil, nil, fmt.Errorf("%w: %s would need h2c (HTTP/2 over cleartext), which is not supported; use wss://",
+				ErrHTTP2Unsupported, target.Redacted())
+		case target.Scheme == "wss":
+			var c *Conn
+			var fallback bool
+			c, resp, fallback, pre, err = dialHTTP2(ctx, deadline, target, &req, o)
+			if !fallback {
+				if err == nil {
+					return c, resp, nil
+				}
+				http1 = false
+			}
+		}
+		if http1 {
+			nc, stop, r, prefix, derr := dialOnce(ctx, dialCtx, deadline, target, &req, o, pre)
+			if derr == nil {
+				return finishDial(ctx, nc, stop, r, prefix, o)
+			}
+			resp, err = r, derr
 		}
 		var se *handshake.StatusError
 		if !o.FollowRedirects || !errors.As(err, &se) || !handshake.IsRedirect(se.StatusCode) {

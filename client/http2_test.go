@@ -693,3 +693,31 @@ func TestHTTP2HandshakeTimeoutAndCancel(t *testing.T) {
 		t.Fatalf("%d connections, want 1", n)
 	}
 }
+
+// A redirect answered over HTTP/2 is followed with FollowRedirects, on the same connection
+// (another stream), and fails Dial with its *handshake.StatusError without.
+func TestHTTP2Redirect(t *testing.T) {
+	s, cfg := newH2Server(t, nil)
+	pool := newPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, _, err := Dial(ctx, "wss://"+s.addr()+"/redirect", h2Opts(HTTP2Required, cfg, pool))
+	var se *handshake.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusFound || se.Location != "/echo" {
+		t.Fatalf("redirect not followed: %v", err)
+	}
+	o := h2Opts(HTTP2Required, cfg, pool)
+	o.FollowRedirects = true
+	c, resp, err := Dial(ctx, "wss://"+s.addr()+"/redirect", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d after the redirect, want 200", resp.StatusCode)
+	}
+	echoCheck(t, c, conn.Text, []byte("redirected"))
+	_ = c.Close(frame.CloseNormal, "")
+	if n := s.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections for a redirect over HTTP/2, want 1", n)
+	}
+}

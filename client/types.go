@@ -332,8 +332,8 @@ type WebSocketRequestOptions struct {
 	// and OPEN gives {200: "OK"}: RFC 8441 §5 opens the WebSocket with a 2xx, not a 101.
 	// Connections with the same TLS options (CAPath, ClientCert, SkipServerCertVerification,
 	// MinSupportTlsProtocol) and proxy share one HTTP/2 connection per origin (the package's
-	// HTTP2Pool; see CloseIdleHTTP2Connections). FollowRedirects applies to HTTP/1.1 only
-	// for now. Values above HTTP2Required are parameter errors (401).
+	// HTTP2Pool; see CloseIdleHTTP2Connections). FollowRedirects works over HTTP/2 too.
+	// Values above HTTP2Required are parameter errors (401).
 	HTTP2 HTTP2Mode
 }
 
