@@ -97,6 +97,11 @@ type HTTP2Pool struct {
 	transports map[h2Key]*http2.Transport
 }
 
+// http2CloseLinger bounds how long a closed WebSocket's stream waits for the server's
+// END_STREAM after sending its own, before it is reset (in the background: Close does not
+// wait). Some servers (Apache's mod_http2) end their side only after the client's.
+const http2CloseLinger = time.Second
+
 // HTTP2IdleTimeout is how long a pooled HTTP/2 connection with no open stream stays open.
 const HTTP2IdleTimeout = 90 * time.Second
 
@@ -285,7 +290,7 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 	// The request body is the far end of the stream's pipe: what the WebSocket writes. The
 	// response body is attached once it is there.
 	var respBody func() error
-	stream := h2stream.New(h2stream.Options{OnClose: func() {
+	stream := h2stream.New(h2stream.Options{Linger: http2CloseLinger, OnClose: func() {
 		if respBody != nil {
 			_ = respBody()
 		}

@@ -19,6 +19,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // relayBuffer is the size of a relay's copy buffer: one HTTP/2 DATA frame of the default
@@ -38,7 +39,10 @@ type Conn struct {
 	relays   atomic.Int32 // relays running or yet to start; done closes when it reaches 0
 	done     chan struct{}
 	inMu     sync.Mutex
-	inState  int // 0: not started, 1: relaying, 2: never to start
+	inState  int           // 0: not started, 1: relaying, 2: never to start
+	inDone   chan struct{} // closed when relayIn returns
+	linger   time.Duration
+	closing  atomic.Bool
 }
 
 // Options configures New.
@@ -57,13 +61,22 @@ type Options struct {
 	OnClose func()
 	// LocalAddr and RemoteAddr are reported by the Conn; nil reports the pipe's.
 	LocalAddr, RemoteAddr net.Addr
+	// Linger, when positive and Out is nil, makes Close end the stream gracefully: Far
+	// reads io.EOF at once (the client's transport sends END_STREAM), and the stream is
+	// released once the incoming body ends (the server's END_STREAM) or after Linger,
+	// whichever comes first, from a goroutine of its own; Close does not wait. Zero
+	// releases the stream at once (the transport then resets it).
+	Linger time.Duration
 }
 
 // New returns the stream described by o as a Conn, and starts its relays.
 func New(o Options) *Conn {
 	near, far := net.Pipe()
 	c := &Conn{Conn: near, far: far, local: o.LocalAddr, remote: o.RemoteAddr, onClose: o.OnClose,
-		done: make(chan struct{})}
+		done: make(chan struct{}), inDone: make(chan struct{})}
+	if o.Out == nil {
+		c.linger = o.Linger
+	}
 	c.relays.Store(1) // relayIn, or release when it never starts
 	if o.Out != nil {
 		c.relays.Add(1)
@@ -107,6 +120,24 @@ func (f farReader) Close() error               { return nil } // the Conn owns t
 // the stream released. It may be called more than once.
 func (c *Conn) Close() error {
 	err := c.Conn.Close()
+	c.inMu.Lock()
+	relaying := c.inState == 1
+	c.inMu.Unlock()
+	if c.closing.Swap(true) {
+		return err // closed before: released, or lingering
+	}
+	if c.linger > 0 && relaying {
+		go func() {
+			t := time.NewTimer(c.linger)
+			defer t.Stop()
+			select {
+			case <-c.inDone:
+			case <-t.C:
+			}
+			c.release()
+		}()
+		return err
+	}
 	c.release()
 	return err
 }
@@ -158,6 +189,7 @@ func (c *Conn) relayDone() {
 // was relayed, and the stream is released.
 func (c *Conn) relayIn(in io.Reader) {
 	defer c.relayDone()
+	defer close(c.inDone)
 	buf := make([]byte, relayBuffer)
 	for {
 		n, err := in.Read(buf)

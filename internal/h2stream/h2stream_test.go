@@ -97,3 +97,54 @@ func TestIncomingEndIsEOF(t *testing.T) {
 	}
 	<-c2.Done()
 }
+
+// With Linger, Close ends our half at once (Far reads io.EOF: the transport sends
+// END_STREAM) and releases the stream only when the incoming body ends, or after Linger.
+func TestLingerWaitsForThePeersEnd(t *testing.T) {
+	pr, pw := io.Pipe()
+	released := make(chan time.Time, 1)
+	c := New(Options{Linger: time.Minute, OnClose: func() { _ = pr.Close(); released <- time.Now() }})
+	c.Attach(pr)
+	farDone := make(chan error, 1)
+	go func() { _, err := io.ReadAll(c.Far()); farDone <- err }()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-farDone:
+		if err != nil {
+			t.Fatalf("Far after Close: %v, want io.EOF (END_STREAM)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Far did not end at Close")
+	}
+	select {
+	case <-released:
+		t.Fatal("released before the peer ended its side")
+	case <-time.After(50 * time.Millisecond):
+	}
+	_ = pw.Close() // the peer's END_STREAM
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not released after the peer's end")
+	}
+	<-c.Done()
+
+	// A peer that never ends: released after Linger.
+	pr2, _ := io.Pipe()
+	start := time.Now()
+	c2 := New(Options{Linger: 100 * time.Millisecond, OnClose: func() { _ = pr2.Close(); released <- time.Now() }})
+	c2.Attach(pr2)
+	_ = c2.Close()
+	_ = c2.Close() // a second Close neither blocks nor lingers twice
+	select {
+	case at := <-released:
+		if d := at.Sub(start); d < 100*time.Millisecond {
+			t.Fatalf("released after %v, before Linger", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not released after Linger")
+	}
+	<-c2.Done()
+}
