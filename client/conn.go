@@ -46,6 +46,7 @@ type Conn struct {
 	respMu     sync.Mutex
 	respStrong *handshake.Response // the rebuilt response, once asked for
 	status     string
+	code       int // 101, or 200 over HTTP/2 (RFC 8441 §5)
 	fields     []handshake.Field
 	extensions []string
 
@@ -54,7 +55,7 @@ type Conn struct {
 }
 
 func newConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOptions) *Conn {
-	c := &Conn{resp: weak.Make(resp), status: resp.Status, fields: resp.Fields, extensions: resp.Extensions}
+	c := &Conn{resp: weak.Make(resp), status: resp.Status, code: resp.StatusCode, fields: resp.Fields, extensions: resp.Extensions}
 	interval, timeout := o.PingInterval, o.PongTimeout
 	if interval == 0 {
 		interval = defaultPingInterval
@@ -93,7 +94,7 @@ func (c *Conn) Response() *handshake.Response {
 	c.respMu.Lock()
 	defer c.respMu.Unlock()
 	if c.respStrong == nil {
-		r := &handshake.Response{StatusCode: http.StatusSwitchingProtocols, Status: c.status,
+		r := &handshake.Response{StatusCode: c.code, Status: c.status,
 			Header: make(http.Header, len(c.fields)), Fields: c.fields,
 			Subprotocol: c.Conn.Subprotocol(), Extensions: c.extensions}
 		for _, f := range c.fields {

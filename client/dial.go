@@ -116,6 +116,20 @@ type DialOptions struct {
 	// compression was agreed (conn.Compression.Threshold): 0 means
 	// conn.DefaultCompressionThreshold (128 bytes), negative compresses every message.
 	CompressionThreshold int
+	// HTTP2 selects the HTTP version of the opening handshake for wss:// URLs: HTTP2Off
+	// (the default) for the HTTP/1.1 Upgrade, HTTP2Auto for RFC 8441 extended CONNECT over a
+	// shared HTTP/2 connection when the server allows it and HTTP/1.1 otherwise,
+	// HTTP2Required for HTTP/2 or an error (ErrHTTP2Unsupported). See HTTP2Mode and
+	// "WebSocket over HTTP/2" in the package documentation. FollowRedirects works over
+	// HTTP/2 too: the next URL is requested on a stream of the connection pooled for it.
+	HTTP2 HTTP2Mode
+	// HTTP2Pool holds the shared HTTP/2 connections (HTTP2Auto, HTTP2Required); nil means
+	// the package's pool (CloseIdleHTTP2Connections).
+	HTTP2Pool *HTTP2Pool
+
+	// h2TLSKey, when not "", stands for TLSConfig in the HTTP2Pool's key: the facade builds
+	// a config per connect, from options that facadeTLSKey describes.
+	h2TLSKey string
 
 	readLoop    bool              // conn.Config.ReadLoop: the facade reads every connection until it ends
 	readAlloc   func(int) []byte  // conn.Config.ReadAlloc: the facade's message blocks
@@ -202,14 +216,42 @@ func dial(ctx context.Context, u *url.URL, o *DialOptions) (*Conn, *handshake.Re
 		dialCtx = &boundContext{ctx, deadline}
 	}
 
+	if o.HTTP2 > HTTP2Required {
+		return nil, nil, fmt.Errorf("%w: HTTP2 %v is not a mode", ErrInvalidOption, o.HTTP2)
+	}
+
 	// One connection per request: a redirect closes it and opens one to the next URL, under
-	// the same deadline.
+	// the same deadline. Over HTTP/2 a request is a stream, and the next URL's may share the
+	// connection.
 	target := u
 	var visited []string // the URLs requested, when following redirects
 	for redirects := 0; ; redirects++ {
-		nc, stop, resp, prefix, err := dialOnce(ctx, dialCtx, deadline, target, &req, o)
-		if err == nil {
-			return finishDial(ctx, nc, stop, resp, prefix, o)
+		var resp *handshake.Response
+		var err error
+		var pre net.Conn // a TLS connection from the HTTP/2 attempt, for the HTTP/1.1 Upgrade
+		http1 := true
+		switch {
+		case o.HTTP2 == HTTP2Off:
+		case target.Scheme != "wss" && o.HTTP2 == HTTP2Required:
+			return nil, nil, fmt.Errorf("%w: %s would need h2c (HTTP/2 over cleartext), which is not supported; use wss://",
+				ErrHTTP2Unsupported, target.Redacted())
+		case target.Scheme == "wss":
+			var c *Conn
+			var fallback bool
+			c, resp, fallback, pre, err = dialHTTP2(ctx, deadline, target, &req, o)
+			if !fallback {
+				if err == nil {
+					return c, resp, nil
+				}
+				http1 = false
+			}
+		}
+		if http1 {
+			nc, stop, r, prefix, derr := dialOnce(ctx, dialCtx, deadline, target, &req, o, pre)
+			if derr == nil {
+				return finishDial(ctx, nc, stop, r, prefix, o)
+			}
+			resp, err = r, derr
 		}
 		var se *handshake.StatusError
 		if !o.FollowRedirects || !errors.As(err, &se) || !handshake.IsRedirect(se.StatusCode) {
@@ -278,7 +320,10 @@ func withoutCredentials(h http.Header) http.Header {
 // performs the opening handshake on it. On success the connection has the dial's deadline
 // set, and stop (nil when ctx cannot be cancelled) stops the watcher that expires it when ctx
 // ends; on failure the connection is closed and the watcher stopped.
-func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req *handshake.Request, o *DialOptions) (net.Conn, func() bool, *handshake.Response, []byte, error) {
+//
+// pre, when not nil, is a connection already open to u, TLS included (the HTTP/2 attempt's,
+// whose server chose http/1.1 by ALPN): it is used instead of a new one.
+func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req *handshake.Request, o *DialOptions, pre net.Conn) (net.Conn, func() bool, *handshake.Response, []byte, error) {
 	addr := u.Host // host:port as in the URL, brackets kept for IPv6
 	if u.Port() == "" {
 		port := "80"
@@ -290,7 +335,9 @@ func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req 
 
 	var nc net.Conn
 	var err error
-	if o.NetDialContext != nil {
+	if pre != nil {
+		nc = pre
+	} else if o.NetDialContext != nil {
 		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
 	} else {
 		nc, err = dialProxied(dialCtx, u, addr, o)
@@ -334,7 +381,7 @@ func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req 
 		}()
 	}
 
-	if u.Scheme == "wss" {
+	if u.Scheme == "wss" && pre == nil {
 		// The caller's config is cloned, never modified; SNI defaults to the URL's host.
 		tc := tls.Client(nc, tlsconf.Clone(o.TLSConfig, u.Hostname()))
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -569,6 +616,9 @@ func dialEngine(ctx context.Context, u *url.URL, opts *WebSocketRequestOptions, 
 	}
 	if o.Proxy, err = proxyFunc(opts.Proxy); err != nil {
 		return nil, nil, err
+	}
+	if o.HTTP2 = opts.HTTP2; o.HTTP2 != HTTP2Off {
+		o.h2TLSKey = facadeTLSKey(opts)
 	}
 	c, resp, err := dial(ctx, u, &o)
 	if err != nil {

@@ -326,6 +326,16 @@ type WebSocketRequestOptions struct {
 	// MaxRedirects is the most redirects followed when FollowRedirects is set: 0 means
 	// DefaultMaxRedirects (10); negative is a parameter error (401).
 	MaxRedirects int
+	// HTTP2 (not in the seed; HTTP2Off by default) opens wss:// connections over HTTP/2 by
+	// RFC 8441's extended CONNECT, as DialOptions.HTTP2 does: HTTP2Auto when the server
+	// allows it, with a fallback to the HTTP/1.1 Upgrade; HTTP2Required or ERROR 2302999
+	// wrapping ErrHTTP2Unsupported. Over HTTP/2, HEADERRECEIVE shows the response headers
+	// and OPEN gives {200: "OK"}: RFC 8441 §5 opens the WebSocket with a 2xx, not a 101.
+	// Connections with the same TLS options (CAPath, ClientCert, SkipServerCertVerification,
+	// MinSupportTlsProtocol) and proxy share one HTTP/2 connection per origin (the package's
+	// HTTP2Pool; see CloseIdleHTTP2Connections). FollowRedirects works over HTTP/2 too.
+	// Values above HTTP2Required are parameter errors (401).
+	HTTP2 HTTP2Mode
 }
 
 // TlsProtocol is the platform's TlsProtocol enum (TLS_V_1_0 .. TLS_V_1_3), the type of

@@ -248,6 +248,9 @@ func resolveRequest(o *WebSocketRequestOptions) (*WebSocketRequestOptions, []str
 		dc := *d
 		r.PerMessageDeflate = &dc
 	}
+	if r.HTTP2 > HTTP2Required {
+		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("HTTP2 %v is not a mode", r.HTTP2))
+	}
 	if r.MaxRedirects < 0 {
 		return nil, nil, newAsync(CodeParameterError, fmt.Errorf("MaxRedirects %d is negative", r.MaxRedirects))
 	}

@@ -31,8 +31,15 @@
 // extensions are opaque, checked by name, and the server accepts none. The connection layer
 // does not compress yet.
 //
+// WebSocket over HTTP/2 (RFC 8441): [Request.HTTP2Header] gives the header fields of the
+// extended CONNECT (§4-5: Sec-WebSocket-Version, -Protocol, -Extensions; no key, Upgrade or
+// Connection), [CheckHTTP2Response] checks the 2xx answer, and, on the server side under
+// net/http, [IsHTTP2Request] and [Upgrader.UpgradeHTTP2] accept the request and return the
+// stream as a net.Conn (net/http needs GODEBUG=http2xconnect=1 for it).
+//
 // The package imports the standard library and, from this module, only package deflate (for
-// the extension's parameters; it sits beside the frame layer, not on it); no other WebSocket
+// the extension's parameters; it sits beside the frame layer, not on it) and the internal
+// httplex (HTTP token rules) and h2stream (an HTTP/2 stream as a net.Conn); no other WebSocket
 // or HTTP parsing library (no net/textproto, no http.ReadResponse). Errors are sentinel values and types usable with errors.Is and errors.As;
 // their messages start with "websocket: handshake: ".
 package handshake

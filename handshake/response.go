@@ -145,6 +145,13 @@ func (resp *Response) validate(req *Request, key string, agreed *deflate.Paramet
 	case !checkAccept(acc[0], key):
 		return ErrBadAccept
 	}
+	return resp.validateNegotiated(req, agreed)
+}
+
+// validateNegotiated checks the subprotocol and extensions the server selected against the
+// offer (RFC 6455 §4.1 items 5 and 6; the same over HTTP/1.1 and HTTP/2).
+func (resp *Response) validateNegotiated(req *Request, agreed *deflate.Parameters) error {
+	h := resp.Header
 	var offeredProtocols, offeredExtensions []string
 	var deflateOpts *deflate.ClientOptions
 	if req != nil {

@@ -18,6 +18,7 @@ type connectFlags struct {
 	location         bool
 	maxRedirects     int
 	handshakeTimeout durationFlag
+	http2            http2Flag
 }
 
 // define adds the flags to fs.
@@ -26,6 +27,7 @@ func (c *connectFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&c.location, "location", false, "")
 	fs.IntVar(&c.maxRedirects, "max-redirects", 0, "")
 	fs.Var(&c.handshakeTimeout, "handshake-timeout", "")
+	fs.Var(&c.http2, "http2", "")
 }
 
 // check refuses combinations that cannot mean what was typed.
@@ -44,6 +46,31 @@ func (c *connectFlags) apply(r *client.WebSocketRequestOptions) {
 	r.FollowRedirects = c.location
 	r.MaxRedirects = c.maxRedirects
 	r.HandshakeTimeout = time.Duration(c.handshakeTimeout)
+	r.HTTP2 = client.HTTP2Mode(c.http2)
+}
+
+// http2Flag is --http2 (client.HTTP2Required: WebSocket over HTTP/2, RFC 8441, or an
+// error) or --http2=auto (client.HTTP2Auto: HTTP/2 when the server allows it, else
+// HTTP/1.1); --http2=off is the default. Like a boolean flag it takes no separate value.
+type http2Flag client.HTTP2Mode
+
+func (f *http2Flag) String() string { return client.HTTP2Mode(*f).String() }
+
+// IsBoolFlag lets --http2 stand alone (flag then calls Set("true")).
+func (f *http2Flag) IsBoolFlag() bool { return true }
+
+func (f *http2Flag) Set(s string) error {
+	switch s {
+	case "true", "required", "on":
+		*f = http2Flag(client.HTTP2Required)
+	case "auto":
+		*f = http2Flag(client.HTTP2Auto)
+	case "false", "off":
+		*f = http2Flag(client.HTTP2Off)
+	default:
+		return errors.New("want --http2 (required), --http2=auto or --http2=off")
+	}
+	return nil
 }
 
 // durationFlag is a duration given as a Go duration ("300ms", "5s", "1m") or as a number of

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/netkit/websocket/client"
+	"github.com/netkit/websocket/conn"
+	"github.com/netkit/websocket/handshake"
+	"github.com/netkit/websocket/internal/wstest"
 )
 
 func TestParseArgsLocationAndHandshakeTimeout(t *testing.T) {
@@ -119,5 +126,64 @@ func TestProcessHandshakeTimeoutEndsASilentServer(t *testing.T) {
 	// 300 ms plus a process start; far from the default 30 s.
 	if d > 5*time.Second {
 		t.Fatalf("took %v", d)
+	}
+}
+
+func TestHTTP2FlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want client.HTTP2Mode
+	}{
+		{[]string{"wss://h/"}, client.HTTP2Off},
+		{[]string{"--http2", "wss://h/"}, client.HTTP2Required},
+		{[]string{"--http2=auto", "wss://h/"}, client.HTTP2Auto},
+		{[]string{"--http2=required", "wss://h/"}, client.HTTP2Required},
+		{[]string{"--http2=off", "wss://h/"}, client.HTTP2Off},
+	} {
+		o, err := parseArgs(tc.args)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		r := requestOptions(o)
+		if r.HTTP2 != tc.want {
+			t.Errorf("%v: HTTP2 %v, want %v", tc.args, r.HTTP2, tc.want)
+		}
+	}
+	if _, err := parseArgs([]string{"--http2=sometimes", "wss://h/"}); err == nil {
+		t.Fatal("--http2=sometimes accepted")
+	}
+}
+
+// Against a wss server that speaks HTTP/1.1 only, --http2=auto falls back (OPEN 101) and
+// --http2 fails saying that HTTP/2 is not available.
+func TestHTTP2FlagAgainstHTTP1Server(t *testing.T) {
+	certPath, keyPath, _, err := wstest.WriteSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := wstest.New(t, func(c *conn.Conn, _ *handshake.ServerRequest) {
+		ctx := context.Background()
+		for {
+			typ, p, err := c.ReadMessage(ctx, nil)
+			if err != nil || c.WriteMessage(ctx, typ, p) != nil {
+				return
+			}
+		}
+	}, func(s *wstest.Server) {
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	})
+	r := runProc(t, strings.NewReader("hi\n"), "--ca", certPath, "--http2=auto", srv.URL)
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stdout, "OPEN 101 Switching Protocols") || !strings.Contains(r.stdout, "MESSAGE hi") {
+		t.Fatalf("--http2=auto against HTTP/1.1:\n%v", r)
+	}
+	r = runProc(t, strings.NewReader("hi\n"), "--ca", certPath, "--http2", srv.URL)
+	wantExit(t, r, 1)
+	if !strings.Contains(r.stdout+r.stderr, "RFC 8441") {
+		t.Fatalf("--http2 against HTTP/1.1:\n%v", r)
 	}
 }

@@ -95,6 +95,11 @@
 // client.SOCKS5Proxy, since the seed's HTTPPROXY has no SOCKS form (--proxy system with
 // ALL_PROXY=socks5://... works too). wscat -h lists them all.
 //
+// --http2 opens wss:// over HTTP/2 (RFC 8441; WebSocketRequestOptions.HTTP2 =
+// HTTP2Required) and fails when the server cannot; --http2=auto uses HTTP/2 when the server
+// allows it and HTTP/1.1 otherwise (HTTP2Auto). The OPEN line says which was used: "OPEN 200
+// OK" over HTTP/2, "OPEN 101 Switching Protocols" over HTTP/1.1.
+//
 // -L (--location) follows redirects (FollowRedirects; --max-redirects N, default 10, sets
 // MaxRedirects) and --handshake-timeout TIME (a Go duration such as 300ms or 5s, or seconds)
 // bounds the connection attempt (HandshakeTimeout, default 30 s): both are options of this

@@ -88,6 +88,9 @@ Flags (-flag and --flag are the same):
   --max-redirects N           most redirects -L follows (default 10)
   --handshake-timeout TIME    bound on connecting: DNS, TCP, proxy, TLS, handshake and
                               redirects; 300ms, 5s, 1m or seconds (default 30s)
+  --http2[=auto]              wss over HTTP/2 (RFC 8441 extended CONNECT): --http2 requires
+                              it (error when the server cannot), --http2=auto falls back to
+                              HTTP/1.1; OPEN shows 200 OK over HTTP/2, 101 over HTTP/1.1
   -l, --listen [HOST:]PORT    run a server instead (see Server mode below)
   --compress                  offer permessage-deflate (RFC 7692) with default parameters
                               (windows of 2^15, context takeover); messages of 128 bytes or
