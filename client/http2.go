@@ -343,7 +343,7 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 	stream.SetAddrs(local, remote)
 	stream.Attach(hr.Body)
 	if hresp.Deflate != nil {
-		if o.compression, err = newCompression(hresp.Deflate, false, o.CompressionThreshold); err != nil {
+		if o.compression, err = newCompression(hresp.Deflate, false, o.Deflate.Level, o.CompressionThreshold); err != nil {
 			return nil, hresp, false, nil, err
 		}
 	}
