@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -840,8 +841,17 @@ func (h *gwsHandler) OnMessage(_ *gws.Conn, m *gws.Message) {
 }
 
 func dialGws(ctx context.Context, a addrs, path string) (peerConn, error) {
+	g, _, err := startGws(ctx, &gws.ClientOption{Addr: "ws://" + a.ws + path})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// startGws connects a gws client with opt (its handshake bounded by ctx's deadline) and
+// starts its read loop; it returns the handshake response's header.
+func startGws(ctx context.Context, opt *gws.ClientOption) (*gwsConn, http.Header, error) {
 	in := newInbox()
-	opt := &gws.ClientOption{Addr: "ws://" + a.ws + path}
 	if d, ok := ctx.Deadline(); ok {
 		opt.HandshakeTimeout = time.Until(d)
 	}
@@ -850,14 +860,14 @@ func dialGws(ctx context.Context, a addrs, path string) (peerConn, error) {
 		resp.Body.Close()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g := &gwsConn{sock: sock, in: in, loopDone: make(chan struct{})}
 	go func() {
 		defer close(g.loopDone)
 		sock.ReadLoop()
 	}()
-	return g, nil
+	return g, resp.Header, nil
 }
 
 func (g *gwsConn) write(p []byte) error { return g.sock.WriteMessage(gws.OpcodeBinary, p) }

@@ -116,25 +116,12 @@ func dialCoderDeflate(ctx context.Context, a addrs, path string) (peerConn, erro
 }
 
 func dialGwsDeflate(ctx context.Context, a addrs, path string) (peerConn, error) {
-	in := newInbox()
-	opt := &gws.ClientOption{Addr: "ws://" + a.ws + path,
-		PermessageDeflate: gws.PermessageDeflate{Enabled: true, ServerContextTakeover: false, ClientContextTakeover: false}}
-	if d, ok := ctx.Deadline(); ok {
-		opt.HandshakeTimeout = time.Until(d)
-	}
-	sock, resp, err := gws.NewClient(&gwsHandler{in: in}, opt)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
+	g, h, err := startGws(ctx, &gws.ClientOption{Addr: "ws://" + a.ws + path,
+		PermessageDeflate: gws.PermessageDeflate{Enabled: true, ServerContextTakeover: false, ClientContextTakeover: false}})
 	if err != nil {
 		return nil, err
 	}
-	g := &gwsConn{sock: sock, in: in, loopDone: make(chan struct{})}
-	go func() {
-		defer close(g.loopDone)
-		sock.ReadLoop()
-	}()
-	if !strings.Contains(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+	if !strings.Contains(h.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
 		g.abort()
 		<-g.loopDone
 		return nil, errNotCompressed
