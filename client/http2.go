@@ -266,7 +266,10 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 	// The request's context governs the stream for as long as it lives (x/net/http2 resets
 	// the stream when it ends), so it is not ctx: it is cancelled by ctx or the dial's
 	// deadline only until the response arrives, and by Close afterwards.
-	info := &h2DialInfo{u: u, o: o}
+	// The info gets a copy of the options: storing o itself would make every dial's options
+	// escape to the heap, the HTTP/1.1 ones included (one allocation per connect).
+	oc := *o
+	info := &h2DialInfo{u: u, o: &oc}
 	rctx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), h2DialKey{}, info))
 	var local, remote net.Addr
 	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{GotConn: func(gc httptrace.GotConnInfo) {
