@@ -167,25 +167,28 @@
 // whose writing goroutine exists only while messages wait). Keepalive is a timer. Measured
 // with 2000 idle connections against a server in another process (BenchmarkIdleConn): about
 // 4.7 KiB per connection with the blocking API and 5.2-5.8 KiB with the facade (make
-// bench-peers, 5000 connections: 4.4 KiB and 6.2 KiB). A connect and close with Dial and
+// bench-peers, 5000 connections: 4.6 KiB and 5.7 KiB). A connect and close with Dial and
 // context.Background() makes about 32 allocations, 14 of them in net (BenchmarkHandshake); with
 // a cancellable context about 40 (net and ours each register one watcher on it; bench-peers:
-// 40, and 105 with the facade). ReadMessage and WriteMessage allocate nothing with a reused
-// buffer. The facade makes one allocation per received message, and about two per sent one
-// (the copy of an ArrayData and the report to a Send callback): a received message is one
+// 40, and 59 with the facade, whose Close abandons a dial through its session, not a watcher). ReadMessage and WriteMessage allocate nothing with a reused
+// buffer. The facade makes one allocation per received message, and none per sent one that
+// goes out at once (bench-peers: 0.06 to 1 per sent message, the queue's pooled copies and
+// the Send callbacks' reports): a received message is one
 // block holding the MessageData header and the payload (a message that arrives in k fragments takes O(log k)
 // blocks, each at least twice the last, so reassembly is linear: 4 MiB in 65,536 frames of
-// 64 B takes 17, see BenchmarkFragmented); Send copies an ArrayData (the caller may reuse its
-// slice) and sends a StringData from the string's own bytes.
+// 64 B takes 17, see BenchmarkFragmented); Send copies an ArrayData only when it must queue it
+// (into a pooled buffer: the caller may reuse its slice at once) and sends a StringData from
+// the string's own bytes.
 //
 // With WebSocketRequestOptions.BorrowMessages (not in the seed) a received message costs no
 // allocation: every message is read into one buffer the connection reuses, and MESSAGE gets a
 // *BorrowedData over it whose Data is valid only until the callback returns (copy what you
 // keep; text is never a string over the buffer, as a string must not change). The reader then
 // never queues a message behind other callbacks: it waits for them, so a borrowed view is
-// never overwritten before its callbacks ran. Measured in one bench/peers run (medians of 5,
-// receive, facade / borrowing facade / blocking API, MB/s): 64 B 366 / 592 / 1024, 1 KiB
-// 745 / 2101 / 2771, 64 KiB 1038 / 3087 / 3251, 1 MiB 1396 / 4075 / 4073. Garbage collections, frequent with
+// never overwritten before its callbacks ran. Measured in one bench/peers run (2026-12-03
+// 20:10 UTC, medians of 7, receive, facade / borrowing facade / blocking API, MB/s): 64 B
+// 392 / 822 / 1014, 1 KiB 570 / 2167 / 2592, 64 KiB 679 / 2892 / 3099, 1 MiB 1117 / 3701 /
+// 3991 (README, Benchmarks). Garbage collections, frequent with
 // large messages, cost nothing extra: the engine's buffer pools keep a bounded free list that
 // survives them.
 //
