@@ -337,10 +337,8 @@ func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req 
 	var err error
 	if pre != nil {
 		nc = pre
-	} else if o.NetDialContext != nil {
-		nc, err = o.NetDialContext(dialCtx, "tcp", addr)
 	} else {
-		nc, err = dialProxied(dialCtx, u, addr, o)
+		nc, err = dialNet(dialCtx, u, addr, o)
 	}
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -398,14 +396,23 @@ func dialOnce(ctx, dialCtx context.Context, deadline time.Time, u *url.URL, req 
 	return nc, stop, resp, prefix, nil
 }
 
-// dialProxied opens the TCP connection to addr, the host and port of target, through the
-// proxy that o.Proxy (nil: ProxyFromEnvironment) chooses for target, or directly.
-func dialProxied(ctx context.Context, target *url.URL, addr string, o *DialOptions) (net.Conn, error) {
+// proxyFor returns the proxy that o.Proxy (nil: ProxyFromEnvironment) chooses for target, or
+// nil to connect directly.
+func proxyFor(target *url.URL, o *DialOptions) (*url.URL, error) {
 	choose := o.Proxy
 	if choose == nil {
 		choose = proxy.URLFromEnvironment
 	}
-	pu, err := choose(target)
+	return choose(target)
+}
+
+// dialNet opens the TCP connection to addr, the host and port of target: with
+// o.NetDialContext when it is set, otherwise through the proxy proxyFor chooses, or directly.
+func dialNet(ctx context.Context, target *url.URL, addr string, o *DialOptions) (net.Conn, error) {
+	if o.NetDialContext != nil {
+		return o.NetDialContext(ctx, "tcp", addr)
+	}
+	pu, err := proxyFor(target, o)
 	if err != nil {
 		return nil, err
 	}
@@ -441,16 +448,24 @@ func finishDial(ctx context.Context, nc net.Conn, stop func() bool, resp *handsh
 		return nil, resp, err
 	}
 	_ = nc.SetDeadline(time.Time{})
+	c, err := openConn(nc, prefix, resp, o)
+	if err != nil {
+		return nil, resp, err
+	}
+	ok = true
+	return c, resp, nil
+}
 
+// openConn makes the connection over nc, the handshake done (HTTP/1.1 or HTTP/2), with the
+// compression the server agreed to (resp.Deflate) at the offer's level.
+func openConn(nc net.Conn, prefix []byte, resp *handshake.Response, o *DialOptions) (*Conn, error) {
 	if resp.Deflate != nil {
 		var err error
 		if o.compression, err = newCompression(resp.Deflate, false, o.Deflate.Level, o.CompressionThreshold); err != nil {
-			return nil, resp, err
+			return nil, err
 		}
 	}
-	c := newConn(nc, prefix, resp, o)
-	ok = true
-	return c, resp, nil
+	return newConn(nc, prefix, resp, o), nil
 }
 
 // The dialers used when DialOptions.NetDialContext is nil. With WebSocket keepalive on (the

@@ -24,7 +24,6 @@ import (
 
 	"github.com/netkit/websocket/handshake"
 	"github.com/netkit/websocket/internal/h2stream"
-	"github.com/netkit/websocket/proxy"
 	"github.com/netkit/websocket/tlsconf"
 )
 
@@ -186,21 +185,15 @@ func (d *h2DialInfo) take() net.Conn {
 	return nc
 }
 
-// dialH2TLS is the DialTLSContext of the pool's transports: TCP through the proxy or
-// NetDialContext of the dial that needs the connection, then TLS offering h2 (and, in Auto
-// mode, http/1.1) by ALPN.
-func dialH2TLS(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+// dialH2TLS is the DialTLSContext of the pool's transports (its network is always "tcp"):
+// TCP through the proxy or NetDialContext of the dial that needs the connection (dialNet),
+// then TLS offering h2 (and, in Auto mode, http/1.1) by ALPN.
+func dialH2TLS(ctx context.Context, _, addr string, _ *tls.Config) (net.Conn, error) {
 	info, _ := ctx.Value(h2DialKey{}).(*h2DialInfo)
 	if info == nil {
 		return nil, errors.New("websocket: HTTP/2 dial without its options")
 	}
-	var nc net.Conn
-	var err error
-	if info.o.NetDialContext != nil {
-		nc, err = info.o.NetDialContext(ctx, network, addr)
-	} else {
-		nc, err = dialProxied(ctx, info.u, addr, info.o)
-	}
+	nc, err := dialNet(ctx, info.u, addr, info.o)
 	if err != nil {
 		return nil, err
 	}
@@ -245,11 +238,7 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 		key.tls, key.tlsKey = nil, o.h2TLSKey
 	}
 	if !key.custom {
-		choose := o.Proxy
-		if choose == nil {
-			choose = proxy.URLFromEnvironment
-		}
-		pu, err := choose(u)
+		pu, err := proxyFor(u, o)
 		if err != nil {
 			return nil, nil, false, nil, err
 		}
@@ -345,12 +334,9 @@ func dialHTTP2(ctx context.Context, deadline time.Time, u *url.URL, req *handsha
 	}
 	stream.SetAddrs(local, remote)
 	stream.Attach(hr.Body)
-	if hresp.Deflate != nil {
-		if o.compression, err = newCompression(hresp.Deflate, false, o.Deflate.Level, o.CompressionThreshold); err != nil {
-			return nil, hresp, false, nil, err
-		}
+	if c, err = openConn(stream, nil, hresp, o); err != nil {
+		return nil, hresp, false, nil, err
 	}
-	c = newConn(stream, nil, hresp, o)
 	ok = true
 	return c, hresp, false, nil, nil
 }
