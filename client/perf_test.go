@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -351,6 +352,55 @@ func BenchmarkFacade(b *testing.B) {
 				closeWS(b, ws)
 			})
 		}
+		b.Run("op=send/size="+sz.name, func(b *testing.B) {
+			// Paced as the facade documents (and as bench/peers does): a callback for every
+			// 64 KiB of payload (every message of 64 KiB or more), at most 32 outstanding, and
+			// BufferedAmount kept under 8 MiB.
+			ws := open(b, "/sink", false, func(MessageData) {})
+			sem := make(chan struct{}, 32)
+			drained := make(chan struct{}, 1)
+			var failed atomic.Pointer[AsyncError]
+			cb := NewWebSocketAsyncCallback(func(err *AsyncError, _ bool) {
+				if err != nil {
+					failed.CompareAndSwap(nil, err)
+				}
+				<-sem
+				select {
+				case drained <- struct{}{}:
+				default:
+				}
+			})
+			b.SetBytes(int64(sz.n))
+			b.ReportAllocs()
+			cpu := cpuTime()
+			n := 0
+			for b.Loop() {
+				n++
+				var c *WebSocketAsyncCallback[bool]
+				if n%max(1, (64<<10)/sz.n) == 0 {
+					sem <- struct{}{}
+					c = cb
+				}
+				for {
+					if q, _ := ws.BufferedAmount(); q == 0 || q+int64(sz.n) <= 8<<20 {
+						break
+					}
+					<-drained
+				}
+				if err := ws.Send(ArrayData(msg), c); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for i := 0; i < cap(sem); i++ { // every callback ran: all was written
+				sem <- struct{}{}
+			}
+			b.StopTimer()
+			reportCPU(b, cpu)
+			if err := failed.Load(); err != nil {
+				b.Fatal(err)
+			}
+			closeWS(b, ws)
+		})
 		b.Run("op=roundtrip/size="+sz.name, func(b *testing.B) {
 			got := make(chan int, 1)
 			ws := open(b, "/echo", false, func(m MessageData) { got <- len(m.(ArrayData)) })

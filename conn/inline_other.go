@@ -10,4 +10,6 @@ type inlineWriter struct{ rest []byte }
 
 func (w *inlineWriter) Write(b []byte) (int, error) { return len(b), nil }
 
+func (w *inlineWriter) WriteVec(hdr, p []byte) int { return 0 }
+
 func newInlineWriter(net.Conn) *inlineWriter { return nil }

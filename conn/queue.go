@@ -17,7 +17,7 @@ import (
 // 16 MiB lets a sender keep a fast link busy for a while (at 1 Gbit/s, about 0.13 s of data)
 // and holds a few large messages, while a connection whose peer stops reading costs at most
 // that much memory, not all of it. 4096 messages bound the per-message overhead of many small
-// messages (each queued message costs a slot of 40 bytes besides its payload) and the time
+// messages (each queued message costs a slot of 56 bytes besides its payload) and the time
 // Close may spend flushing them.
 const (
 	DefaultSendQueueBytes    = 16 << 20
@@ -59,20 +59,57 @@ func (e *queueFullError) Unwrap() error { return ErrQueueFull }
 
 // queueItem is one message waiting in the send queue.
 type queueItem struct {
-	typ    MessageType
+	typ MessageType
+	// A frame prepared by EnqueueCopy on a client (see queuedFrame): hn > 0, its header in
+	// hdr[:hn] and p its payload, masked already.
+	hn     uint8
+	hdr    [frame.MaxHeaderSize]byte
 	p      []byte
 	done   func(error)
 	pooled *[]byte // p's buffer, from the frame pool (EnqueueCopy); returned once written
 }
 
-// queuedCopy copies p for the queue: into a pooled buffer up to frame.MaxBufferSize, else into
-// a new slice (pooled nil).
-func queuedCopy(p []byte) (cp []byte, pooled *[]byte) {
-	if len(p) == 0 || len(p) > frame.MaxBufferSize {
-		return append([]byte(nil), p...), nil
+// queuedBuffer returns a buffer of n bytes for a queued copy: from the frame pool up to
+// frame.MaxBufferSize, else a new slice (pooled nil).
+func queuedBuffer(n int) (b []byte, pooled *[]byte) {
+	if n == 0 || n > frame.MaxBufferSize {
+		return make([]byte, n), nil
 	}
-	b := frame.GetBuffer(len(p))
-	return append((*b)[:0], p...), b
+	bp := frame.GetBuffer(n)
+	return (*bp)[:n], bp
+}
+
+// queuedCopy copies p for the queue (see queuedBuffer).
+func queuedCopy(p []byte) (cp []byte, pooled *[]byte) {
+	cp, pooled = queuedBuffer(len(p))
+	copy(cp, p)
+	return cp, pooled
+}
+
+// queuedFrame copies the message of item for the queue as a client's frame ready to write
+// (frame.Prepare): the copy the queue needs anyway is masked on the way, so the writer
+// goroutine writes the frame as it is (frame.Writer.WritePrepared, one writev) instead of
+// masking it into another buffer (for a 1 MiB message, one pass over it instead of two).
+func queuedFrame(item *queueItem) error {
+	p := item.p
+	item.p, item.pooled = queuedBuffer(len(p))
+	hn, err := frame.Prepare(&item.hdr, item.p, item.typ, p, true)
+	item.hn = uint8(hn)
+	return err
+}
+
+// cutMessage is what finish needs of a message: its payload's length, its done function and
+// its buffer. A message the socket took only part of is kept so (sendQueue.cut), smaller than
+// a queueItem.
+type cutMessage struct {
+	size   int
+	done   func(error)
+	pooled *[]byte
+}
+
+// cutOf returns the cutMessage of it.
+func cutOf(it *queueItem) cutMessage {
+	return cutMessage{size: len(it.p), done: it.done, pooled: it.pooled}
 }
 
 // sendQueue is the bounded asynchronous send queue of a Conn (see Enqueue).
@@ -93,7 +130,7 @@ type sendQueue struct {
 	// Writing on the caller's goroutine (see Enqueue).
 	iw      *inlineWriter // nil: not a TCP or Unix socket, or not made yet
 	iwTried bool          // iw was made (or could not be)
-	cut     queueItem     // a message the socket took only part of; its rest is cutRest
+	cut     cutMessage    // a message the socket took only part of; its rest is cutRest
 	cutRest []byte        // the rest of its frame, for the writer goroutine; it holds the frame lock
 }
 
@@ -107,9 +144,10 @@ type sendQueue struct {
 // writer goroutine, which exists only while the queue holds messages, writes them in order
 // (finishing first a frame the socket took only part of) with WriteMessage, beside any
 // WriteMessage calls of other goroutines. Messages of up to the write buffer's payload (a
-// server) or 64 KiB (a client) may be written inline; larger ones are always queued. Enqueue
-// keeps p until the message is written: the caller must not change it meanwhile. An active
-// write deadline (SetWriteDeadline) also sends every message through the queue.
+// server) or 64 KiB (a client) may be written inline; larger ones are always queued (but see
+// EnqueueCopy). Enqueue keeps p until the message is written: the caller must not change it
+// meanwhile. An active write deadline (SetWriteDeadline) also sends every message through the
+// queue.
 //
 // done, which may be nil, is called for a queued message once it was written (nil) or could
 // not be (the error of the write, or one wrapping ErrClosed when the connection ended first).
@@ -135,6 +173,12 @@ func (c *Conn) Enqueue(typ MessageType, p []byte, done func(error)) (written boo
 // no copy, and only a message that is queued is copied first, into a buffer of the pool that
 // frame Readers and Writers share (messages up to frame.MaxBufferSize; larger ones into a new
 // slice), which goes back to the pool once the message is written.
+//
+// On a client (without compression for the message) the copy is the frame itself: the payload
+// is masked while it is copied (frame.Prepare), so the writer goroutine writes it as it is,
+// with one writev, instead of masking it again into another buffer. A message larger than the
+// inline maximum is then, when nothing is queued, written from that copy at once with one
+// non-blocking writev, as far as the socket takes it; the writer goroutine writes the rest.
 func (c *Conn) EnqueueCopy(typ MessageType, p []byte, done func(error)) (written bool, err error) {
 	return c.enqueue(typ, p, done, true)
 }
@@ -177,7 +221,39 @@ func (c *Conn) enqueue(typ MessageType, p []byte, done func(error), copyQueued b
 			return false, nil
 		}
 	}
-	if copyQueued {
+	switch {
+	case copyQueued && c.role == frame.RoleClient && !c.compresses(len(p)):
+		if err := queuedFrame(&item); err != nil {
+			q.mu.Unlock()
+			return false, err
+		}
+		if q.writing || len(p) <= c.inlineMax() {
+			break
+		}
+		// A large message with the writer idle: the socket may take some or all of the frame
+		// now, from the copy just made.
+		switch written, err := c.writeInlinePrepared(&item); {
+		case written:
+			q.mu.Unlock()
+			if item.pooled != nil {
+				frame.PutBuffer(item.pooled)
+			}
+			return true, nil
+		case err != nil:
+			q.mu.Unlock()
+			if item.pooled != nil {
+				frame.PutBuffer(item.pooled)
+			}
+			return false, err
+		case q.cutRest != nil:
+			q.n++
+			q.bytes += size
+			q.writing = true
+			q.mu.Unlock()
+			go q.writer()
+			return false, nil
+		}
+	case copyQueued:
 		item.p, item.pooled = queuedCopy(p)
 	}
 	q.items.Push(item, &itemArrays)
@@ -250,7 +326,7 @@ func (c *Conn) writeInline(item queueItem) (written bool, err error) {
 	q.iw.rest = nil
 	switch {
 	case rest != nil:
-		q.cut, q.cutRest = item, rest
+		q.cut, q.cutRest = cutOf(&item), rest
 		return false, nil // the writer goroutine finishes the frame and unlocks
 	case err != nil:
 		c.unlockFrame(context.Background())
@@ -258,6 +334,41 @@ func (c *Conn) writeInline(item queueItem) (written bool, err error) {
 	}
 	c.unlockFrame(context.Background())
 	return true, nil
+}
+
+// writeInlinePrepared is writeInline for a frame queuedFrame prepared: one non-blocking
+// writev of its header and payload, from the queue's copy. When the socket took part of it,
+// q.cut and q.cutRest hold the message and what is left of its payload (no copy; in the rare
+// case of a header cut in the middle, a copy of the header's rest and the payload), and the
+// frame lock stays held for the writer goroutine.
+func (c *Conn) writeInlinePrepared(item *queueItem) (written bool, err error) {
+	q := &c.q
+	if !q.iwTried {
+		q.iwTried = true
+		q.iw = newInlineWriter(c.nc)
+	}
+	if q.iw == nil || !c.frameLock.tryLock() {
+		return false, nil
+	}
+	if c.msgLock.held.Load() || c.closing() || !c.noWriteDeadline() {
+		c.unlockFrame(context.Background())
+		return false, nil
+	}
+	hdr := item.hdr[:item.hn]
+	n := q.iw.WriteVec(hdr, item.p)
+	switch {
+	case n == len(hdr)+len(item.p):
+		c.unlockFrame(context.Background())
+		return true, nil
+	case n == 0:
+		c.unlockFrame(context.Background())
+		return false, nil // queued whole, as if never tried
+	case n < len(hdr):
+		q.cut, q.cutRest = cutOf(item), append(append(make([]byte, 0, len(hdr)-n+len(item.p)), hdr[n:]...), item.p...)
+	default:
+		q.cut, q.cutRest = cutOf(item), item.p[n-len(hdr):]
+	}
+	return false, nil // the writer goroutine finishes the frame and unlocks
 }
 
 // noWriteDeadline reports whether no write deadline is set, by the user, a context or a
@@ -282,7 +393,7 @@ func (c *Conn) writeQueue() {
 	q := &c.q
 	q.mu.Lock()
 	cut, rest := q.cut, q.cutRest
-	q.cut, q.cutRest = queueItem{}, nil
+	q.cut, q.cutRest = cutMessage{}, nil
 	q.mu.Unlock()
 	if rest != nil {
 		// The frame lock was left held by Enqueue for this.
@@ -308,20 +419,46 @@ func (c *Conn) writeQueue() {
 		}
 		it := q.items.Pop(&itemArrays)
 		q.mu.Unlock()
-		err := c.WriteMessage(context.Background(), it.typ, it.p)
+		var err error
+		if it.hn > 0 {
+			err = c.writePrepared(&it)
+		} else {
+			err = c.WriteMessage(context.Background(), it.typ, it.p)
+		}
 		if err != nil && !errors.Is(err, ErrClosed) && (c.closing() || c.terminal() != nil) {
 			err = fmt.Errorf("%w: %w", ErrClosed, err)
 		}
-		q.finish(it, err)
+		q.finish(cutOf(&it), err)
 	}
+}
+
+// writePrepared writes a frame that Enqueue prepared (queuedFrame), as WriteMessage writes one:
+// under the message lock (never inside a message being streamed) and the frame lock.
+func (c *Conn) writePrepared(it *queueItem) error {
+	ctx := context.Background()
+	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
+		return err
+	}
+	defer c.msgLock.unlock()
+	if err := c.lockWrite(ctx, &c.frameLock); err != nil {
+		return err
+	}
+	defer c.unlockFrame(ctx)
+	if c.closing() {
+		return ErrClosed
+	}
+	if err := c.fw.WritePrepared(it.hdr[:it.hn], it.p); err != nil {
+		return c.writeError(ctx, err)
+	}
+	return nil
 }
 
 // finish takes the written (or failed) message it off the queue's counts, records the
 // progress Close watches for, and reports err to its done callback.
-func (q *sendQueue) finish(it queueItem, err error) {
+func (q *sendQueue) finish(it cutMessage, err error) {
 	q.mu.Lock()
 	q.n--
-	q.bytes -= int64(len(it.p))
+	q.bytes -= int64(it.size)
 	q.mu.Unlock()
 	q.progress.Add(1)
 	if it.pooled != nil {

@@ -397,7 +397,10 @@ func TestFailWithQueueStalledByPeerEndsWithinCloseTimeout(t *testing.T) {
 // EnqueueCopy lets the caller reuse its buffer at once: a queued message was copied (the peer
 // gets the bytes as they were at the call), a message written at once was not (no allocation).
 func TestEnqueueCopyQueuedMessageSurvivesCallerReuse(t *testing.T) {
-	c, s := connPair(t, nil, nil)
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn) // the socket cannot take the 1 MiB message at once
+	c := New(cn, nil, &Config{Role: frame.RoleClient})
+	s := New(sn, nil, &Config{Role: frame.RoleServer})
 	// The reader reuses its buffer and reports each message's length and whether all its
 	// bytes equal the first: it allocates nothing per message.
 	type msg struct {
@@ -425,11 +428,16 @@ func TestEnqueueCopyQueuedMessageSurvivesCallerReuse(t *testing.T) {
 			buf = p
 		}
 	}()
-	// A message over the inline maximum is always queued; those after it queue behind it.
+	// A message larger than the socket's buffer is queued, or its rest is; those after it
+	// queue behind it. Its own bytes were copied too: the caller clears them at once.
 	big := make([]byte, 1<<20)
+	for j := range big {
+		big[j] = 0xa5
+	}
 	if written, err := c.EnqueueCopy(Binary, big, nil); err != nil || written {
 		t.Fatalf("EnqueueCopy(1 MiB) = %v, %v; want queued", written, err)
 	}
+	clear(big)
 	buf := make([]byte, 300)
 	const n = 20
 	for i := range n {
@@ -441,8 +449,8 @@ func TestEnqueueCopyQueuedMessageSurvivesCallerReuse(t *testing.T) {
 		}
 	}
 	clear(buf)
-	if m := <-got; m.err != nil || m.n != len(big) {
-		t.Fatalf("first message: %d bytes, %v", m.n, m.err)
+	if m := <-got; m.err != nil || m.n != len(big) || !m.uniform || m.first != 0xa5 {
+		t.Fatalf("first message: %d bytes, first %#x, uniform %v, %v; want %d bytes of 0xa5", m.n, m.first, m.uniform, m.err, len(big))
 	}
 	for i := range n {
 		m := <-got
@@ -488,4 +496,72 @@ func waitQueueEmpty(t *testing.T, c *Conn) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// A client's large messages are queued as frames masked on the way in (frame.Prepare) and, with
+// the writer idle, written in part from Send's own goroutine: whatever the mix of sizes, the
+// caller's reuse of its buffer and a peer that reads nothing at first, every message arrives
+// whole, unmasked right and in order.
+func TestEnqueueCopyPreparedFramesArriveInOrder(t *testing.T) {
+	cn, sn := tcpPair(t)
+	smallBuffers(t, cn, sn)
+	c := New(cn, nil, &Config{Role: frame.RoleClient})
+	s := New(sn, nil, &Config{Role: frame.RoleServer})
+	const n = 60
+	size := func(i int) int {
+		if i%3 == 0 {
+			return 100<<10 + i // over the inline maximum: prepared, written in part at once
+		}
+		return 200 + i
+	}
+	log := newDoneLog(n)
+	buf := make([]byte, 200<<10) // one buffer, overwritten for each message
+	for i := range n {
+		p := buf[:size(i)]
+		for j := range p {
+			p[j] = byte(i*7 + j)
+		}
+		typ := Binary
+		if i%2 == 1 {
+			typ = Text
+			for j := range p {
+				p[j] = 'a' + byte(i%26)
+			}
+		}
+		written, err := c.EnqueueCopy(typ, p, log.done)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written {
+			log.done(nil)
+		}
+	}
+	if _, m := c.Buffered(); m == 0 {
+		t.Fatal("nothing queued: the socket never filled")
+	}
+	for i := range n {
+		typ, p, err := s.ReadMessage(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if len(p) != size(i) {
+			t.Fatalf("message %d has %d bytes, want %d", i, len(p), size(i))
+		}
+		for j := range p {
+			want := byte(i*7 + j)
+			if i%2 == 1 {
+				want = 'a' + byte(i%26)
+			}
+			if p[j] != want {
+				t.Fatalf("message %d (%v) byte %d is %d, want %d", i, typ, j, p[j], want)
+			}
+		}
+	}
+	for i, err := range log.wait(t) {
+		if err != nil {
+			t.Errorf("done %d: %v", i, err)
+		}
+	}
+	c.CloseNow()
+	s.CloseNow()
 }

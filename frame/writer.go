@@ -28,6 +28,9 @@ var (
 	// ErrFlushControl is returned by Flush for a control opcode: appended payload is always
 	// data; control frames are written whole with WriteFrame.
 	ErrFlushControl = errors.New("frame: Flush writes data frames only")
+	// ErrPrepareOpcode is returned by Prepare for an opcode other than text or binary: it
+	// encodes whole data messages only.
+	ErrPrepareOpcode = errors.New("frame: Prepare encodes text and binary frames only")
 	// ErrIncompleteWrite is wrapped by the error of a write that sent part of a frame and
 	// then failed. The peer now sees a truncated frame: the stream is corrupt and the
 	// connection must be closed. Every later write on the Writer returns the same error.
@@ -252,16 +255,7 @@ func (w *Writer) writeData(h Header, payload []byte) error {
 	if !h.Masked {
 		// Header from the small buffer, payload from the caller's slice: writev, no copy.
 		h.Encode(w.ctl[:])
-		v := iovecs.get()
-		v.vec[0], v.vec[1] = w.ctl[:hs], payload
-		v.bufs = v.vec[:]
-		n, err := v.bufs.WriteTo(w.dst)
-		v.vec[0], v.vec[1], v.bufs = nil, nil, nil
-		iovecs.put(v)
-		if err == nil && n < int64(hs+len(payload)) {
-			err = io.ErrShortWrite
-		}
-		return w.fail(err, n)
+		return w.writeVec(w.ctl[:hs], payload)
 	}
 	// Masked and larger than the buffer: mask into a scratch buffer borrowed from the pool for
 	// the time of this frame, which holds the whole frame up to max(maxScratch, buffer size)
@@ -271,6 +265,59 @@ func (w *Writer) writeData(h Header, payload []byte) error {
 	err := w.writeChunked(*sp, 0, h, payload)
 	putBuf(sp)
 	return err
+}
+
+// writeVec writes a frame's header and payload with one writev (on a *net.TCPConn), without
+// copying either.
+func (w *Writer) writeVec(hdr, payload []byte) error {
+	v := iovecs.get()
+	v.vec[0], v.vec[1] = hdr, payload
+	v.bufs = v.vec[:]
+	n, err := v.bufs.WriteTo(w.dst)
+	v.vec[0], v.vec[1], v.bufs = nil, nil, nil
+	iovecs.put(v)
+	if err == nil && n < int64(len(hdr)+len(payload)) {
+		err = io.ErrShortWrite
+	}
+	return w.fail(err, n)
+}
+
+// Prepare encodes a whole data frame (FIN set, opcode op, no RSV bit) ahead of writing it:
+// its header into hdr, of which it returns the length, and its payload into dst, which must
+// be at least len(payload) bytes long. With masked (a client's frame, §5.3) the payload is
+// masked while it is copied, with a fresh key from crypto/rand; otherwise it is copied as it
+// is. WritePrepared later writes the frame without touching its bytes again. A caller that
+// must copy a message anyway, to keep it past the call that handed it over (a send queue),
+// copies and masks it in one pass this way, instead of copying it now and masking it into
+// the Writer's buffer when it is written.
+//
+// op must be OpText or OpBinary (ErrPrepareOpcode otherwise). Prepare allocates nothing.
+func Prepare(hdr *[MaxHeaderSize]byte, dst []byte, op Opcode, payload []byte, masked bool) (int, error) {
+	if op != OpText && op != OpBinary {
+		return 0, ErrPrepareOpcode
+	}
+	h := Header{Fin: true, Op: op, Length: int64(len(payload)), Masked: masked}
+	if masked {
+		_, _ = crand.Read(h.Key[:]) // never fails (crypto/rand, Go 1.24 and later)
+		mask.Copy(dst, payload, h.Key, 0)
+	} else {
+		copy(dst, payload)
+	}
+	return h.Encode(hdr[:]), nil
+}
+
+// WritePrepared writes a frame that Prepare encoded: hdr, its header, and payload, its payload
+// as Prepare left it, with one writev and no copy. Errors are as for WriteFrame:
+// ErrWritePending while appended payload waits for Flush, and after a write that sent part of
+// the frame an error wrapping ErrIncompleteWrite.
+func (w *Writer) WritePrepared(hdr, payload []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.n != 0 {
+		return ErrWritePending
+	}
+	return w.writeVec(hdr, payload)
 }
 
 // iovec is the argument of one writev: a frame's header and payload. It is pooled rather than

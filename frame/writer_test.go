@@ -478,3 +478,80 @@ func BenchmarkMaskKeySource(b *testing.B) {
 		}
 	}
 }
+
+// A frame encoded ahead with Prepare and written with WritePrepared reads back as the frame
+// WriteFrame would have made (masked with a fresh key for a client, as is for a server),
+// interleaved with ordinary frames; neither call allocates.
+func TestPrepareWritePreparedRoundTrip(t *testing.T) {
+	for _, role := range []Role{RoleClient, RoleServer} {
+		var out bytes.Buffer
+		w := NewWriter(&out, role, 512)
+		var want []wantFrame
+		var keys [][4]byte
+		for i, n := range []int{0, 1, 125, 126, 4000, 65535, 65536, 300000} {
+			p := patternBytes(n)
+			op := OpBinary
+			if i%2 == 1 {
+				op = OpText
+			}
+			var hdr [MaxHeaderSize]byte
+			dst := make([]byte, n)
+			hn, err := Prepare(&hdr, dst, op, p, role == RoleClient)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if role == RoleServer && !bytes.Equal(dst, p) {
+				t.Fatalf("server payload of %d bytes was changed", n)
+			}
+			h, _, err := DecodeHeader(hdr[:hn])
+			if err != nil || h.Masked != (role == RoleClient) || h.Length != int64(n) || !h.Fin || h.Op != op {
+				t.Fatalf("%v %d: header %+v, %v", role, n, h, err)
+			}
+			keys = append(keys, h.Key)
+			if err := w.WritePrepared(hdr[:hn], dst); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteFrame(true, OpBinary, 0, []byte("between")); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, wantFrame{true, op, p}, wantFrame{true, OpBinary, []byte("between")})
+		}
+		if role == RoleClient && keys[1] == keys[2] && keys[2] == keys[3] {
+			t.Fatalf("Prepare used the same key thrice: %x", keys[1])
+		}
+		peer := RoleServer
+		if role == RoleServer {
+			peer = RoleClient
+		}
+		sameFrames(t, readAllFrames(t, NewReader(iotest.HalfReader(bytes.NewReader(out.Bytes())), peer, 512), true), want)
+
+		var hdr [MaxHeaderSize]byte
+		p := patternBytes(1 << 20)
+		dst := make([]byte, len(p))
+		d := NewWriter(io.Discard, role, 0)
+		if a := testing.AllocsPerRun(50, func() {
+			hn, _ := Prepare(&hdr, dst, OpBinary, p, role == RoleClient)
+			d.WritePrepared(hdr[:hn], dst)
+		}); a != 0 && !raceEnabled {
+			t.Fatalf("%v: Prepare and WritePrepared allocate %v times", role, a)
+		}
+	}
+}
+
+// Prepare refuses what is not a data frame, and WritePrepared a frame that would land inside
+// appended payload.
+func TestPrepareAndWritePreparedRefuse(t *testing.T) {
+	var hdr [MaxHeaderSize]byte
+	for _, op := range []Opcode{OpPing, OpClose, OpContinuation, Opcode(3)} {
+		if _, err := Prepare(&hdr, nil, op, nil, true); !errors.Is(err, ErrPrepareOpcode) {
+			t.Errorf("Prepare(%v) = %v, want ErrPrepareOpcode", op, err)
+		}
+	}
+	var out bytes.Buffer
+	w := NewWriter(&out, RoleServer, 0)
+	w.Append([]byte("pending"))
+	hn, _ := Prepare(&hdr, make([]byte, 3), OpText, []byte("abc"), false)
+	if err := w.WritePrepared(hdr[:hn], []byte("abc")); !errors.Is(err, ErrWritePending) || out.Len() != 0 {
+		t.Fatalf("WritePrepared with payload pending = %v, %d bytes written; want ErrWritePending, none", err, out.Len())
+	}
+}
