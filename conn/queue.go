@@ -418,23 +418,108 @@ func (c *Conn) writeQueue() {
 			return
 		}
 		it := q.items.Pop(&itemArrays)
+		batch := q.items.Len() > 0 && c.batchable(&it) && c.batchable(q.items.Peek())
 		q.mu.Unlock()
+		if batch {
+			c.writeBatch(it)
+			continue
+		}
 		var err error
 		if it.hn > 0 {
-			err = c.writePrepared(&it)
+			err = c.writeFrames(it.hdr[:it.hn], it.p)
 		} else {
 			err = c.WriteMessage(context.Background(), it.typ, it.p)
 		}
-		if err != nil && !errors.Is(err, ErrClosed) && (c.closing() || c.terminal() != nil) {
-			err = fmt.Errorf("%w: %w", ErrClosed, err)
-		}
-		q.finish(cutOf(&it), err)
+		q.finish(cutOf(&it), c.queueError(err))
 	}
 }
 
-// writePrepared writes a frame that Enqueue prepared (queuedFrame), as WriteMessage writes one:
-// under the message lock (never inside a message being streamed) and the frame lock.
-func (c *Conn) writePrepared(it *queueItem) error {
+// queueError is the error a queued message's done function gets for a write that returned err:
+// one wrapping ErrClosed when the connection was closing or ended.
+func (c *Conn) queueError(err error) error {
+	if err != nil && !errors.Is(err, ErrClosed) && (c.closing() || c.terminal() != nil) {
+		err = fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// Batches of the writer goroutine: when small messages wait in the queue (the sender outran
+// the socket), it writes up to batchItems of them, batchBytes of frames at most, with one
+// write instead of one each.
+const (
+	batchItems = 32
+	batchBytes = 64 << 10
+	batchFrame = 8 << 10 // the largest frame batched: a larger one gains little from sharing a write
+)
+
+// frameLen returns the size on the wire of it's frame (uncompressed).
+func (c *Conn) frameLen(it *queueItem) int {
+	if it.hn > 0 {
+		return int(it.hn) + len(it.p)
+	}
+	h := frame.Header{Length: int64(len(it.p)), Masked: c.role == frame.RoleClient}
+	return h.Size() + len(it.p)
+}
+
+// batchable reports whether it may share a write with other messages: not compressed, and a
+// frame of at most batchFrame bytes.
+func (c *Conn) batchable(it *queueItem) bool {
+	return !c.compresses(len(it.p)) && c.frameLen(it) <= batchFrame
+}
+
+// writeBatch writes first, a batchable message, and the batchable messages queued after it,
+// up to batchItems and batchBytes, as frames encoded back to back into one buffer (masked, for
+// a client), with one write; then it reports the result to each, in order. A write that fails
+// fails every message of the batch.
+func (c *Conn) writeBatch(first queueItem) {
+	q := &c.q
+	var done [batchItems]cutMessage
+	bp := frame.GetBuffer(batchBytes)
+	b := (*bp)[:0]
+	it, k := first, 0
+	for {
+		b = c.appendFrame(b, &it)
+		done[k] = cutOf(&it)
+		done[k].pooled = nil
+		if it.pooled != nil { // copied into the batch: the message's own buffer may go
+			frame.PutBuffer(it.pooled)
+		}
+		k++
+		q.mu.Lock()
+		if k == batchItems || q.items.Len() == 0 || !c.batchable(q.items.Peek()) ||
+			len(b)+c.frameLen(q.items.Peek()) > batchBytes {
+			q.mu.Unlock()
+			break
+		}
+		it = q.items.Pop(&itemArrays)
+		q.mu.Unlock()
+	}
+	err := c.queueError(c.writeFrames(nil, b))
+	frame.PutBuffer(bp)
+	for i := range k {
+		q.finish(done[i], err)
+	}
+}
+
+// appendFrame appends the frame of it to b, which has room for it: as queuedFrame prepared it,
+// or encoded now (frame.Prepare: masked with a fresh key, for a client).
+func (c *Conn) appendFrame(b []byte, it *queueItem) []byte {
+	if it.hn > 0 {
+		return append(append(b, it.hdr[:it.hn]...), it.p...)
+	}
+	n := len(b)
+	hs := c.frameLen(it) - len(it.p)
+	b = b[:n+hs+len(it.p)]
+	var hdr [frame.MaxHeaderSize]byte
+	frame.Prepare(&hdr, b[n+hs:], it.typ, it.p, c.role == frame.RoleClient) // Enqueue checked typ
+	copy(b[n:], hdr[:hs])
+	return b
+}
+
+// writeFrames writes frames encoded already, as WriteMessage writes one: under the message
+// lock (never inside a message being streamed) and the frame lock. hdr and p are a frame that
+// Enqueue prepared (queuedFrame), or hdr is nil and p holds a batch of whole frames.
+func (c *Conn) writeFrames(hdr, p []byte) error {
 	ctx := context.Background()
 	if err := c.lockWrite(ctx, &c.msgLock); err != nil {
 		return err
@@ -447,7 +532,7 @@ func (c *Conn) writePrepared(it *queueItem) error {
 	if c.closing() {
 		return ErrClosed
 	}
-	if err := c.fw.WritePrepared(it.hdr[:it.hn], it.p); err != nil {
+	if err := c.fw.WritePrepared(hdr, p); err != nil {
 		return c.writeError(ctx, err)
 	}
 	return nil

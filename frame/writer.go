@@ -31,6 +31,9 @@ var (
 	// ErrPrepareOpcode is returned by Prepare for an opcode other than text or binary: it
 	// encodes whole data messages only.
 	ErrPrepareOpcode = errors.New("frame: Prepare encodes text and binary frames only")
+	// ErrPreparedHeader is returned by WritePrepared for a header longer than MaxHeaderSize:
+	// not one Prepare made.
+	ErrPreparedHeader = errors.New("frame: WritePrepared given a header longer than a frame header")
 	// ErrIncompleteWrite is wrapped by the error of a write that sent part of a frame and
 	// then failed. The peer now sees a truncated frame: the stream is corrupt and the
 	// connection must be closed. Every later write on the Writer returns the same error.
@@ -307,9 +310,11 @@ func Prepare(hdr *[MaxHeaderSize]byte, dst []byte, op Opcode, payload []byte, ma
 }
 
 // WritePrepared writes a frame that Prepare encoded: hdr, its header, and payload, its payload
-// as Prepare left it, with one writev and no copy. Errors are as for WriteFrame:
-// ErrWritePending while appended payload waits for Flush, and after a write that sent part of
-// the frame an error wrapping ErrIncompleteWrite.
+// as Prepare left it, with one writev and no copy. hdr may also be empty and payload hold
+// whole frames encoded back to back (a batch of messages): they go out with one write. Errors
+// are as for WriteFrame: ErrWritePending while appended payload waits for Flush,
+// ErrPreparedHeader for a header over MaxHeaderSize bytes, and after a write that sent part of
+// the frame an error wrapping ErrIncompleteWrite. It allocates nothing.
 func (w *Writer) WritePrepared(hdr, payload []byte) error {
 	if w.err != nil {
 		return w.err
@@ -317,7 +322,13 @@ func (w *Writer) WritePrepared(hdr, payload []byte) error {
 	if w.n != 0 {
 		return ErrWritePending
 	}
-	return w.writeVec(hdr, payload)
+	if len(hdr) > MaxHeaderSize {
+		return ErrPreparedHeader
+	}
+	// From the Writer's small buffer, so that the caller's hdr (often in a struct on its
+	// stack) does not escape through the writev.
+	n := copy(w.ctl[:], hdr)
+	return w.writeVec(w.ctl[:n], payload)
 }
 
 // iovec is the argument of one writev: a frame's header and payload. It is pooled rather than

@@ -54,6 +54,10 @@ func (r *Ring[T]) grow(pool *FreeList[T]) {
 	r.buf, r.head = b, 0
 }
 
+// Peek returns the first element, which stays in r; r must not be empty. The pointer is
+// valid until the next Push or Pop.
+func (r *Ring[T]) Peek() *T { return &r.buf[r.head] }
+
 // Pop removes and returns the first element; r must not be empty. The ring that empties
 // gives its array to pool (which may be nil).
 func (r *Ring[T]) Pop(pool *FreeList[T]) T {
